@@ -1,0 +1,85 @@
+// The `continuum` command tree. Kept apart from main.ts so tests can run it in-process.
+import { Command, CommanderError } from 'commander';
+import { CONFIG_VARIABLES, defaultOf, loadConfig, type Config, type ConfigVariable } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { formatTable } from '../core/table.ts';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
+
+export interface ProgramIo {
+  env: Readonly<Record<string, string | undefined>>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface ProgramRun {
+  program: Command;
+  exitCode: () => number;
+}
+
+export function buildProgram(io: ProgramIo): ProgramRun {
+  let exitCode: number = EXIT.ok;
+  let config: Config | undefined;
+  let log: Logger | undefined;
+  const env: CommandEnv = {
+    // Parsed once, on first use, so `--help` works even with a bad environment.
+    config: () => (config ??= loadConfig(io.env)),
+    log: () => (log ??= createLogger(env.config().logLevel)),
+    out: io.out,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+
+  const program = new Command('continuum')
+    .description('Continuum: real-time logistics data platform on Apache Kafka')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program.addCommand(stackCommand(env));
+
+  program
+    .command('config')
+    .description('print every CONTINUUM_* variable: its value, default and meaning')
+    .action(() => {
+      const rows = (Object.keys(CONFIG_VARIABLES) as ConfigVariable[]).map((name) => [
+        name,
+        io.env[name] ?? `(default) ${defaultOf(name, io.env)}`,
+        CONFIG_VARIABLES[name].doc,
+      ]);
+      env.config();
+      io.out(formatTable(['VARIABLE', 'VALUE', 'MEANING'], rows));
+    });
+
+  program
+    .command('demo')
+    .description('run the platform locally: the stack of real services (later: seeded fleet, pipeline, API, dashboard)')
+    .action(async () => {
+      await stackUp(env);
+    });
+
+  return { program, exitCode: () => exitCode };
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function runProgram(argv: readonly string[], io: ProgramIo): Promise<number> {
+  const run = buildProgram(io);
+  try {
+    await run.program.parseAsync([...argv], { from: 'user' });
+    return run.exitCode();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return EXIT.config;
+    }
+    throw err;
+  }
+}

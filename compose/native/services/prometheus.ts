@@ -1,0 +1,70 @@
+// Prometheus from Debian, with a scrape configuration generated for the platform's processes
+// plus a file_sd folder any process (or test) can drop a target file into.
+import { mkdir, writeFile } from 'node:fs/promises';
+import nodePath from 'node:path';
+import { stringify } from 'yaml';
+import { hostPortOf, type Config } from '../../../core/config.ts';
+import { probeFetch, servicePaths, type NativeService } from '../native-service.ts';
+
+export function prometheusTargetsDir(config: Config): string {
+  return nodePath.join(servicePaths(config, 'prometheus').dir, 'targets');
+}
+
+/** The scrape configuration: Prometheus itself, each Continuum process, and file_sd targets. */
+export function prometheusConfig(config: Config): Record<string, unknown> {
+  const self = hostPortOf(config.prometheus.url, 9090);
+  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+  const processes = Object.entries(config.metricsPorts).map(([process, port]) => ({
+    targets: [`${host}:${port}`],
+    labels: { process },
+  }));
+  return {
+    global: { scrape_interval: '5s', evaluation_interval: '5s' },
+    scrape_configs: [
+      { job_name: 'prometheus', static_configs: [{ targets: [`${self.host}:${self.port}`] }] },
+      { job_name: 'continuum', static_configs: processes },
+      {
+        job_name: 'continuum-dynamic',
+        file_sd_configs: [{ files: [nodePath.join(prometheusTargetsDir(config), '*.json')], refresh_interval: '5s' }],
+      },
+    ],
+  };
+}
+
+export const prometheusService: NativeService = {
+  name: 'prometheus',
+  dependsOn: [],
+  url: (config) => config.prometheus.url,
+  install: () => Promise.resolve(),
+
+  async prepare(ctx) {
+    const paths = servicePaths(ctx.config, 'prometheus');
+    await mkdir(paths.dataDir, { recursive: true });
+    await mkdir(prometheusTargetsDir(ctx.config), { recursive: true });
+    await writeFile(nodePath.join(paths.dir, 'prometheus.yml'), stringify(prometheusConfig(ctx.config)));
+  },
+
+  launch(ctx) {
+    const paths = servicePaths(ctx.config, 'prometheus');
+    const { host, port } = hostPortOf(ctx.config.prometheus.url, 9090);
+    return {
+      command: 'prometheus',
+      args: [
+        `--config.file=${nodePath.join(paths.dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${paths.dataDir}`,
+        '--storage.tsdb.retention.time=7d',
+        `--web.listen-address=${host}:${port}`,
+        '--web.enable-lifecycle',
+      ],
+      cwd: paths.dir,
+    };
+  },
+
+  async probe(ctx) {
+    const ready = await probeFetch(`${ctx.config.prometheus.url}/-/ready`);
+    if (!ready.ok) return { ok: false, detail: `GET /-/ready answered ${ready.status}` };
+    const info = await probeFetch(`${ctx.config.prometheus.url}/api/v1/status/buildinfo`);
+    const body = (await info.json()) as { data?: { version?: string } };
+    return { ok: true, version: body.data?.version };
+  },
+};

@@ -1,0 +1,177 @@
+// Configuration: every endpoint, port, topic and knob read once from CONTINUUM_* environment
+// variables into a validated, frozen object. Only entry points call loadConfig(process.env).
+import os from 'node:os';
+import nodePath from 'node:path';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import * as parse from './env-vars.ts';
+import { repoRoot } from './paths.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface VariableSpec<T> {
+  doc: string;
+  /** The default as the user would write it; a function when it depends on the machine. */
+  default: string | ((env: Env) => string);
+  parse: parse.EnvParser<T>;
+}
+
+function variable<T>(doc: string, defaultValue: VariableSpec<T>['default'], parser: parse.EnvParser<T>): VariableSpec<T> {
+  return { doc, default: defaultValue, parse: parser };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every variable Continuum reads, with its doc string and default (local stack, conventional ports). */
+export const CONFIG_VARIABLES = {
+  CONTINUUM_LOG_LEVEL: variable('pino log level', 'info', parse.oneOf(LOG_LEVELS)),
+  CONTINUUM_STATE_DIR: variable(
+    'where the native stack keeps data, logs and pid files (git-ignored)',
+    () => nodePath.join(repoRoot, '.continuum'),
+    parse.path,
+  ),
+  CONTINUUM_CACHE_DIR: variable(
+    'where downloads (Kafka jars, Apicurio, FerretDB build, MLflow virtualenv) are cached, outside the work tree',
+    (env) => nodePath.join(env.XDG_CACHE_HOME ?? nodePath.join(os.homedir(), '.cache'), 'continuum'),
+    parse.path,
+  ),
+
+  CONTINUUM_KAFKA_BROKERS: variable('Kafka bootstrap servers, comma-separated host:port', '127.0.0.1:9092', parse.hostPortList),
+  CONTINUUM_KAFKA_CONTROLLER_PORT: variable('KRaft controller listener port of the native broker', '9093', parse.port),
+  CONTINUUM_KAFKA_CLIENT_ID: variable('client id prefix of every Kafka client', 'continuum', parse.text),
+  CONTINUUM_SCHEMA_REGISTRY_URL: variable(
+    'Confluent-compatible schema registry API base URL',
+    'http://127.0.0.1:8081/apis/ccompat/v7',
+    parse.url(['http:', 'https:']),
+  ),
+  CONTINUUM_POSTGRES_URL: variable(
+    'PostgreSQL connection URL (system of record + shipment_state)',
+    'postgres://continuum@127.0.0.1:5432/continuum',
+    parse.url(['postgres:', 'postgresql:']),
+  ),
+  CONTINUUM_REDIS_URL: variable('Redis URL (hot shipment state)', 'redis://127.0.0.1:6379', parse.url(['redis:', 'rediss:'])),
+  CONTINUUM_MONGODB_URL: variable(
+    'MongoDB-protocol URL (telemetry history)',
+    'mongodb://127.0.0.1:27017/continuum',
+    parse.url(['mongodb:', 'mongodb+srv:']),
+  ),
+  CONTINUUM_MLFLOW_URL: variable('MLflow tracking server URL', 'http://127.0.0.1:5000', parse.url(['http:', 'https:'])),
+  CONTINUUM_PROMETHEUS_URL: variable('Prometheus URL', 'http://127.0.0.1:9090', parse.url(['http:', 'https:'])),
+
+  CONTINUUM_TOPIC_PARTITIONS: variable('partitions of every co-partitioned data topic', '6', parse.integer(1, 1024)),
+  CONTINUUM_TOPIC_SHIPMENTS_CDC: variable('shipment change events from the PostgreSQL source', 'shipments.cdc', parse.topicName),
+  CONTINUUM_TOPIC_TELEMETRY_RAW: variable('vehicle telemetry as produced', 'telemetry.raw', parse.topicName),
+  CONTINUUM_TOPIC_TELEMETRY_CLEAN: variable('validated, deduplicated, ordered telemetry', 'telemetry.clean', parse.topicName),
+  CONTINUUM_TOPIC_SHIPMENT_STATE: variable('Unified Shipment State (compacted)', 'shipment.state', parse.topicName),
+  CONTINUUM_TOPIC_DELIVERIES_COMPLETED: variable('ETA training examples', 'deliveries.completed', parse.topicName),
+  CONTINUUM_TOPIC_ETA_MODELS: variable('published ETA models (compacted)', 'eta.models', parse.topicName),
+
+  CONTINUUM_API_HOST: variable('address the REST API binds to', '127.0.0.1', parse.text),
+  CONTINUUM_API_PORT: variable('REST API port (also serves /metrics)', '8080', parse.port),
+  CONTINUUM_STREAMS_METRICS_PORT: variable('/metrics port of `continuum streams`', '9464', parse.port),
+  CONTINUUM_CONNECT_METRICS_PORT: variable('/metrics port of `continuum connect`', '9465', parse.port),
+  CONTINUUM_ML_METRICS_PORT: variable('/metrics port of `continuum ml`', '9466', parse.port),
+  CONTINUUM_SEED_METRICS_PORT: variable('/metrics port of `continuum seed`', '9467', parse.port),
+
+  CONTINUUM_STACK_START_TIMEOUT_MS: variable(
+    'how long `stack up` waits for one service to become ready',
+    '180000',
+    parse.integer(1_000, 3_600_000),
+  ),
+} as const;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+type Parsed = { [K in ConfigVariable]: ReturnType<(typeof CONFIG_VARIABLES)[K]['parse']> };
+
+export interface TopicsConfig {
+  partitions: number;
+  shipmentsCdc: string;
+  telemetryRaw: string;
+  telemetryClean: string;
+  shipmentState: string;
+  deliveriesCompleted: string;
+  etaModels: string;
+}
+
+export interface Config {
+  logLevel: (typeof LOG_LEVELS)[number];
+  stateDir: string;
+  cacheDir: string;
+  kafka: { brokers: readonly string[]; controllerPort: number; clientId: string };
+  schemaRegistry: { url: string };
+  postgres: { url: string };
+  redis: { url: string };
+  mongodb: { url: string };
+  mlflow: { url: string };
+  prometheus: { url: string };
+  topics: TopicsConfig;
+  api: { host: string; port: number };
+  metricsPorts: { api: number; streams: number; connect: number; ml: number; seed: number };
+  stack: { startTimeoutMs: number };
+}
+
+export function defaultOf(name: ConfigVariable, env: Env = {}): string {
+  const d = CONFIG_VARIABLES[name].default;
+  return typeof d === 'function' ? d(env) : d;
+}
+
+/** Reads, validates and freezes the configuration. Throws ConfigError listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: ConfigProblem[] = [];
+  const values: Partial<Record<ConfigVariable, unknown>> = {};
+  for (const name of Object.keys(CONFIG_VARIABLES) as ConfigVariable[]) {
+    const spec = CONFIG_VARIABLES[name] as VariableSpec<unknown>;
+    const raw = env[name];
+    const source = raw === undefined || raw === '' ? defaultOf(name, env) : raw;
+    try {
+      values[name] = spec.parse(source);
+    } catch (err) {
+      problems.push({ variable: name, value: raw, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const v = values as Parsed;
+  return deepFreeze<Config>({
+    logLevel: v.CONTINUUM_LOG_LEVEL,
+    stateDir: nodePath.resolve(v.CONTINUUM_STATE_DIR),
+    cacheDir: nodePath.resolve(v.CONTINUUM_CACHE_DIR),
+    kafka: { brokers: v.CONTINUUM_KAFKA_BROKERS, controllerPort: v.CONTINUUM_KAFKA_CONTROLLER_PORT, clientId: v.CONTINUUM_KAFKA_CLIENT_ID },
+    schemaRegistry: { url: v.CONTINUUM_SCHEMA_REGISTRY_URL },
+    postgres: { url: v.CONTINUUM_POSTGRES_URL },
+    redis: { url: v.CONTINUUM_REDIS_URL },
+    mongodb: { url: v.CONTINUUM_MONGODB_URL },
+    mlflow: { url: v.CONTINUUM_MLFLOW_URL },
+    prometheus: { url: v.CONTINUUM_PROMETHEUS_URL },
+    topics: {
+      partitions: v.CONTINUUM_TOPIC_PARTITIONS,
+      shipmentsCdc: v.CONTINUUM_TOPIC_SHIPMENTS_CDC,
+      telemetryRaw: v.CONTINUUM_TOPIC_TELEMETRY_RAW,
+      telemetryClean: v.CONTINUUM_TOPIC_TELEMETRY_CLEAN,
+      shipmentState: v.CONTINUUM_TOPIC_SHIPMENT_STATE,
+      deliveriesCompleted: v.CONTINUUM_TOPIC_DELIVERIES_COMPLETED,
+      etaModels: v.CONTINUUM_TOPIC_ETA_MODELS,
+    },
+    api: { host: v.CONTINUUM_API_HOST, port: v.CONTINUUM_API_PORT },
+    metricsPorts: {
+      api: v.CONTINUUM_API_PORT,
+      streams: v.CONTINUUM_STREAMS_METRICS_PORT,
+      connect: v.CONTINUUM_CONNECT_METRICS_PORT,
+      ml: v.CONTINUUM_ML_METRICS_PORT,
+      seed: v.CONTINUUM_SEED_METRICS_PORT,
+    },
+    stack: { startTimeoutMs: v.CONTINUUM_STACK_START_TIMEOUT_MS },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** host and port of a URL or host:port, with the scheme's default port when none is written. */
+export function hostPortOf(endpoint: string, defaultPort: number): { host: string; port: number } {
+  const url = endpoint.includes('://') ? new URL(endpoint) : new URL(`tcp://${endpoint}`);
+  return { host: url.hostname, port: url.port ? Number(url.port) : defaultPort };
+}

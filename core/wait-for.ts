@@ -1,0 +1,44 @@
+// Await a condition instead of sleeping: poll with capped exponential backoff until it holds.
+import { setTimeout as delay } from 'node:timers/promises';
+import { TimeoutError, errorMessage } from './errors.ts';
+
+export interface WaitForOptions {
+  timeoutMs: number;
+  /** First pause between attempts; doubles up to maxIntervalMs. */
+  intervalMs?: number;
+  maxIntervalMs?: number;
+  description: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls `check` until it returns a value other than `undefined`/`false`, then returns it.
+ * A check that throws counts as "not yet"; the last error is reported on timeout.
+ */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: WaitForOptions,
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let pause = options.intervalMs ?? 100;
+  const maxPause = options.maxIntervalMs ?? 2_000;
+  let lastError: unknown;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      const result = await check();
+      if (result !== undefined && result !== false) return result;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError === undefined ? '' : ` (last error: ${errorMessage(lastError)})`;
+      throw new TimeoutError(`timed out after ${options.timeoutMs} ms waiting for ${options.description}${why}`, {
+        cause: lastError,
+        context: { description: options.description },
+      });
+    }
+    await delay(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
+    pause = Math.min(pause * 2, maxPause);
+  }
+}
