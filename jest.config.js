@@ -3,7 +3,10 @@
 const transform = {
   '^.+\\.tsx?$': [
     '@swc/jest',
-    { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'es6' } },
+    {
+      jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' },
+      module: { type: 'es6' },
+    },
   ],
 };
 const common = {
@@ -11,6 +14,13 @@ const common = {
   extensionsToTreatAsEsm: ['.ts', '.tsx'],
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.continuum/'],
+  setupFiles: ['<rootDir>/test/harness/setup-worker.ts'],
+};
+// Real services for the projects that need them; Jest runs a project's global setup only
+// when at least one of its tests is selected.
+const services = {
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
 };
 
 export default {
@@ -19,22 +29,27 @@ export default {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/', '<rootDir>/.continuum/'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/integration/',
+        '<rootDir>/test/e2e/',
+        '<rootDir>/.continuum/',
+      ],
     },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      ...services,
       testTimeout: 120_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      ...services,
       testTimeout: 300_000,
     },
   ],
-  globalSetup: '<rootDir>/test/harness/global-setup.ts',
-  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
 };

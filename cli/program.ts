@@ -1,6 +1,12 @@
 // The `continuum` command tree. Kept apart from main.ts so tests can run it in-process.
 import { Command, CommanderError } from 'commander';
-import { CONFIG_VARIABLES, defaultOf, loadConfig, type Config, type ConfigVariable } from '../core/config.ts';
+import {
+  CONFIG_VARIABLES,
+  defaultOf,
+  loadConfig,
+  type Config,
+  type ConfigVariable,
+} from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { formatTable } from '../core/table.ts';
@@ -57,11 +63,22 @@ export function buildProgram(io: ProgramIo): ProgramRun {
 
   program
     .command('demo')
-    .description('run the platform locally: the stack of real services (later: seeded fleet, pipeline, API, dashboard)')
+    .description(
+      'run the platform locally: the stack of real services (later: seeded fleet, pipeline, API, dashboard)',
+    )
     .action(async () => {
       await stackUp(env);
     });
 
+  // addCommand() does not pass these settings down; every subcommand must throw, not exit.
+  const configure = (command: Command): void => {
+    command
+      .exitOverride()
+      .showHelpAfterError()
+      .configureOutput({ writeOut: io.out, writeErr: io.err });
+    command.commands.forEach(configure);
+  };
+  configure(program);
   return { program, exitCode: () => exitCode };
 }
 
@@ -73,7 +90,12 @@ export async function runProgram(argv: readonly string[], io: ProgramIo): Promis
     return run.exitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {

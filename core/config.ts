@@ -15,7 +15,11 @@ interface VariableSpec<T> {
   parse: parse.EnvParser<T>;
 }
 
-function variable<T>(doc: string, defaultValue: VariableSpec<T>['default'], parser: parse.EnvParser<T>): VariableSpec<T> {
+function variable<T>(
+  doc: string,
+  defaultValue: VariableSpec<T>['default'],
+  parser: parse.EnvParser<T>,
+): VariableSpec<T> {
   return { doc, default: defaultValue, parse: parser };
 }
 
@@ -31,13 +35,26 @@ export const CONFIG_VARIABLES = {
   ),
   CONTINUUM_CACHE_DIR: variable(
     'where downloads (Kafka jars, Apicurio, FerretDB build, MLflow virtualenv) are cached, outside the work tree',
-    (env) => nodePath.join(env.XDG_CACHE_HOME ?? nodePath.join(os.homedir(), '.cache'), 'continuum'),
+    (env) =>
+      nodePath.join(env.XDG_CACHE_HOME ?? nodePath.join(os.homedir(), '.cache'), 'continuum'),
     parse.path,
   ),
 
-  CONTINUUM_KAFKA_BROKERS: variable('Kafka bootstrap servers, comma-separated host:port', '127.0.0.1:9092', parse.hostPortList),
-  CONTINUUM_KAFKA_CONTROLLER_PORT: variable('KRaft controller listener port of the native broker', '9093', parse.port),
-  CONTINUUM_KAFKA_CLIENT_ID: variable('client id prefix of every Kafka client', 'continuum', parse.text),
+  CONTINUUM_KAFKA_BROKERS: variable(
+    'Kafka bootstrap servers, comma-separated host:port',
+    '127.0.0.1:9092',
+    parse.hostPortList,
+  ),
+  CONTINUUM_KAFKA_CONTROLLER_PORT: variable(
+    'KRaft controller listener port of the native broker',
+    '9093',
+    parse.port,
+  ),
+  CONTINUUM_KAFKA_CLIENT_ID: variable(
+    'client id prefix of every Kafka client',
+    'continuum',
+    parse.text,
+  ),
   CONTINUUM_SCHEMA_REGISTRY_URL: variable(
     'Confluent-compatible schema registry API base URL',
     'http://127.0.0.1:8081/apis/ccompat/v7',
@@ -48,27 +65,75 @@ export const CONFIG_VARIABLES = {
     'postgres://continuum@127.0.0.1:5432/continuum',
     parse.url(['postgres:', 'postgresql:']),
   ),
-  CONTINUUM_REDIS_URL: variable('Redis URL (hot shipment state)', 'redis://127.0.0.1:6379', parse.url(['redis:', 'rediss:'])),
+  CONTINUUM_REDIS_URL: variable(
+    'Redis URL (hot shipment state)',
+    'redis://127.0.0.1:6379',
+    parse.url(['redis:', 'rediss:']),
+  ),
   CONTINUUM_MONGODB_URL: variable(
     'MongoDB-protocol URL (telemetry history)',
     'mongodb://127.0.0.1:27017/continuum',
     parse.url(['mongodb:', 'mongodb+srv:']),
   ),
-  CONTINUUM_MLFLOW_URL: variable('MLflow tracking server URL', 'http://127.0.0.1:5000', parse.url(['http:', 'https:'])),
-  CONTINUUM_PROMETHEUS_URL: variable('Prometheus URL', 'http://127.0.0.1:9090', parse.url(['http:', 'https:'])),
+  CONTINUUM_MLFLOW_URL: variable(
+    'MLflow tracking server URL',
+    'http://127.0.0.1:5000',
+    parse.url(['http:', 'https:']),
+  ),
+  CONTINUUM_PROMETHEUS_URL: variable(
+    'Prometheus URL',
+    'http://127.0.0.1:9090',
+    parse.url(['http:', 'https:']),
+  ),
 
-  CONTINUUM_TOPIC_PARTITIONS: variable('partitions of every co-partitioned data topic', '6', parse.integer(1, 1024)),
-  CONTINUUM_TOPIC_SHIPMENTS_CDC: variable('shipment change events from the PostgreSQL source', 'shipments.cdc', parse.topicName),
-  CONTINUUM_TOPIC_TELEMETRY_RAW: variable('vehicle telemetry as produced', 'telemetry.raw', parse.topicName),
-  CONTINUUM_TOPIC_TELEMETRY_CLEAN: variable('validated, deduplicated, ordered telemetry', 'telemetry.clean', parse.topicName),
-  CONTINUUM_TOPIC_SHIPMENT_STATE: variable('Unified Shipment State (compacted)', 'shipment.state', parse.topicName),
-  CONTINUUM_TOPIC_DELIVERIES_COMPLETED: variable('ETA training examples', 'deliveries.completed', parse.topicName),
-  CONTINUUM_TOPIC_ETA_MODELS: variable('published ETA models (compacted)', 'eta.models', parse.topicName),
+  CONTINUUM_TOPIC_PARTITIONS: variable(
+    'partitions of every co-partitioned data topic',
+    '6',
+    parse.integer(1, 1024),
+  ),
+  CONTINUUM_TOPIC_SHIPMENTS_CDC: variable(
+    'shipment change events from the PostgreSQL source',
+    'shipments.cdc',
+    parse.topicName,
+  ),
+  CONTINUUM_TOPIC_TELEMETRY_RAW: variable(
+    'vehicle telemetry as produced',
+    'telemetry.raw',
+    parse.topicName,
+  ),
+  CONTINUUM_TOPIC_TELEMETRY_CLEAN: variable(
+    'validated, deduplicated, ordered telemetry',
+    'telemetry.clean',
+    parse.topicName,
+  ),
+  CONTINUUM_TOPIC_SHIPMENT_STATE: variable(
+    'Unified Shipment State (compacted)',
+    'shipment.state',
+    parse.topicName,
+  ),
+  CONTINUUM_TOPIC_DELIVERIES_COMPLETED: variable(
+    'ETA training examples',
+    'deliveries.completed',
+    parse.topicName,
+  ),
+  CONTINUUM_TOPIC_ETA_MODELS: variable(
+    'published ETA models (compacted)',
+    'eta.models',
+    parse.topicName,
+  ),
 
   CONTINUUM_API_HOST: variable('address the REST API binds to', '127.0.0.1', parse.text),
   CONTINUUM_API_PORT: variable('REST API port (also serves /metrics)', '8080', parse.port),
-  CONTINUUM_STREAMS_METRICS_PORT: variable('/metrics port of `continuum streams`', '9464', parse.port),
-  CONTINUUM_CONNECT_METRICS_PORT: variable('/metrics port of `continuum connect`', '9465', parse.port),
+  CONTINUUM_STREAMS_METRICS_PORT: variable(
+    '/metrics port of `continuum streams`',
+    '9464',
+    parse.port,
+  ),
+  CONTINUUM_CONNECT_METRICS_PORT: variable(
+    '/metrics port of `continuum connect`',
+    '9465',
+    parse.port,
+  ),
   CONTINUUM_ML_METRICS_PORT: variable('/metrics port of `continuum ml`', '9466', parse.port),
   CONTINUUM_SEED_METRICS_PORT: variable('/metrics port of `continuum seed`', '9467', parse.port),
 
@@ -125,7 +190,11 @@ export function loadConfig(env: Env = process.env): Config {
     try {
       values[name] = spec.parse(source);
     } catch (err) {
-      problems.push({ variable: name, value: raw, message: err instanceof Error ? err.message : String(err) });
+      problems.push({
+        variable: name,
+        value: raw,
+        message: err instanceof Error ? err.message : String(err),
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -134,7 +203,11 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: v.CONTINUUM_LOG_LEVEL,
     stateDir: nodePath.resolve(v.CONTINUUM_STATE_DIR),
     cacheDir: nodePath.resolve(v.CONTINUUM_CACHE_DIR),
-    kafka: { brokers: v.CONTINUUM_KAFKA_BROKERS, controllerPort: v.CONTINUUM_KAFKA_CONTROLLER_PORT, clientId: v.CONTINUUM_KAFKA_CLIENT_ID },
+    kafka: {
+      brokers: v.CONTINUUM_KAFKA_BROKERS,
+      controllerPort: v.CONTINUUM_KAFKA_CONTROLLER_PORT,
+      clientId: v.CONTINUUM_KAFKA_CLIENT_ID,
+    },
     schemaRegistry: { url: v.CONTINUUM_SCHEMA_REGISTRY_URL },
     postgres: { url: v.CONTINUUM_POSTGRES_URL },
     redis: { url: v.CONTINUUM_REDIS_URL },

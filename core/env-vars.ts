@@ -37,7 +37,9 @@ export function url(protocols: readonly string[]): EnvParser<string> {
       throw new Error(`expected a URL such as ${protocols[0]}//127.0.0.1:1234`);
     }
     if (!protocols.includes(parsed.protocol)) {
-      throw new Error(`expected a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+      throw new Error(
+        `expected a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`,
+      );
     }
     return raw.replace(/\/+$/, '');
   };

@@ -47,7 +47,11 @@ export class StackServiceError extends ContinuumError {
   readonly service: string;
   readonly logTail: string;
 
-  constructor(service: string, message: string, options: ContinuumErrorOptions & { logTail?: string } = {}) {
+  constructor(
+    service: string,
+    message: string,
+    options: ContinuumErrorOptions & { logTail?: string } = {},
+  ) {
     super(`${service}: ${message}`, { ...options, context: { ...options.context, service } });
     this.service = service;
     this.logTail = options.logTail ?? '';

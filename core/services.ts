@@ -2,7 +2,8 @@
 // docker-compose file (checked by a test) and the test harness.
 import { hostPortOf, type Config, type ConfigVariable } from './config.ts';
 
-export type ServiceName = 'kafka' | 'schema-registry' | 'postgres' | 'redis' | 'mongodb' | 'mlflow' | 'prometheus';
+export type ServiceName =
+  'kafka' | 'schema-registry' | 'postgres' | 'redis' | 'mongodb' | 'mlflow' | 'prometheus';
 
 export interface ServiceSpec {
   name: ServiceName;
@@ -14,18 +15,48 @@ export interface ServiceSpec {
 }
 
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: 'kafka', nativeImplementation: 'Apache Kafka 4.1.1 (KRaft)', endpointVariable: 'CONTINUUM_KAFKA_BROKERS', defaultPort: 9092 },
+  {
+    name: 'kafka',
+    nativeImplementation: 'Apache Kafka 4.1.1 (KRaft)',
+    endpointVariable: 'CONTINUUM_KAFKA_BROKERS',
+    defaultPort: 9092,
+  },
   {
     name: 'schema-registry',
     nativeImplementation: 'Apicurio Registry 3.0.9 (KafkaSQL, Confluent API)',
     endpointVariable: 'CONTINUUM_SCHEMA_REGISTRY_URL',
     defaultPort: 8081,
   },
-  { name: 'postgres', nativeImplementation: 'PostgreSQL 15 (wal_level=logical)', endpointVariable: 'CONTINUUM_POSTGRES_URL', defaultPort: 5432 },
-  { name: 'redis', nativeImplementation: 'Redis 7', endpointVariable: 'CONTINUUM_REDIS_URL', defaultPort: 6379 },
-  { name: 'mongodb', nativeImplementation: 'FerretDB v1.24.2 (SQLite)', endpointVariable: 'CONTINUUM_MONGODB_URL', defaultPort: 27017 },
-  { name: 'mlflow', nativeImplementation: 'MLflow 3.17.2 tracking server', endpointVariable: 'CONTINUUM_MLFLOW_URL', defaultPort: 5000 },
-  { name: 'prometheus', nativeImplementation: 'Prometheus (Debian)', endpointVariable: 'CONTINUUM_PROMETHEUS_URL', defaultPort: 9090 },
+  {
+    name: 'postgres',
+    nativeImplementation: 'PostgreSQL 15 (wal_level=logical)',
+    endpointVariable: 'CONTINUUM_POSTGRES_URL',
+    defaultPort: 5432,
+  },
+  {
+    name: 'redis',
+    nativeImplementation: 'Redis 7',
+    endpointVariable: 'CONTINUUM_REDIS_URL',
+    defaultPort: 6379,
+  },
+  {
+    name: 'mongodb',
+    nativeImplementation: 'FerretDB v1.24.2 (SQLite)',
+    endpointVariable: 'CONTINUUM_MONGODB_URL',
+    defaultPort: 27017,
+  },
+  {
+    name: 'mlflow',
+    nativeImplementation: 'MLflow 3.17.2 tracking server',
+    endpointVariable: 'CONTINUUM_MLFLOW_URL',
+    defaultPort: 5000,
+  },
+  {
+    name: 'prometheus',
+    nativeImplementation: 'Prometheus (Debian)',
+    endpointVariable: 'CONTINUUM_PROMETHEUS_URL',
+    defaultPort: 9090,
+  },
 ];
 
 export function serviceEndpoint(config: Config, name: ServiceName): string {
@@ -51,6 +82,7 @@ export function serviceEndpoint(config: Config, name: ServiceName): string {
 export function serviceAddress(config: Config, name: ServiceName): { host: string; port: number } {
   const spec = SERVICES.find((s) => s.name === name);
   if (!spec) throw new Error(`unknown service ${name}`);
-  const endpoint = name === 'kafka' ? (config.kafka.brokers[0] ?? '') : serviceEndpoint(config, name);
+  const endpoint =
+    name === 'kafka' ? (config.kafka.brokers[0] ?? '') : serviceEndpoint(config, name);
   return hostPortOf(endpoint, spec.defaultPort);
 }

@@ -21,7 +21,12 @@ export function platformTopics(config: Config): TopicSpec[] {
     { name: 'cleanup.policy', value: 'compact' },
     { name: 'min.compaction.lag.ms', value: '0' },
   ];
-  const data = [topics.shipmentsCdc, topics.telemetryRaw, topics.telemetryClean, topics.deliveriesCompleted];
+  const data = [
+    topics.shipmentsCdc,
+    topics.telemetryRaw,
+    topics.telemetryClean,
+    topics.deliveriesCompleted,
+  ];
   return [
     ...data.map((topic) => ({ topic, numPartitions: partitions, configEntries: deleteAfter7d })),
     { topic: topics.shipmentState, numPartitions: partitions, configEntries: compacted },

@@ -33,12 +33,23 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const why = lastError === undefined ? '' : ` (last error: ${errorMessage(lastError)})`;
-      throw new TimeoutError(`timed out after ${options.timeoutMs} ms waiting for ${options.description}${why}`, {
-        cause: lastError,
-        context: { description: options.description },
-      });
+      throw new TimeoutError(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.description}${why}`,
+        {
+          cause: lastError,
+          context: { description: options.description },
+        },
+      );
     }
-    await delay(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
+    try {
+      await delay(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, {
+        signal: options.signal,
+      });
+    } catch (err) {
+      // Surface the caller's abort reason rather than the timer's generic AbortError.
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw err;
+    }
     pause = Math.min(pause * 2, maxPause);
   }
 }

@@ -23,7 +23,13 @@ const serviceNames = SERVICES.map((s) => s.name);
 export function statusTable(services: readonly ServiceStatus[]): string {
   return formatTable(
     ['SERVICE', 'URL', 'STATE', 'VERSION', 'PID'],
-    services.map((s) => [s.name, s.url, s.state, s.version ?? '-', s.pid === undefined ? '-' : String(s.pid)]),
+    services.map((s) => [
+      s.name,
+      s.url,
+      s.state,
+      s.version ?? '-',
+      s.pid === undefined ? '-' : String(s.pid),
+    ]),
   );
 }
 
@@ -45,30 +51,55 @@ export async function stackUp(env: CommandEnv, only?: ServiceName[]): Promise<bo
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.failed.length > 0) {
     for (const failure of result.failed) {
-      env.out(`\n✗ ${failure.message}${failure.logTail ? `\n--- last lines of its log ---\n${failure.logTail}\n---` : ''}`);
+      env.out(
+        `\n✗ ${failure.message}${failure.logTail ? `\n--- last lines of its log ---\n${failure.logTail}\n---` : ''}`,
+      );
     }
-    env.out(`\nstack up failed after ${seconds}s: ${result.failed.map((f) => f.service).join(', ')}`);
+    env.out(
+      `\nstack up failed after ${seconds}s: ${result.failed.map((f) => f.service).join(', ')}`,
+    );
     env.setExitCode(EXIT.failed);
     return false;
   }
-  env.out(`stack up: ${result.started.length} started, ${result.reused.length} reused, ready in ${seconds}s`);
+  env.out(
+    `stack up: ${result.started.length} started, ${result.reused.length} reused, ready in ${seconds}s`,
+  );
   return true;
 }
 
 export function stackCommand(env: CommandEnv): Command {
-  const stack = new Command('stack').description('the local stack of real services as local processes (no Docker engine needed)');
-  const serviceArg = (cmd: Command): Command => cmd.addOption(new Option('-s, --service <name...>', 'only these services (and what they depend on)').choices(serviceNames));
+  const stack = new Command('stack').description(
+    'the local stack of real services as local processes (no Docker engine needed)',
+  );
+  const serviceArg = (cmd: Command): Command =>
+    cmd.addOption(
+      new Option(
+        '-s, --service <name...>',
+        'only these services (and what they depend on)',
+      ).choices(serviceNames),
+    );
 
-  serviceArg(stack.command('up').description('install (cached), start and wait until every service answers; reuses healthy ones')).action(
+  serviceArg(
+    stack
+      .command('up')
+      .description(
+        'install (cached), start and wait until every service answers; reuses healthy ones',
+      ),
+  ).action(async (opts: { service?: ServiceName[] }) => {
+    await stackUp(env, opts.service);
+  });
+
+  serviceArg(stack.command('down').description('stop the services this stack started')).action(
     async (opts: { service?: ServiceName[] }) => {
-      await stackUp(env, opts.service);
+      const results = await new NativeStack(env.config(), env.log()).down(opts.service);
+      env.out(
+        formatTable(
+          ['SERVICE', 'RESULT'],
+          results.map((r) => [r.name, r.result]),
+        ),
+      );
     },
   );
-
-  serviceArg(stack.command('down').description('stop the services this stack started')).action(async (opts: { service?: ServiceName[] }) => {
-    const results = await new NativeStack(env.config(), env.log()).down(opts.service);
-    env.out(formatTable(['SERVICE', 'RESULT'], results.map((r) => [r.name, r.result])));
-  });
 
   stack
     .command('status')
@@ -77,7 +108,8 @@ export function stackCommand(env: CommandEnv): Command {
     .action(async (opts: { json?: boolean }) => {
       const services = await new NativeStack(env.config(), env.log()).status();
       env.out(opts.json ? JSON.stringify(services, null, 2) : statusTable(services));
-      if (services.some((s) => s.state === 'stopped' || s.state === 'unhealthy')) env.setExitCode(EXIT.failed);
+      if (services.some((s) => s.state === 'stopped' || s.state === 'unhealthy'))
+        env.setExitCode(EXIT.failed);
     });
 
   stack
@@ -91,7 +123,12 @@ export function stackCommand(env: CommandEnv): Command {
       const names = service ? [service] : serviceNames;
       if (opts.follow) {
         const files = names.map((n) => stackOf.logFile(n)).filter((f) => existsSync(f));
-        await new Promise<void>((resolve) => spawn('tail', ['-n', String(opts.lines), '-F', ...files], { stdio: 'inherit' }).on('close', () => resolve()));
+        await new Promise<void>((resolve) =>
+          spawn('tail', ['-n', String(opts.lines), '-F', ...files], { stdio: 'inherit' }).on(
+            'close',
+            () => resolve(),
+          ),
+        );
         return;
       }
       for (const name of names) {

@@ -34,7 +34,10 @@ export interface NativeService {
   afterReady?(ctx: StackContext): Promise<void>;
 }
 
-export function servicePaths(config: Config, name: ServiceName): ServicePaths & { dataDir: string } {
+export function servicePaths(
+  config: Config,
+  name: ServiceName,
+): ServicePaths & { dataDir: string } {
   const dir = nodePath.join(config.stateDir, name);
   return {
     dir,

@@ -8,9 +8,21 @@ import { StackServiceError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ServiceName } from '../../core/services.ts';
 import { waitFor } from '../../core/wait-for.ts';
-import { servicePaths, type NativeService, type ProbeResult, type StackContext } from './native-service.ts';
+import {
+  servicePaths,
+  type NativeService,
+  type ProbeResult,
+  type StackContext,
+} from './native-service.ts';
 import { ensurePrerequisites } from './prerequisites.ts';
-import { clearPid, isAlive, launchDetached, readPid, stopProcess, tailFile } from './process-supervisor.ts';
+import {
+  clearPid,
+  isAlive,
+  launchDetached,
+  readPid,
+  stopProcess,
+  tailFile,
+} from './process-supervisor.ts';
 import { createStackProgress, type StackProgress } from './stack-progress.ts';
 import { kafkaService } from './services/kafka.ts';
 import { mlflowService } from './services/mlflow.ts';
@@ -70,7 +82,10 @@ export class NativeStack {
 
   private service(name: ServiceName): NativeService {
     const service = this.services.find((s) => s.name === name);
-    if (!service) throw new Error(`unknown service ${name}; known: ${this.services.map((s) => s.name).join(', ')}`);
+    if (!service)
+      throw new Error(
+        `unknown service ${name}; known: ${this.services.map((s) => s.name).join(', ')}`,
+      );
     return service;
   }
 
@@ -87,8 +102,21 @@ export class NativeStack {
     const recorded = readPid(paths);
     const pid = recorded !== undefined && isAlive(recorded) ? recorded : undefined;
     const probe = await this.probe(service);
-    const state: ServiceState = probe.ok ? (pid ? 'running' : 'external') : pid ? 'unhealthy' : 'stopped';
-    return { name: service.name, url: service.url(this.config), state, version: probe.version, pid, detail: probe.ok ? undefined : probe.detail };
+    const state: ServiceState = probe.ok
+      ? pid
+        ? 'running'
+        : 'external'
+      : pid
+        ? 'unhealthy'
+        : 'stopped';
+    return {
+      name: service.name,
+      url: service.url(this.config),
+      state,
+      version: probe.version,
+      pid,
+      detail: probe.ok ? undefined : probe.detail,
+    };
   }
 
   async status(): Promise<ServiceStatus[]> {
@@ -99,19 +127,26 @@ export class NativeStack {
     const wanted = this.withDependencies(options.only ?? this.services.map((s) => s.name));
     await mkdir(this.config.stateDir, { recursive: true });
     const release = await this.lock();
-    const progress = createStackProgress(wanted.map((s) => s.name), this.log, options.progress ?? process.stderr.isTTY);
+    const progress = createStackProgress(
+      wanted.map((s) => s.name),
+      this.log,
+      options.progress ?? process.stderr.isTTY,
+    );
     const ctx = this.context(progress);
     const result: UpResult = { services: [], started: [], reused: [], failed: [] };
     try {
-      const before = new Map((await Promise.all(wanted.map((s) => this.statusOf(s)))).map((s) => [s.name, s]));
+      const before = new Map(
+        (await Promise.all(wanted.map((s) => this.statusOf(s)))).map((s) => [s.name, s]),
+      );
       const toStart = wanted.filter((s) => {
         const state = before.get(s.name)?.state;
         return state !== 'running' && state !== 'external';
       });
-      for (const s of wanted) if (!toStart.includes(s)) {
-        result.reused.push(s.name);
-        progress.update(s.name, 'reused', before.get(s.name)?.state);
-      }
+      for (const s of wanted)
+        if (!toStart.includes(s)) {
+          result.reused.push(s.name);
+          progress.update(s.name, 'reused', before.get(s.name)?.state);
+        }
       if (toStart.length > 0) await ensurePrerequisites(this.log);
 
       const ready = new Map<ServiceName, Promise<boolean>>();
@@ -121,7 +156,10 @@ export class NativeStack {
       const installs = new Map<ServiceName, Promise<void>>();
       for (const s of toStart) {
         progress.update(s.name, 'installing');
-        const install = s.name === 'kafka' || s.name === 'schema-registry' ? (mavenChain = mavenChain.then(() => s.install(ctx))) : s.install(ctx);
+        const install =
+          s.name === 'kafka' || s.name === 'schema-registry'
+            ? (mavenChain = mavenChain.then(() => s.install(ctx)))
+            : s.install(ctx);
         installs.set(s.name, install as Promise<void>);
       }
       for (const s of toStart) {
@@ -130,8 +168,14 @@ export class NativeStack {
           (async () => {
             try {
               await installs.get(s.name);
-              const depsReady = await Promise.all(s.dependsOn.map((d) => ready.get(d) ?? Promise.resolve(false)));
-              if (!depsReady.every(Boolean)) throw new StackServiceError(s.name, `not started: a dependency (${s.dependsOn.join(', ')}) failed`);
+              const depsReady = await Promise.all(
+                s.dependsOn.map((d) => ready.get(d) ?? Promise.resolve(false)),
+              );
+              if (!depsReady.every(Boolean))
+                throw new StackServiceError(
+                  s.name,
+                  `not started: a dependency (${s.dependsOn.join(', ')}) failed`,
+                );
               await this.start(s, ctx, progress);
               result.started.push(s.name);
               return true;
@@ -139,7 +183,10 @@ export class NativeStack {
               const failure =
                 err instanceof StackServiceError
                   ? err
-                  : new StackServiceError(s.name, errorMessage(err), { cause: err, logTail: await tailFile(servicePaths(this.config, s.name).logFile) });
+                  : new StackServiceError(s.name, errorMessage(err), {
+                      cause: err,
+                      logTail: await tailFile(servicePaths(this.config, s.name).logFile),
+                    });
               result.failed.push(failure);
               progress.update(s.name, 'failed', errorMessage(err).split('\n')[0]);
               return false;
@@ -156,7 +203,11 @@ export class NativeStack {
     return result;
   }
 
-  private async start(service: NativeService, ctx: StackContext, progress: StackProgress): Promise<void> {
+  private async start(
+    service: NativeService,
+    ctx: StackContext,
+    progress: StackProgress,
+  ): Promise<void> {
     const paths = servicePaths(this.config, service.name);
     const stale = readPid(paths);
     if (stale !== undefined && isAlive(stale)) {
@@ -182,7 +233,12 @@ export class NativeStack {
           lastProbe = await this.probe(service, ctx);
           return lastProbe.ok ? 'ready' : undefined;
         },
-        { timeoutMs: this.config.stack.startTimeoutMs, intervalMs: 250, maxIntervalMs: 1_000, description: `${service.name} to answer its readiness probe` },
+        {
+          timeoutMs: this.config.stack.startTimeoutMs,
+          intervalMs: 250,
+          maxIntervalMs: 1_000,
+          description: `${service.name} to answer its readiness probe`,
+        },
       );
     } catch (err) {
       throw new StackServiceError(
@@ -193,7 +249,9 @@ export class NativeStack {
     }
     if (outcome === 'exited') {
       clearPid(paths);
-      throw new StackServiceError(service.name, `exited during start-up (log: ${paths.logFile})`, { logTail: await tailFile(paths.logFile) });
+      throw new StackServiceError(service.name, `exited during start-up (log: ${paths.logFile})`, {
+        logTail: await tailFile(paths.logFile),
+      });
     }
     if (service.afterReady) {
       progress.update(service.name, 'starting', 'initializing');
@@ -203,7 +261,9 @@ export class NativeStack {
     progress.update(service.name, 'ready', `in ${seconds}s`);
   }
 
-  async down(only?: readonly ServiceName[]): Promise<{ name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[]> {
+  async down(
+    only?: readonly ServiceName[],
+  ): Promise<{ name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[]> {
     // Reverse dependency order: the registry before the broker it stores schemas in.
     const targets = [...this.services].reverse().filter((s) => !only || only.includes(s.name));
     const results: { name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[] = [];
@@ -255,7 +315,12 @@ export class NativeStack {
           return false;
         }
       },
-      { timeoutMs: 30 * 60_000, intervalMs: 500, maxIntervalMs: 2_000, description: `the stack lock ${file} (another \`stack up\` is running)` },
+      {
+        timeoutMs: 30 * 60_000,
+        intervalMs: 500,
+        maxIntervalMs: 2_000,
+        description: `the stack lock ${file} (another \`stack up\` is running)`,
+      },
     );
     return async () => {
       if (existsSync(file)) await rm(file, { force: true });

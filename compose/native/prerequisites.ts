@@ -31,17 +31,35 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   {
     what: 'Java 17+',
     packages: ['openjdk-17-jre-headless'],
-    present: async () => versionAtLeast(await tryCommand('java', ['-version']), /version "(\d+)/, [17]),
+    present: async () =>
+      versionAtLeast(await tryCommand('java', ['-version']), /version "(\d+)/, [17]),
   },
-  { what: 'Maven', packages: ['maven'], present: async () => (await tryCommand('mvn', ['-v'])) !== undefined },
+  {
+    what: 'Maven',
+    packages: ['maven'],
+    present: async () => (await tryCommand('mvn', ['-v'])) !== undefined,
+  },
   {
     what: 'python3 with venv',
     packages: ['python3-venv'],
-    present: async () => (await tryCommand('python3', ['-c', 'import venv, ensurepip'])) !== undefined,
+    present: async () =>
+      (await tryCommand('python3', ['-c', 'import venv, ensurepip'])) !== undefined,
   },
-  { what: 'PostgreSQL 15 server', packages: ['postgresql-15'], present: () => Promise.resolve(existsSync(`${POSTGRES_BIN}/postgres`)) },
-  { what: 'Redis server', packages: ['redis-server'], present: async () => (await tryCommand('redis-server', ['--version'])) !== undefined },
-  { what: 'Prometheus', packages: ['prometheus'], present: async () => (await tryCommand('prometheus', ['--version'])) !== undefined },
+  {
+    what: 'PostgreSQL 15 server',
+    packages: ['postgresql-15'],
+    present: () => Promise.resolve(existsSync(`${POSTGRES_BIN}/postgres`)),
+  },
+  {
+    what: 'Redis server',
+    packages: ['redis-server'],
+    present: async () => (await tryCommand('redis-server', ['--version'])) !== undefined,
+  },
+  {
+    what: 'Prometheus',
+    packages: ['prometheus'],
+    present: async () => (await tryCommand('prometheus', ['--version'])) !== undefined,
+  },
 ];
 
 /** Go is not installed from Debian: bookworm's Go is too old to build FerretDB v1.24. */
@@ -61,16 +79,23 @@ export async function ensurePrerequisites(log: Logger): Promise<void> {
   if (missing.length > 0) {
     const packages = missing.flatMap((p) => p.packages);
     const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
-    const canInstall = process.getuid?.() === 0 && (await tryCommand('apt-get', ['--version'])) !== undefined;
+    const canInstall =
+      process.getuid?.() === 0 && (await tryCommand('apt-get', ['--version'])) !== undefined;
     if (!canInstall) {
-      throw new PrerequisiteError(`missing: ${missing.map((p) => p.what).join(', ')}`, `sudo sh -c '${command}'`);
+      throw new PrerequisiteError(
+        `missing: ${missing.map((p) => p.what).join(', ')}`,
+        `sudo sh -c '${command}'`,
+      );
     }
     log.info({ packages }, 'installing missing prerequisites with apt-get');
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     await runCommand('apt-get', ['update', '-q'], { env });
-    await runCommand('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], { env });
+    await runCommand('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
+      env,
+    });
     for (const p of missing) {
-      if (!(await p.present())) throw new PrerequisiteError(`${p.what} is still missing after apt-get install`, command);
+      if (!(await p.present()))
+        throw new PrerequisiteError(`${p.what} is still missing after apt-get install`, command);
     }
   }
   await checkGo();

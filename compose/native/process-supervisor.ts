@@ -66,11 +66,19 @@ export function isAlive(pid: number): boolean {
 export async function stopProcess(pid: number, graceMs = 20_000): Promise<'stopped' | 'killed'> {
   signalGroup(pid, 'SIGTERM');
   try {
-    await waitFor(() => !isAlive(pid), { timeoutMs: graceMs, description: `pid ${pid} to exit`, intervalMs: 100 });
+    await waitFor(() => !isAlive(pid), {
+      timeoutMs: graceMs,
+      description: `pid ${pid} to exit`,
+      intervalMs: 100,
+    });
     return 'stopped';
   } catch {
     signalGroup(pid, 'SIGKILL');
-    await waitFor(() => !isAlive(pid), { timeoutMs: 5_000, description: `pid ${pid} to die`, intervalMs: 50 });
+    await waitFor(() => !isAlive(pid), {
+      timeoutMs: 5_000,
+      description: `pid ${pid} to die`,
+      intervalMs: 50,
+    });
     return 'killed';
   }
 }
@@ -100,7 +108,12 @@ export async function tailFile(file: string, lines = 30): Promise<string> {
     const length = Math.min(size, 64 * 1024);
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } finally {
     await handle.close();
   }

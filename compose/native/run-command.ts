@@ -7,9 +7,12 @@ export class CommandFailedError extends ContinuumError {
   readonly output: string;
 
   constructor(command: string, exitCode: number | null, output: string) {
-    super(`\`${command}\` exited with ${exitCode ?? 'a signal'}:\n${output.split('\n').slice(-25).join('\n')}`, {
-      context: { command, exitCode },
-    });
+    super(
+      `\`${command}\` exited with ${exitCode ?? 'a signal'}:\n${output.split('\n').slice(-25).join('\n')}`,
+      {
+        context: { command, exitCode },
+      },
+    );
     this.output = output;
   }
 }
@@ -23,7 +26,11 @@ export interface RunOptions {
   onOutput?: (chunk: string) => void;
 }
 
-export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], {
       cwd: options.cwd,
@@ -40,7 +47,9 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.on('error', (err) => reject(new CommandFailedError(`${command} ${args.join(' ')}`, null, String(err))));
+    child.on('error', (err) =>
+      reject(new CommandFailedError(`${command} ${args.join(' ')}`, null, String(err))),
+    );
     child.on('close', (code) => {
       if (code === 0) resolve(output);
       else reject(new CommandFailedError(`${command} ${args.join(' ')}`, code, output));
@@ -49,7 +58,10 @@ export function runCommand(command: string, args: readonly string[], options: Ru
 }
 
 /** The command's output, or undefined when it cannot run or fails. */
-export async function tryCommand(command: string, args: readonly string[]): Promise<string | undefined> {
+export async function tryCommand(
+  command: string,
+  args: readonly string[],
+): Promise<string | undefined> {
   try {
     return await runCommand(command, args);
   } catch {

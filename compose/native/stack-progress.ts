@@ -5,7 +5,14 @@ import type { ServiceName } from '../../core/services.ts';
 
 export type StackPhase = 'queued' | 'installing' | 'starting' | 'ready' | 'reused' | 'failed';
 
-const PHASE_STEP: Record<StackPhase, number> = { queued: 0, installing: 1, starting: 2, ready: 3, reused: 3, failed: 3 };
+const PHASE_STEP: Record<StackPhase, number> = {
+  queued: 0,
+  installing: 1,
+  starting: 2,
+  ready: 3,
+  reused: 3,
+  failed: 3,
+};
 
 export interface StackProgress {
   update(service: ServiceName, phase: StackPhase, detail?: string): void;
@@ -14,7 +21,11 @@ export interface StackProgress {
   stop(): void;
 }
 
-export function createStackProgress(services: readonly ServiceName[], log: Logger, tty = process.stderr.isTTY): StackProgress {
+export function createStackProgress(
+  services: readonly ServiceName[],
+  log: Logger,
+  tty = process.stderr.isTTY,
+): StackProgress {
   return tty ? new TerminalProgress(services) : new LogProgress(log);
 }
 
@@ -40,7 +51,10 @@ class TerminalProgress implements StackProgress {
     );
     const width = Math.max(...services.map((s) => s.length));
     for (const service of services) {
-      this.bars.set(service, this.multibar.create(3, 0, { service: service.padEnd(width), phase: 'queued', detail: '' }));
+      this.bars.set(
+        service,
+        this.multibar.create(3, 0, { service: service.padEnd(width), phase: 'queued', detail: '' }),
+      );
       this.latest.set(service, { phase: 'queued', detail: '' });
     }
     this.timer = setInterval(() => this.redraw(), 1_000);
@@ -59,7 +73,12 @@ class TerminalProgress implements StackProgress {
     const elapsed = `${Math.round((Date.now() - this.started) / 1000)}s`;
     for (const [service, { phase, detail }] of this.latest) {
       const done = phase === 'ready' || phase === 'reused' || phase === 'failed';
-      this.bars.get(service)?.update(PHASE_STEP[phase], { phase: phase.padEnd(10), detail: done ? detail : `${detail} ${elapsed}`.trim() });
+      this.bars
+        .get(service)
+        ?.update(PHASE_STEP[phase], {
+          phase: phase.padEnd(10),
+          detail: done ? detail : `${detail} ${elapsed}`.trim(),
+        });
     }
   }
 
@@ -82,10 +101,17 @@ class LogProgress implements StackProgress {
   update(service: ServiceName, phase: StackPhase, detail = ''): void {
     const now = Date.now();
     // Phase changes always log; detail updates at most every 10 s per service.
-    if (this.lastPhase.get(service) === phase && now - (this.lastDetailAt.get(service) ?? 0) < 10_000) return;
+    if (
+      this.lastPhase.get(service) === phase &&
+      now - (this.lastDetailAt.get(service) ?? 0) < 10_000
+    )
+      return;
     this.lastPhase.set(service, phase);
     this.lastDetailAt.set(service, now);
-    this.log.info({ service, phase, detail }, `${service}: ${phase}${detail ? ` (${detail})` : ''}`);
+    this.log.info(
+      { service, phase, detail },
+      `${service}: ${phase}${detail ? ` (${detail})` : ''}`,
+    );
   }
 
   detail(service: ServiceName, detail: string): void {

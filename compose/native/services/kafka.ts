@@ -5,7 +5,12 @@ import nodePath from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { hostPortOf, type Config } from '../../../core/config.ts';
 import { platformTopics } from '../../../core/topics.ts';
-import { cachePath, servicePaths, type NativeService, type StackContext } from '../native-service.ts';
+import {
+  cachePath,
+  servicePaths,
+  type NativeService,
+  type StackContext,
+} from '../native-service.ts';
 import { runCommand } from '../run-command.ts';
 
 export const KAFKA_VERSION = '4.1.1';
@@ -109,7 +114,13 @@ export const kafkaService: NativeService = {
     ctx.report('kafka', `downloading Kafka ${KAFKA_VERSION} jars from Maven Central`);
     await runCommand(
       'mvn',
-      ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
+      [
+        '-q',
+        '-B',
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${lib}`,
+        '-DincludeScope=runtime',
+      ],
       { cwd: home },
     );
     await writeFile(marker, new Date().toISOString());
@@ -124,8 +135,21 @@ export const kafkaService: NativeService = {
     if (existsSync(nodePath.join(paths.dataDir, 'meta.properties'))) return;
     ctx.report('kafka', 'formatting KRaft storage');
     const classpath = `${libDir(ctx.config)}/*`;
-    const clusterId = (await runCommand('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'])).trim().split('\n').pop() ?? '';
-    await runCommand('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties]);
+    const clusterId =
+      (await runCommand('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']))
+        .trim()
+        .split('\n')
+        .pop() ?? '';
+    await runCommand('java', [
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      properties,
+    ]);
   },
 
   launch(ctx) {
@@ -153,7 +177,11 @@ export const kafkaService: NativeService = {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return { ok: cluster.brokers.length > 0, version: KAFKA_VERSION, detail: `cluster ${cluster.clusterId}` };
+      return {
+        ok: cluster.brokers.length > 0,
+        version: KAFKA_VERSION,
+        detail: `cluster ${cluster.clusterId}`,
+      };
     } finally {
       await admin.disconnect();
     }
@@ -173,7 +201,10 @@ async function ensureTopics(ctx: StackContext): Promise<void> {
     const wanted = platformTopics(ctx.config).filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return;
     ctx.report('kafka', `creating ${wanted.length} topics`);
-    await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })),
+      waitForLeaders: true,
+    });
     ctx.log.info({ topics: wanted.map((t) => t.topic) }, 'created platform topics');
   } finally {
     await admin.disconnect();

@@ -27,12 +27,20 @@ export const mlflowService: NativeService = {
     await runCommand('python3', ['-m', 'venv', dir]);
     ctx.report('mlflow', `pip install mlflow==${MLFLOW_VERSION} (about 3 minutes cold)`);
     let packages = 0;
-    await runCommand(nodePath.join(dir, 'bin', 'pip'), ['install', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`], {
-      onOutput: (chunk) => {
-        packages += (chunk.match(/^(Collecting|Using cached) /gm) ?? []).length;
-        if (packages > 0) ctx.report('mlflow', `pip install mlflow==${MLFLOW_VERSION}: ${packages} packages resolved`);
+    await runCommand(
+      nodePath.join(dir, 'bin', 'pip'),
+      ['install', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`],
+      {
+        onOutput: (chunk) => {
+          packages += (chunk.match(/^(Collecting|Using cached) /gm) ?? []).length;
+          if (packages > 0)
+            ctx.report(
+              'mlflow',
+              `pip install mlflow==${MLFLOW_VERSION}: ${packages} packages resolved`,
+            );
+        },
       },
-    });
+    );
     await writeFile(marker, new Date().toISOString());
   },
 
@@ -48,11 +56,16 @@ export const mlflowService: NativeService = {
       command: nodePath.join(venv(ctx.config), 'bin', 'mlflow'),
       args: [
         'server',
-        '--host', host,
-        '--port', String(port),
-        '--workers', '1',
-        '--backend-store-uri', `sqlite:///${nodePath.join(paths.dataDir, 'mlflow.db')}`,
-        '--artifacts-destination', nodePath.join(paths.dataDir, 'artifacts'),
+        '--host',
+        host,
+        '--port',
+        String(port),
+        '--workers',
+        '1',
+        '--backend-store-uri',
+        `sqlite:///${nodePath.join(paths.dataDir, 'mlflow.db')}`,
+        '--artifacts-destination',
+        nodePath.join(paths.dataDir, 'artifacts'),
       ],
       cwd: paths.dir,
       env: { MLFLOW_TRACKING_DIR: paths.dataDir, PYTHONUNBUFFERED: '1' },
@@ -62,9 +75,13 @@ export const mlflowService: NativeService = {
   async probe(ctx) {
     const health = await probeFetch(`${ctx.config.mlflow.url}/health`);
     if (!health.ok) return { ok: false, detail: `GET /health answered ${health.status}` };
-    const search = await probeFetch(`${ctx.config.mlflow.url}/api/2.0/mlflow/experiments/search?max_results=1`);
+    const search = await probeFetch(
+      `${ctx.config.mlflow.url}/api/2.0/mlflow/experiments/search?max_results=1`,
+    );
     if (!search.ok) return { ok: false, detail: `experiments/search answered ${search.status}` };
-    const version = await probeFetch(`${ctx.config.mlflow.url}/version`).then((r) => (r.ok ? r.text() : undefined));
+    const version = await probeFetch(`${ctx.config.mlflow.url}/version`).then((r) =>
+      r.ok ? r.text() : undefined,
+    );
     return { ok: true, version: version?.trim() ?? MLFLOW_VERSION };
   },
 };

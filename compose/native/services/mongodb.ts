@@ -34,7 +34,9 @@ export const mongodbService: NativeService = {
     const bin = binary(ctx.config);
     if (existsSync(bin)) return;
     ctx.report('mongodb', `downloading FerretDB ${FERRETDB_VERSION} from the Go module proxy`);
-    const info = JSON.parse(await runCommand('go', ['mod', 'download', '-json', `${MODULE}@${FERRETDB_VERSION}`])) as { Dir?: string };
+    const info = JSON.parse(
+      await runCommand('go', ['mod', 'download', '-json', `${MODULE}@${FERRETDB_VERSION}`]),
+    ) as { Dir?: string };
     if (!info.Dir) throw new Error('`go mod download` did not report the module directory');
     const src = cachePath(ctx.config, `ferretdb-${FERRETDB_VERSION}`, 'src');
     await rm(src, { recursive: true, force: true });
@@ -43,7 +45,10 @@ export const mongodbService: NativeService = {
     await makeWritable(src);
     await writeFile(nodePath.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     ctx.report('mongodb', 'building FerretDB (about 2 minutes cold)');
-    await runCommand('go', ['build', '-o', `${bin}.partial`, './cmd/ferretdb'], { cwd: src, env: { CGO_ENABLED: '0' } });
+    await runCommand('go', ['build', '-o', `${bin}.partial`, './cmd/ferretdb'], {
+      cwd: src,
+      env: { CGO_ENABLED: '0' },
+    });
     await runCommand('mv', [`${bin}.partial`, bin]);
     await rm(src, { recursive: true, force: true });
   },
@@ -72,12 +77,20 @@ export const mongodbService: NativeService = {
   },
 
   async probe(ctx) {
-    const client = new MongoClient(ctx.config.mongodb.url, { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000 });
+    const client = new MongoClient(ctx.config.mongodb.url, {
+      serverSelectionTimeoutMS: 2_000,
+      connectTimeoutMS: 2_000,
+    });
     try {
       await client.connect();
       const info = await client.db('admin').command({ buildInfo: 1 });
       const ferret = (info as { ferretdbVersion?: string }).ferretdbVersion;
-      return { ok: true, version: ferret ? `FerretDB ${ferret} (MongoDB ${String(info.version)})` : String(info.version) };
+      return {
+        ok: true,
+        version: ferret
+          ? `FerretDB ${ferret} (MongoDB ${String(info.version)})`
+          : String(info.version),
+      };
     } finally {
       await client.close();
     }

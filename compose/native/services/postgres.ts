@@ -30,7 +30,10 @@ function serverUser(): SystemUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = lookupUser('postgres');
   if (!user) {
-    throw new PrerequisiteError('running as root, but there is no `postgres` user to run PostgreSQL as', 'apt-get install -y postgresql-15');
+    throw new PrerequisiteError(
+      'running as root, but there is no `postgres` user to run PostgreSQL as',
+      'apt-get install -y postgresql-15',
+    );
   }
   return user;
 }
@@ -44,7 +47,10 @@ async function clusterDir(config: Config): Promise<string> {
   const user = serverUser();
   if (!user) return preferred;
   await mkdir(config.stateDir, { recursive: true });
-  const reachable = await runCommand('test', ['-x', config.stateDir], { uid: user.uid, gid: user.gid }).then(
+  const reachable = await runCommand('test', ['-x', config.stateDir], {
+    uid: user.uid,
+    gid: user.gid,
+  }).then(
     () => true,
     () => false,
   );
@@ -86,30 +92,48 @@ export const postgresService: NativeService = {
     return {
       command: `${POSTGRES_BIN}/postgres`,
       args: [
-        '-D', dataDir,
-        '-c', `listen_addresses=${host}`,
-        '-c', `port=${port}`,
-        '-c', `unix_socket_directories=${dataDir}`,
-        '-c', 'wal_level=logical',
-        '-c', 'max_replication_slots=20',
-        '-c', 'max_wal_senders=20',
-        '-c', 'max_connections=200',
-        '-c', 'shared_buffers=128MB',
-        '-c', 'logging_collector=off',
+        '-D',
+        dataDir,
+        '-c',
+        `listen_addresses=${host}`,
+        '-c',
+        `port=${port}`,
+        '-c',
+        `unix_socket_directories=${dataDir}`,
+        '-c',
+        'wal_level=logical',
+        '-c',
+        'max_replication_slots=20',
+        '-c',
+        'max_wal_senders=20',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'shared_buffers=128MB',
+        '-c',
+        'logging_collector=off',
       ],
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     };
   },
 
   async probe(ctx) {
-    const client = new pg.Client({ connectionString: superuserUrl(ctx.config), connectionTimeoutMillis: 2_000 });
+    const client = new pg.Client({
+      connectionString: superuserUrl(ctx.config),
+      connectionTimeoutMillis: 2_000,
+    });
     await client.connect();
     try {
       const { rows } = await client.query<{ version: string; wal_level: string }>(
         "SELECT current_setting('server_version') AS version, current_setting('wal_level') AS wal_level",
       );
       const row = rows[0];
-      if (row?.wal_level !== 'logical') return { ok: false, version: row?.version, detail: `wal_level is ${row?.wal_level}, not logical` };
+      if (row?.wal_level !== 'logical')
+        return {
+          ok: false,
+          version: row?.version,
+          detail: `wal_level is ${row?.wal_level}, not logical`,
+        };
       return { ok: true, version: row.version };
     } finally {
       await client.end();
@@ -130,7 +154,9 @@ async function ensureRoleAndDatabase(ctx: StackContext): Promise<void> {
   await client.connect();
   try {
     const ident = (s: string): string => client.escapeIdentifier(s);
-    const password = target.password ? ` PASSWORD ${client.escapeLiteral(decodeURIComponent(target.password))}` : '';
+    const password = target.password
+      ? ` PASSWORD ${client.escapeLiteral(decodeURIComponent(target.password))}`
+      : '';
     const roleExists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     if (roleExists.rowCount === 0) {
       await client.query(`CREATE ROLE ${ident(role)} LOGIN REPLICATION CREATEDB${password}`);

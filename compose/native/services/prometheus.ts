@@ -10,8 +10,19 @@ export function prometheusTargetsDir(config: Config): string {
   return nodePath.join(servicePaths(config, 'prometheus').dir, 'targets');
 }
 
+export interface ScrapeConfig {
+  job_name: string;
+  static_configs?: { targets: string[]; labels?: Record<string, string> }[];
+  file_sd_configs?: { files: string[]; refresh_interval: string }[];
+}
+
+export interface PrometheusConfig {
+  global: { scrape_interval: string; evaluation_interval: string };
+  scrape_configs: ScrapeConfig[];
+}
+
 /** The scrape configuration: Prometheus itself, each Continuum process, and file_sd targets. */
-export function prometheusConfig(config: Config): Record<string, unknown> {
+export function prometheusConfig(config: Config): PrometheusConfig {
   const self = hostPortOf(config.prometheus.url, 9090);
   const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
   const processes = Object.entries(config.metricsPorts).map(([process, port]) => ({
@@ -25,7 +36,12 @@ export function prometheusConfig(config: Config): Record<string, unknown> {
       { job_name: 'continuum', static_configs: processes },
       {
         job_name: 'continuum-dynamic',
-        file_sd_configs: [{ files: [nodePath.join(prometheusTargetsDir(config), '*.json')], refresh_interval: '5s' }],
+        file_sd_configs: [
+          {
+            files: [nodePath.join(prometheusTargetsDir(config), '*.json')],
+            refresh_interval: '5s',
+          },
+        ],
       },
     ],
   };
@@ -41,7 +57,10 @@ export const prometheusService: NativeService = {
     const paths = servicePaths(ctx.config, 'prometheus');
     await mkdir(paths.dataDir, { recursive: true });
     await mkdir(prometheusTargetsDir(ctx.config), { recursive: true });
-    await writeFile(nodePath.join(paths.dir, 'prometheus.yml'), stringify(prometheusConfig(ctx.config)));
+    await writeFile(
+      nodePath.join(paths.dir, 'prometheus.yml'),
+      stringify(prometheusConfig(ctx.config)),
+    );
   },
 
   launch(ctx) {

@@ -19,19 +19,31 @@ export const redisService: NativeService = {
     return {
       command: 'redis-server',
       args: [
-        '--bind', host,
-        '--port', String(port),
-        '--dir', servicePaths(ctx.config, 'redis').dataDir,
-        '--daemonize', 'no',
-        '--save', '60 1000',
-        '--appendonly', 'no',
-        '--logfile', '',
+        '--bind',
+        host,
+        '--port',
+        String(port),
+        '--dir',
+        servicePaths(ctx.config, 'redis').dataDir,
+        '--daemonize',
+        'no',
+        '--save',
+        '60 1000',
+        '--appendonly',
+        'no',
+        '--logfile',
+        '',
       ],
     };
   },
 
   async probe(ctx) {
-    const client = new Redis(ctx.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
+    const client = new Redis(ctx.config.redis.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined); // a refused connection is the probe's answer, not a crash
     try {
       await client.connect();

@@ -28,7 +28,10 @@ export const schemaRegistryService: NativeService = {
     const download = `${dir}.download`;
     await rm(download, { recursive: true, force: true });
     await mkdir(download, { recursive: true });
-    ctx.report('schema-registry', `downloading Apicurio Registry ${APICURIO_VERSION} (108 MB) from Maven Central`);
+    ctx.report(
+      'schema-registry',
+      `downloading Apicurio Registry ${APICURIO_VERSION} (108 MB) from Maven Central`,
+    );
     await runCommand('mvn', [
       '-q',
       '-B',
@@ -72,9 +75,12 @@ export const schemaRegistryService: NativeService = {
   async probe(ctx) {
     const subjects = await probeFetch(`${ctx.config.schemaRegistry.url}/subjects`);
     if (!subjects.ok) return { ok: false, detail: `GET /subjects answered ${subjects.status}` };
-    if (!Array.isArray(await subjects.json())) return { ok: false, detail: 'GET /subjects did not answer a list' };
+    if (!Array.isArray(await subjects.json()))
+      return { ok: false, detail: 'GET /subjects did not answer a list' };
     const base = new URL(ctx.config.schemaRegistry.url);
-    const info = await probeFetch(`${base.origin}/apis/registry/v3/system/info`).catch(() => undefined);
+    const info = await probeFetch(`${base.origin}/apis/registry/v3/system/info`).catch(
+      () => undefined,
+    );
     const version = info?.ok ? ((await info.json()) as { version?: string }).version : undefined;
     return { ok: true, version: version ?? APICURIO_VERSION };
   },

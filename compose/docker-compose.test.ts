@@ -1,0 +1,724 @@
+// docker-compose.yml must run what the native stack runs: the same services on the same host
+// ports, the same CONTINUUM_* variables, topics and metrics ports. These machines have no
+// Docker engine, so the files are parsed and cross-checked against core/services.ts and
+// core/config.ts instead of run.
+import { existsSync, readFileSync } from 'node:fs';
+import nodePath from 'node:path';
+import { parse } from 'yaml';
+import {
+  CONFIG_VARIABLES,
+  defaultOf,
+  hostPortOf,
+  loadConfig,
+  type ConfigVariable,
+} from '../core/config.ts';
+import { repoRoot } from '../core/paths.ts';
+import { SERVICES } from '../core/services.ts';
+import { platformTopics } from '../core/topics.ts';
+
+type Scalar = string | number | boolean | null;
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, Scalar> | string[];
+  ports?: (string | number | { host_ip?: string; published?: string | number; target?: number })[];
+  volumes?: (string | { type?: string; source?: string; target?: string })[];
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  restart?: string;
+}
+
+interface ComposeFile {
+  services?: Record<string, ComposeService>;
+  volumes?: Record<string, unknown> | null;
+}
+
+interface PrometheusConfig {
+  global?: { scrape_interval?: string };
+  scrape_configs?: {
+    job_name: string;
+    scrape_interval?: string;
+    static_configs?: { targets?: string[]; labels?: Record<string, string> }[];
+    dns_sd_configs?: { names?: string[]; type?: string; port?: number }[];
+    relabel_configs?: { source_labels?: string[]; target_label?: string; action?: string }[];
+  }[];
+}
+
+interface GrafanaPanel {
+  title?: string;
+  datasource?: { type?: string; uid?: string } | string | null;
+  targets?: { expr?: unknown; datasource?: { uid?: string } }[];
+  panels?: GrafanaPanel[];
+}
+
+/** The platform's processes and the variable holding the port their /metrics is served on. */
+const PROCESSES = [
+  { name: 'api', portVariable: 'CONTINUUM_API_PORT' },
+  { name: 'streams', portVariable: 'CONTINUUM_STREAMS_METRICS_PORT' },
+  { name: 'connect', portVariable: 'CONTINUUM_CONNECT_METRICS_PORT' },
+  { name: 'ml', portVariable: 'CONTINUUM_ML_METRICS_PORT' },
+] as const satisfies readonly { name: string; portVariable: ConfigVariable }[];
+
+/** Metric families the dashboard must chart (what the processes export). */
+const DASHBOARD_METRICS = [
+  'kafka_consumergroup_lag',
+  'continuum_records_processed_total',
+  'continuum_freshness_seconds_bucket',
+  'continuum_dlq_records_total',
+  'continuum_http_requests_total',
+];
+
+const read = (relative: string): string => readFileSync(nodePath.join(repoRoot, relative), 'utf8');
+
+const composeText = read('docker-compose.yml');
+// Merge keys (`<<: *anchor`) are YAML 1.1, which Docker Compose applies: so must we.
+const compose = parse(composeText, { merge: true }) as ComposeFile;
+const services = compose.services ?? {};
+const prometheusConfig = parse(read('compose/prometheus/prometheus.yml')) as PrometheusConfig;
+
+function service(name: string): ComposeService {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return found;
+}
+
+function environmentOf(svc: ComposeService): Record<string, string> {
+  const env = svc.environment ?? {};
+  const entries = Array.isArray(env)
+    ? env.map((line): [string, string] => {
+        const at = line.indexOf('=');
+        return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
+      })
+    : Object.entries(env).map(([k, v]): [string, string] => [k, v === null ? '' : String(v)]);
+  return Object.fromEntries(entries);
+}
+
+interface PortMapping {
+  hostIp: string | undefined;
+  published: number | undefined;
+  target: number;
+}
+
+function portsOf(svc: ComposeService): PortMapping[] {
+  return (svc.ports ?? []).map((port) => {
+    if (typeof port === 'number') return { hostIp: undefined, published: undefined, target: port };
+    if (typeof port === 'object') {
+      return {
+        hostIp: port.host_ip,
+        published: port.published === undefined ? undefined : Number(port.published),
+        target: Number(port.target),
+      };
+    }
+    const parts = port.replace(/\/(tcp|udp)$/, '').split(':');
+    const target = Number(parts.at(-1));
+    if (parts.length === 1) return { hostIp: undefined, published: undefined, target };
+    const published = Number(parts.at(-2));
+    return {
+      hostIp: parts.length >= 3 ? parts.slice(0, -2).join(':') : undefined,
+      published,
+      target,
+    };
+  });
+}
+
+function dependenciesOf(svc: ComposeService): Record<string, string> {
+  const deps = svc.depends_on ?? [];
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, 'service_started']));
+  return Object.fromEntries(
+    Object.entries(deps).map(([name, d]) => [name, d.condition ?? 'service_started']),
+  );
+}
+
+/** The healthcheck command as one string, or undefined when there is none (or it is disabled). */
+function healthcheckOf(svc: ComposeService): string | undefined {
+  const check = svc.healthcheck;
+  if (!check || check.disable === true || check.test === undefined) return undefined;
+  const test = Array.isArray(check.test) ? check.test : ['CMD-SHELL', check.test];
+  if (test.length === 0 || test[0] === 'NONE') return undefined;
+  return test.slice(1).join(' ');
+}
+
+function commandOf(svc: ComposeService): string[] {
+  const { command } = svc;
+  if (command === undefined) return [];
+  return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
+}
+
+interface Mount {
+  kind: 'named' | 'bind' | 'anonymous';
+  source: string;
+  target: string;
+}
+
+function mountsOf(svc: ComposeService): Mount[] {
+  return (svc.volumes ?? []).map((volume): Mount => {
+    if (typeof volume === 'object') {
+      const source = volume.source ?? '';
+      const kind = volume.type === 'bind' ? 'bind' : source ? 'named' : 'anonymous';
+      return { kind, source, target: volume.target ?? '' };
+    }
+    const [source = '', target] = volume.split(':');
+    if (target === undefined) return { kind: 'anonymous', source: '', target: source };
+    const kind = /^[./~]/.test(source) ? 'bind' : 'named';
+    return { kind, source, target };
+  });
+}
+
+/** `${NAME…}` and `$NAME` interpolations Compose will perform (`$$` is a literal dollar). */
+function interpolationsIn(text: string): { name: string; modifier: string }[] {
+  const unescaped = text.replaceAll('$$', '');
+  return [
+    ...unescaped.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g),
+  ].map((m) => ({ name: m[1] ?? m[3] ?? '', modifier: m[2] ?? '' }));
+}
+
+/** The value after interpolation: its `:-default` if it has one, a placeholder otherwise. */
+function interpolate(value: string): string {
+  return value
+    .replaceAll('$$', '$')
+    .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?[^}]*\}/g, (_, fallback?: string) =>
+      fallback === undefined ? 'placeholder' : fallback,
+    );
+}
+
+/** The host:port endpoints a Kafka service advertises, by listener. */
+function advertisedListeners(svc: ComposeService): string[] {
+  const raw = environmentOf(svc).KAFKA_ADVERTISED_LISTENERS ?? '';
+  return raw
+    .split(',')
+    .map((listener) => listener.replace(/^[A-Z_]+:\/\//, '').trim())
+    .filter(Boolean);
+}
+
+function isConfigVariable(name: string): name is ConfigVariable {
+  return Object.hasOwn(CONFIG_VARIABLES, name);
+}
+
+/** Services started once to set something up: others wait for them to exit 0. */
+const oneShotServices = new Set(
+  Object.values(services).flatMap((svc) =>
+    Object.entries(dependenciesOf(svc))
+      .filter(([, condition]) => condition === 'service_completed_successfully')
+      .map(([name]) => name),
+  ),
+);
+
+describe('docker-compose.yml: the services of the native stack', () => {
+  it.each(SERVICES.map((spec) => [spec.name, spec] as const))(
+    'runs %s from a real image on 127.0.0.1 and its native port',
+    (name, spec) => {
+      const svc = service(name);
+      expect(svc.image).toMatch(/^[\w.\-/]+:[\w.-]+$/);
+      expect(svc.image).not.toMatch(/:latest$/);
+      const onHost = portsOf(svc).filter((p) => p.published === spec.defaultPort);
+      expect(onHost).toHaveLength(1);
+      expect(onHost[0]?.hostIp).toBe('127.0.0.1');
+    },
+  );
+
+  it('publishes ports on 127.0.0.1 only, each host port once', () => {
+    const published = Object.entries(services).flatMap(([name, svc]) =>
+      portsOf(svc)
+        .filter((p) => p.published !== undefined)
+        .map((p) => ({ name, ...p })),
+    );
+    expect(published.length).toBeGreaterThanOrEqual(SERVICES.length);
+    expect(published.filter((p) => p.hostIp !== '127.0.0.1')).toEqual([]);
+    const ports = published.map((p) => p.published);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it('runs PostgreSQL with logical replication for CDC', () => {
+    const command = commandOf(service('postgres')).join(' ');
+    expect(command).toMatch(/-c wal_level=logical\b/);
+    expect(command).toMatch(/-c max_replication_slots=\d+/);
+    expect(command).toMatch(/-c max_wal_senders=\d+/);
+  });
+
+  it('runs the schema registry on Kafka storage', () => {
+    const env = environmentOf(service('schema-registry'));
+    expect(env.APICURIO_STORAGE_KIND).toBe('kafkasql');
+    expect(advertisedListeners(service('kafka'))).toContain(
+      env.APICURIO_KAFKASQL_BOOTSTRAP_SERVERS,
+    );
+  });
+
+  it('advertises Kafka both to the containers and to the host', () => {
+    const kafka = service('kafka');
+    const env = environmentOf(kafka);
+    const listeners = advertisedListeners(kafka);
+    expect(listeners).toContain('kafka:29092');
+    const kafkaPort = SERVICES.find((s) => s.name === 'kafka')?.defaultPort;
+    expect(listeners).toContain(`127.0.0.1:${kafkaPort}`);
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
+  });
+});
+
+describe('docker-compose.yml: configuration', () => {
+  const serviceEnvironments = Object.entries(services).map(
+    ([name, svc]) => [name, environmentOf(svc)] as const,
+  );
+
+  it('names only CONTINUUM_* variables that core/config.ts reads', () => {
+    const parsedNames = serviceEnvironments.flatMap(([, env]) => Object.keys(env));
+    // Also every CONTINUUM_* key written anywhere in the file (anchors included).
+    const writtenNames = [
+      ...composeText.matchAll(/^\s*(?:-\s*)?(CONTINUUM_[A-Z0-9_]+)\s*[:=]/gm),
+    ].map((m) => m[1] ?? '');
+    const names = [...parsedNames, ...writtenNames].filter((n) => n.startsWith('CONTINUUM_'));
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((n) => !isConfigVariable(n))).toEqual([]);
+  });
+
+  it('gives every CONTINUUM_* variable a value core/config.ts accepts', () => {
+    for (const [name, env] of serviceEnvironments) {
+      for (const [variable, value] of Object.entries(env)) {
+        if (!isConfigVariable(variable)) continue;
+        const parseValue = CONFIG_VARIABLES[variable].parse as (raw: string) => unknown;
+        expect(() => parseValue(interpolate(value))).not.toThrow();
+        expect(`${name}.${variable}=${value}`).not.toMatch(/=\s*$/);
+      }
+    }
+  });
+
+  it('documents every interpolated variable in .env.example, and .env stays out of git', () => {
+    const documented = new Set(
+      read('.env.example')
+        .split('\n')
+        .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)=/.exec(line)?.[1])
+        .filter((name) => name !== undefined),
+    );
+    const used = interpolationsIn(composeText);
+    expect(used.length).toBeGreaterThan(0);
+    expect([...new Set(used.map((u) => u.name))].filter((n) => !documented.has(n))).toEqual([]);
+    expect([...documented].filter((n) => !used.some((u) => u.name === n))).toEqual([]);
+    expect(
+      read('.gitignore')
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toContain('.env');
+  });
+
+  it('takes every password from a required variable, never from the file', () => {
+    const secrets = serviceEnvironments.flatMap(([name, env]) =>
+      Object.entries(env)
+        .filter(([variable]) => /PASSWORD|SECRET|TOKEN/.test(variable))
+        .map(([variable, value]) => ({ name, variable, value })),
+    );
+    expect(secrets.map((s) => s.variable)).toEqual(
+      expect.arrayContaining(['POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD']),
+    );
+    for (const secret of secrets) {
+      expect(secret.value).toMatch(/^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$/);
+    }
+    const postgresUrl = environmentOf(service('api')).CONTINUUM_POSTGRES_URL ?? '';
+    expect(postgresUrl).toContain('${CONTINUUM_POSTGRES_PASSWORD');
+  });
+});
+
+describe('docker-compose.yml: the platform processes', () => {
+  const defaultPortOf = (variable: ConfigVariable): number => Number(defaultOf(variable));
+
+  it.each(PROCESSES.map((p) => [p.name, p] as const))('%s is built from the Dockerfile', (name) => {
+    const { build } = service(name);
+    expect(build).toBeDefined();
+    const context = typeof build === 'string' ? build : (build?.context ?? '.');
+    const dockerfile =
+      typeof build === 'object' ? (build.dockerfile ?? 'Dockerfile') : 'Dockerfile';
+    expect(nodePath.resolve(repoRoot, context)).toBe(repoRoot);
+    expect(dockerfile).toBe('Dockerfile');
+    expect(existsSync(nodePath.join(repoRoot, context, dockerfile))).toBe(true);
+    expect(commandOf(service(name))).toEqual([name]);
+  });
+
+  it.each(PROCESSES.map((p) => [p.name, p] as const))(
+    '%s reaches every service at its container',
+    (name) => {
+      const env = environmentOf(service(name));
+      for (const spec of SERVICES) {
+        const value = env[spec.endpointVariable];
+        expect(`${spec.endpointVariable}: ${typeof value}`).toBe(
+          `${spec.endpointVariable}: string`,
+        );
+        const endpoint = interpolate(value ?? '');
+        const first = endpoint.split(',')[0] ?? '';
+        const { host, port } = hostPortOf(first, spec.defaultPort);
+        expect(`${spec.endpointVariable} → ${host}`).toBe(
+          `${spec.endpointVariable} → ${spec.name}`,
+        );
+        const target = service(spec.name);
+        const containerPorts = [
+          ...portsOf(target).map((p) => p.target),
+          ...advertisedListeners(target)
+            .filter((l) => l.startsWith(`${spec.name}:`))
+            .map((l) => Number(l.split(':')[1])),
+        ];
+        expect(containerPorts).toContain(port);
+      }
+    },
+  );
+
+  it.each(PROCESSES.map((p) => [p.name, p] as const))(
+    '%s serves /metrics on its native port, scraped by Prometheus and checked by its healthcheck',
+    (name, { portVariable }) => {
+      const port = defaultPortOf(portVariable);
+      expect(Number.isInteger(port)).toBe(true);
+      const env = environmentOf(service(name));
+      if (env[portVariable] !== undefined) expect(Number(env[portVariable])).toBe(port);
+      const job = prometheusConfig.scrape_configs?.find((j) => j.job_name === 'continuum');
+      expect(job).toBeDefined();
+      const staticTargets = (job?.static_configs ?? []).flatMap((c) =>
+        (c.targets ?? []).map((t) => ({ target: t, process: c.labels?.process })),
+      );
+      const dnsTargets = (job?.dns_sd_configs ?? []).flatMap((c) =>
+        (c.names ?? []).map((n) => ({ target: `${n}:${c.port}`, process: n })),
+      );
+      const processFromDnsName = (job?.relabel_configs ?? []).some(
+        (r) =>
+          r.target_label === 'process' &&
+          (r.source_labels ?? []).includes('__meta_dns_name') &&
+          (r.action ?? 'replace') === 'replace',
+      );
+      const targets = [
+        ...staticTargets,
+        ...dnsTargets.map((t) => ({ ...t, process: processFromDnsName ? t.process : undefined })),
+      ];
+      expect(targets).toContainEqual({ target: `${name}:${port}`, process: name });
+      expect(healthcheckOf(service(name)) ?? '').toContain(`:${port}/metrics`);
+    },
+  );
+
+  it.each(PROCESSES.map((p) => [p.name, p] as const))(
+    '%s binds on every interface of its container, so Prometheus can reach its /metrics',
+    (name) => {
+      // Like the native stack, which scrapes each process at CONTINUUM_API_HOST.
+      expect(environmentOf(service(name)).CONTINUUM_API_HOST).toBe('0.0.0.0');
+    },
+  );
+
+  it('publishes the API on 127.0.0.1 and its native port', () => {
+    const api = service('api');
+    const port = defaultPortOf('CONTINUUM_API_PORT');
+    expect(portsOf(api)).toContainEqual({ hostIp: '127.0.0.1', published: port, target: port });
+  });
+
+  it.each(PROCESSES.map((p) => [p.name, p] as const))(
+    '%s starts once the topics exist and the services are healthy',
+    (name) => {
+      const deps = dependenciesOf(service(name));
+      expect(deps['kafka-init']).toBe('service_completed_successfully');
+      for (const spec of SERVICES.filter((s) => s.name !== 'prometheus')) {
+        expect(`${spec.name}: ${deps[spec.name]}`).toBe(`${spec.name}: service_healthy`);
+      }
+    },
+  );
+
+  it('scrapes Prometheus itself and the processes every 5 s', () => {
+    const jobs = prometheusConfig.scrape_configs ?? [];
+    const self = jobs.flatMap((j) => (j.static_configs ?? []).flatMap((c) => c.targets ?? []));
+    expect(self).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(localhost|prometheus):9090$/)]),
+    );
+    const job = jobs.find((j) => j.job_name === 'continuum');
+    expect(job?.scrape_interval ?? prometheusConfig.global?.scrape_interval).toBe('5s');
+    const prometheus = service('prometheus');
+    const configFile =
+      commandOf(prometheus)
+        .find((arg) => arg.startsWith('--config.file='))
+        ?.split('=')[1] ?? '/etc/prometheus/prometheus.yml';
+    expect(mountsOf(prometheus)).toContainEqual({
+      kind: 'bind',
+      source: './compose/prometheus/prometheus.yml',
+      target: configFile,
+    });
+  });
+});
+
+describe('docker-compose.yml: health, start order and volumes', () => {
+  it('has the one-shot kafka-init job on the Kafka image', () => {
+    expect([...oneShotServices]).toEqual(['kafka-init']);
+    const init = service('kafka-init');
+    expect(init.image).toBe(service('kafka').image);
+    expect(init.restart).toBe('no');
+    expect(dependenciesOf(init).kafka).toBe('service_healthy');
+  });
+
+  it.each(Object.keys(services).map((name) => [name]))(
+    '%s is health-checked, or waits for one that is',
+    (name) => {
+      if (oneShotServices.has(name)) return;
+      const svc = service(name);
+      const check = healthcheckOf(svc);
+      const waitsForHealthy = Object.entries(dependenciesOf(svc)).some(
+        ([dep, condition]) =>
+          condition === 'service_healthy' && healthcheckOf(service(dep)) !== undefined,
+      );
+      expect({ name, checked: check !== undefined || waitsForHealthy }).toEqual({
+        name,
+        checked: true,
+      });
+      if (check !== undefined) {
+        // A real request, not merely an open port.
+        expect(check).not.toMatch(/\bnc\b[^|;&]*\s-\w*z/);
+        if (check.includes('/dev/tcp/')) expect(check).toMatch(/>&\s*\d/);
+      }
+    },
+  );
+
+  it('only waits for healthy services that have a healthcheck, and for services that exist', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [dep, condition] of Object.entries(dependenciesOf(svc))) {
+        expect(`${name} → ${dep}: ${services[dep] !== undefined}`).toBe(`${name} → ${dep}: true`);
+        if (condition === 'service_healthy') {
+          expect(`${dep}: ${healthcheckOf(service(dep)) !== undefined}`).toBe(`${dep}: true`);
+        }
+      }
+    }
+  });
+
+  it('declares every named volume it mounts, and mounts files that exist', () => {
+    const declared = Object.keys(compose.volumes ?? {});
+    const mounts = Object.values(services).flatMap(mountsOf);
+    const named = mounts.filter((m) => m.kind === 'named').map((m) => m.source);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((n) => !declared.includes(n))).toEqual([]);
+    expect(declared.filter((d) => !named.includes(d))).toEqual([]);
+    expect(mounts.filter((m) => m.kind === 'anonymous')).toEqual([]);
+    for (const bind of mounts.filter((m) => m.kind === 'bind')) {
+      expect(`${bind.source}: ${existsSync(nodePath.join(repoRoot, bind.source))}`).toBe(
+        `${bind.source}: true`,
+      );
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const instructions = read('Dockerfile')
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [keyword = '', ...rest] = line.split(/\s+/);
+      return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
+    });
+  const fromIndexes = instructions.flatMap((ins, i) => (ins.keyword === 'FROM' ? [i] : []));
+  const finalStage = instructions.slice(fromIndexes.at(-1) ?? 0);
+
+  it('has a dependency stage and a final stage on the Node version package.json asks for', () => {
+    expect(fromIndexes.length).toBeGreaterThanOrEqual(2);
+    const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string } };
+    const minimum = Number(/(\d+)/.exec(pkg.engines?.node ?? '')?.[1]);
+    expect(minimum).toBeGreaterThan(0);
+    for (const i of fromIndexes) {
+      const major = Number(/^(?:--\S+\s+)*node:(\d+)/.exec(instructions[i]?.args ?? '')?.[1]);
+      expect(major).toBeGreaterThanOrEqual(minimum);
+    }
+  });
+
+  it('installs production dependencies with their install scripts, and copies them over', () => {
+    const installs = instructions.filter(
+      (ins) => ins.keyword === 'RUN' && /\bnpm ci\b/.test(ins.args),
+    );
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) {
+      expect(install.args).toMatch(/--omit=dev/);
+      expect(install.args).not.toMatch(/--ignore-scripts/);
+    }
+    expect(
+      finalStage.some((ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args)),
+    ).toBe(true);
+  });
+
+  it('runs the package bin as a non-root user', () => {
+    const users = finalStage.filter((ins) => ins.keyword === 'USER').map((ins) => ins.args);
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
+    const pkg = JSON.parse(read('package.json')) as { bin?: Record<string, string> };
+    const entrypoint = finalStage.find((ins) => ins.keyword === 'ENTRYPOINT')?.args ?? '';
+    const argv = JSON.parse(entrypoint) as string[];
+    expect(argv[0]).toBe('node');
+    expect(nodePath.normalize(argv[1] ?? '')).toBe(nodePath.normalize(pkg.bin?.continuum ?? '-'));
+  });
+
+  it('copies sources that exist and that .dockerignore keeps', () => {
+    const ignored = new Set(
+      read('.dockerignore')
+        .split('\n')
+        .map((l) => l.trim().replace(/\/$/, ''))
+        .filter((l) => l && !l.startsWith('#')),
+    );
+    for (const required of ['.git', 'node_modules', '.continuum', '.env'])
+      expect(ignored).toContain(required);
+    const sources = finalStage
+      .filter((ins) => ins.keyword === 'COPY' && !ins.args.includes('--from='))
+      .flatMap((ins) =>
+        ins.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'bin', 'core', 'cli']));
+    for (const source of sources) {
+      expect(`${source}: ${existsSync(nodePath.join(repoRoot, source))}`).toBe(`${source}: true`);
+      expect(ignored.has(source)).toBe(false);
+    }
+  });
+});
+
+describe('kafka-init: the topics', () => {
+  const init = service('kafka-init');
+  const script = [
+    ...(Array.isArray(init.entrypoint) ? init.entrypoint : [init.entrypoint ?? '']),
+    ...(Array.isArray(init.command) ? init.command : [init.command ?? '']),
+  ].join('\n');
+  const created = script
+    .split('\n')
+    .filter((line) => /--topic[=\s]/.test(line))
+    .map((line) => {
+      const configs = Object.fromEntries(
+        [...line.matchAll(/--config[=\s]+([\w.-]+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
+      );
+      return {
+        topic: /--topic[=\s]+(\S+)/.exec(line)?.[1] ?? '',
+        partitions: Number(/--partitions[=\s]+(\d+)/.exec(line)?.[1]),
+        compact: configs['cleanup.policy'] === 'compact',
+        configs,
+      };
+    });
+  const byTopic = new Map(created.map((t) => [t.topic, t]));
+  const topicVariables = (Object.keys(CONFIG_VARIABLES) as ConfigVariable[]).filter(
+    (name) => name.startsWith('CONTINUUM_TOPIC_') && name !== 'CONTINUUM_TOPIC_PARTITIONS',
+  );
+  const partitions = Number(defaultOf('CONTINUUM_TOPIC_PARTITIONS'));
+  const compacted = new Set([
+    defaultOf('CONTINUUM_TOPIC_SHIPMENT_STATE'),
+    defaultOf('CONTINUUM_TOPIC_ETA_MODELS'),
+  ]);
+  const etaModels = defaultOf('CONTINUUM_TOPIC_ETA_MODELS');
+
+  it('creates each topic once, idempotently, on the internal listener', () => {
+    expect(topicVariables.length).toBeGreaterThanOrEqual(6);
+    expect(byTopic.size).toBe(created.length);
+    expect(script).toMatch(/--if-not-exists/);
+    expect(script).toMatch(/--replication-factor[=\s]+1\b/);
+    const bootstrap = /--bootstrap-server[=\s]+(\S+)/.exec(script)?.[1];
+    expect(advertisedListeners(service('kafka'))).toContain(bootstrap);
+  });
+
+  it.each(topicVariables.map((name) => [defaultOf(name), name]))(
+    'creates %s (%s) with its partitions and cleanup policy',
+    (topic) => {
+      const found = byTopic.get(topic);
+      expect(found).toBeDefined();
+      expect(found?.partitions).toBe(topic === etaModels ? 1 : partitions);
+      expect(found?.compact).toBe(compacted.has(topic));
+    },
+  );
+
+  it.each(topicVariables.map((name) => defaultOf(name)).filter((t) => t !== etaModels))(
+    'creates the dead-letter topic %s.dlq',
+    (topic) => {
+      const dlq = byTopic.get(`${topic}.dlq`);
+      expect(dlq).toBeDefined();
+      expect({ partitions: dlq?.partitions, compact: dlq?.compact }).toEqual({
+        partitions,
+        compact: false,
+      });
+    },
+  );
+
+  it('creates exactly the topics of platformTopics() in core/topics.ts, with their configs', () => {
+    const expected = platformTopics(loadConfig({})).map((spec) => ({
+      topic: spec.topic,
+      partitions: spec.numPartitions,
+      configs: Object.fromEntries(spec.configEntries.map((e) => [e.name, e.value])),
+    }));
+    const actual = created.map(({ topic, partitions: count, configs }) => ({
+      topic,
+      partitions: count,
+      configs,
+    }));
+    const byName = (a: { topic: string }, b: { topic: string }): number =>
+      a.topic.localeCompare(b.topic);
+    expect(actual.sort(byName)).toEqual(expected.sort(byName));
+  });
+});
+
+describe('Grafana', () => {
+  const grafana = service('grafana');
+  const datasources = parse(read('compose/grafana/provisioning/datasources/prometheus.yml')) as {
+    datasources?: { uid?: string; type?: string; url?: string }[];
+  };
+  const providers = parse(read('compose/grafana/provisioning/dashboards/continuum.yml')) as {
+    providers?: { type?: string; options?: { path?: string } }[];
+  };
+  const dashboard = JSON.parse(read('compose/grafana/dashboards/continuum-pipeline.json')) as {
+    uid?: string;
+    title?: string;
+    panels?: GrafanaPanel[];
+  };
+  const flatten = (panels: GrafanaPanel[]): GrafanaPanel[] =>
+    panels.flatMap((p) => [p, ...flatten(p.panels ?? [])]);
+  const panels = flatten(dashboard.panels ?? []).filter((p) => p.targets !== undefined);
+
+  it('provisions the compose Prometheus as its datasource', () => {
+    const prometheus = datasources.datasources?.find((d) => d.type === 'prometheus');
+    expect(prometheus?.uid).toBeTruthy();
+    const { host, port } = hostPortOf(prometheus?.url ?? '', 80);
+    expect(host).toBe('prometheus');
+    expect(portsOf(service('prometheus')).map((p) => p.target)).toContain(port);
+    expect(mountsOf(grafana)).toContainEqual({
+      kind: 'bind',
+      source: './compose/grafana/provisioning',
+      target: '/etc/grafana/provisioning',
+    });
+  });
+
+  it('loads compose/grafana/dashboards from where it is mounted', () => {
+    const path = providers.providers?.find((p) => p.type === 'file')?.options?.path;
+    expect(path).toBeTruthy();
+    expect(mountsOf(grafana)).toContainEqual({
+      kind: 'bind',
+      source: './compose/grafana/dashboards',
+      target: path,
+    });
+  });
+
+  it('has a dashboard whose every panel queries the provisioned datasource with an expression', () => {
+    expect(dashboard.uid).toBeTruthy();
+    expect(dashboard.title).toBeTruthy();
+    expect(panels.length).toBeGreaterThanOrEqual(DASHBOARD_METRICS.length);
+    const uid = datasources.datasources?.find((d) => d.type === 'prometheus')?.uid;
+    for (const panel of panels) {
+      expect(panel.targets?.length).toBeGreaterThan(0);
+      if (panel.datasource && typeof panel.datasource === 'object')
+        expect(panel.datasource.uid).toBe(uid);
+      for (const target of panel.targets ?? []) {
+        expect({ panel: panel.title, expr: typeof target.expr }).toEqual({
+          panel: panel.title,
+          expr: 'string',
+        });
+        const expr = String(target.expr).trim();
+        expect(expr).not.toBe('');
+        let depth = 0;
+        for (const ch of expr) {
+          depth += ch === '(' ? 1 : ch === ')' ? -1 : 0;
+          expect(depth).toBeGreaterThanOrEqual(0);
+        }
+        expect({ expr, depth }).toEqual({ expr, depth: 0 });
+      }
+    }
+  });
+
+  it.each(DASHBOARD_METRICS)('charts %s', (metric) => {
+    const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => String(t.expr)));
+    expect(exprs.some((e) => new RegExp(`\\b${metric}\\b`).test(e))).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+import { loadConfig } from './config.ts';
+import { dlqTopic, platformTopics } from './topics.ts';
+
+describe('platformTopics', () => {
+  const config = loadConfig({ CONTINUUM_TOPIC_PARTITIONS: '4' });
+  const topics = new Map(platformTopics(config).map((t) => [t.topic, t]));
+  const policy = (topic: string): string | undefined =>
+    topics.get(topic)?.configEntries.find((e) => e.name === 'cleanup.policy')?.value;
+
+  it('co-partitions the data topics that are joined', () => {
+    for (const topic of [
+      'shipments.cdc',
+      'telemetry.raw',
+      'telemetry.clean',
+      'shipment.state',
+      'deliveries.completed',
+    ]) {
+      expect(topics.get(topic)?.numPartitions).toBe(4);
+    }
+  });
+
+  it('compacts the materialized view and the model stream, not the event streams', () => {
+    expect(policy('shipment.state')).toBe('compact');
+    expect(policy('eta.models')).toBe('compact');
+    expect(policy('telemetry.raw')).toBeUndefined();
+  });
+
+  it('has a DLQ for every topic a processor reads', () => {
+    for (const topic of [
+      'shipments.cdc',
+      'telemetry.raw',
+      'telemetry.clean',
+      'shipment.state',
+      'deliveries.completed',
+    ]) {
+      expect(topics.has(dlqTopic(topic))).toBe(true);
+    }
+  });
+});

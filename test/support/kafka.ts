@@ -1,0 +1,176 @@
+// Kafka helpers for integration tests: quiet clients, randomly named topics that exist before
+// the test uses them, and a one-shot consumer that reads a topic from the beginning.
+import { Kafka, logLevel, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
+import type { Config } from '../../core/config.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import { uniqueName } from './names.ts';
+
+// Retriable errors kafkajs logs and then retries by itself: coordinator elections right after
+// broker start-up (INFRA.md), leader elections of a just-created topic, group rebalances.
+// kafkajs logs the protocol's human-readable text, so both the codes and their texts are here.
+const EXPECTED_NOISE = new RegExp(
+  [
+    'CONCURRENT_TRANSACTIONS',
+    'another concurrent operation on the same transaction',
+    'NOT_COORDINATOR',
+    'not the correct coordinator',
+    'COORDINATOR_NOT_AVAILABLE',
+    'coordinator is not available',
+    'COORDINATOR_LOAD_IN_PROGRESS',
+    'coordinator is loading',
+    'LEADER_NOT_AVAILABLE',
+    'leadership election',
+    'NOT_LEADER',
+    'not the leader for that topic-partition',
+    'UNKNOWN_TOPIC_OR_PARTITION',
+    'does not host this topic-partition',
+    'REBALANCE_IN_PROGRESS',
+    'group is rebalancing',
+  ].join('|'),
+  'i',
+);
+
+/** Writes kafkajs errors to stderr as one line each, minus the retried noise above. */
+function quietLogCreator(): (entry: LogEntry) => void {
+  return ({ namespace, level, log }) => {
+    if (level !== logLevel.ERROR) return;
+    const { message, timestamp: _timestamp, ...extra } = log;
+    const text = `${message} ${JSON.stringify(extra)}`;
+    if (EXPECTED_NOISE.test(text)) return;
+    process.stderr.write(`[kafkajs ${namespace}] ${text}\n`);
+  };
+}
+
+export function createKafka(config: Config, clientIdSuffix: string): Kafka {
+  return new Kafka({
+    clientId: `${config.kafka.clientId}-test-${clientIdSuffix}`,
+    brokers: [...config.kafka.brokers],
+    logLevel: logLevel.ERROR,
+    logCreator: quietLogCreator,
+  });
+}
+
+export interface CreateTestTopicOptions {
+  partitions?: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/** Runs `fn` with a connected admin: the one given, or a new one from `kafka`, closed afterwards. */
+async function withAdmin<T>(
+  adminOrKafka: Admin | Kafka,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  if (!(adminOrKafka instanceof Kafka)) return fn(adminOrKafka);
+  const admin = adminOrKafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Creates `test.<random>` and returns its name once the cluster metadata lists every
+ * partition with a leader, so producers and consumers can use it straight away.
+ */
+export async function createTestTopic(
+  adminOrKafka: Admin | Kafka,
+  options: CreateTestTopicOptions = {},
+): Promise<string> {
+  const topic = uniqueName('test', '.');
+  const numPartitions = options.partitions ?? 1;
+  await withAdmin(adminOrKafka, async (admin) => {
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions, configEntries: options.configEntries ?? [] }],
+      waitForLeaders: true,
+    });
+    if (!created) throw new Error(`topic ${topic} already existed`);
+    await waitFor(
+      async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+        return partitions.length === numPartitions && partitions.every((p) => p.leader >= 0);
+      },
+      {
+        timeoutMs: 30_000,
+        description: `metadata of topic ${topic} with ${numPartitions} led partitions`,
+      },
+    );
+  });
+  return topic;
+}
+
+export async function deleteTestTopics(
+  adminOrKafka: Admin | Kafka,
+  topics: readonly string[],
+): Promise<void> {
+  if (topics.length === 0) return;
+  await withAdmin(adminOrKafka, (admin) => admin.deleteTopics({ topics: [...topics] }));
+}
+
+export interface WaitForMessagesOptions {
+  /** Resolve once at least this many messages have been read. */
+  count: number;
+  /** Always from the beginning: a consumer joining late would race the producer. */
+  fromBeginning?: true;
+  /** Default `read_committed`, kafkajs's own default. */
+  isolationLevel?: 'read_committed' | 'read_uncommitted';
+  timeoutMs?: number;
+}
+
+export type ConsumedMessage = KafkaMessage & { topic: string; partition: number };
+
+/**
+ * Reads `topic` from the beginning with a fresh consumer group until `count` messages
+ * arrived, then disconnects and returns them (in partition order within each partition;
+ * possibly more than `count` if they came in the same fetch).
+ */
+export async function waitForMessages(
+  kafka: Kafka,
+  topic: string,
+  options: WaitForMessagesOptions,
+): Promise<ConsumedMessage[]> {
+  const groupId = uniqueName('test-group');
+  const isolationLevel = options.isolationLevel ?? 'read_committed';
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: isolationLevel === 'read_uncommitted',
+    // Short fetch waits: the test is waiting on these messages, not batching them.
+    maxWaitTimeInMs: 500,
+  });
+  const messages: ConsumedMessage[] = [];
+  let crashed: Error | undefined;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    crashed = payload.error;
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ topic: from, partition, message }) => {
+        messages.push({ ...message, topic: from, partition });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(
+      () => {
+        if (crashed !== undefined) throw crashed;
+        // Thrown rather than `false` so a timeout reports how far it got.
+        if (messages.length < options.count) {
+          throw new Error(`${messages.length} of ${options.count} messages so far`);
+        }
+        return true;
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 60_000,
+        description: `${options.count} ${isolationLevel} messages on ${topic}`,
+      },
+    );
+    return [...messages];
+  } finally {
+    await consumer.disconnect();
+    // Leave no empty groups behind; the group may already be gone, which is fine.
+    await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+  }
+}
