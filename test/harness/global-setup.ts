@@ -26,10 +26,7 @@ async function dockerAnswers(): Promise<boolean> {
 
 async function nativeServices(): Promise<TestServices> {
   const config = loadConfig(process.env);
-  const stack = new NativeStack(
-    config,
-    createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
-  );
+  const stack = new NativeStack(config, createLogger(config.logLevel));
   const result = await stack.up();
   if (result.failed.length > 0) {
     const failures = result.failed.map((f) => `✗ ${f.message}\n${f.logTail}`).join('\n\n');

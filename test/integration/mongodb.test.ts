@@ -17,22 +17,24 @@ interface TelemetryDoc {
 
 describe('MongoDB protocol', () => {
   let client: MongoClient | undefined;
+  let connected = false;
   let collection: Collection<TelemetryDoc>;
   const collectionName = uniqueName('test_telemetry', '_');
 
   beforeAll(async () => {
     client = new MongoClient(config.mongodb.url, { serverSelectionTimeoutMS: 10_000 });
     await client.connect();
+    connected = true;
     // The URL carries the database name.
     collection = client.db().collection<TelemetryDoc>(collectionName);
   }, TIMEOUT_MS);
 
   afterAll(async () => {
-    if (!client) return;
     try {
-      await client.db().collection(collectionName).drop();
+      // Only a connected client created the collection (a failed connect leaves nothing to drop).
+      if (connected) await client?.db().collection(collectionName).drop();
     } finally {
-      await client.close();
+      await client?.close();
     }
   }, TIMEOUT_MS);
 
