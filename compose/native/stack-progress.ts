@@ -73,12 +73,10 @@ class TerminalProgress implements StackProgress {
     const elapsed = `${Math.round((Date.now() - this.started) / 1000)}s`;
     for (const [service, { phase, detail }] of this.latest) {
       const done = phase === 'ready' || phase === 'reused' || phase === 'failed';
-      this.bars
-        .get(service)
-        ?.update(PHASE_STEP[phase], {
-          phase: phase.padEnd(10),
-          detail: done ? detail : `${detail} ${elapsed}`.trim(),
-        });
+      this.bars.get(service)?.update(PHASE_STEP[phase], {
+        phase: phase.padEnd(10),
+        detail: done ? detail : `${detail} ${elapsed}`.trim(),
+      });
     }
   }
 
