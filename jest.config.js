@@ -41,15 +41,15 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       ...services,
-      testTimeout: 120_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       ...services,
-      testTimeout: 300_000,
     },
   ],
+  // A project-level testTimeout is ignored by Jest; real-service tests need this headroom.
+  testTimeout: 120_000,
   reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
 };

@@ -1,0 +1,52 @@
+// The Avro contracts of the platform's topics, loaded from schemas/avro/*.avsc, and the
+// registry client that encodes and decodes them in the Confluent wire format.
+import { readFileSync } from 'node:fs';
+import nodePath from 'node:path';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Config } from '../core/config.ts';
+import { repoRoot } from '../core/paths.ts';
+
+export const SCHEMA_FILES = {
+  ShipmentChange: 'shipment-change.avsc',
+  VehicleTelemetry: 'vehicle-telemetry.avsc',
+} as const;
+
+export type EventSchemaName = keyof typeof SCHEMA_FILES;
+
+export interface AvroSchema {
+  type: string;
+  name: string;
+  namespace?: string;
+  doc?: string;
+  fields?: unknown[];
+}
+
+export function loadAvroSchema(name: EventSchemaName): AvroSchema {
+  const file = nodePath.join(repoRoot, 'schemas', 'avro', SCHEMA_FILES[name]);
+  return JSON.parse(readFileSync(file, 'utf8')) as AvroSchema;
+}
+
+/** Subjects follow the topic-name strategy, as Confluent's default: `<topic>-value`. */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+export function createSchemaRegistry(config: Config): SchemaRegistry {
+  return new SchemaRegistry({
+    host: config.schemaRegistry.url,
+    retry: { retries: 5, initialRetryTimeInSecs: 0.2 },
+  });
+}
+
+/** Registers (or finds) the schema under the topic's value subject and returns its id. */
+export async function registerValueSchema(
+  registry: SchemaRegistry,
+  topic: string,
+  name: EventSchemaName,
+): Promise<number> {
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(loadAvroSchema(name)) },
+    { subject: valueSubject(topic) },
+  );
+  return id;
+}
