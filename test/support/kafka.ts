@@ -174,3 +174,11 @@ export async function waitForMessages(
     await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
 }
+
+/** Records in a topic (sum of high watermarks): proves "exactly N written" for non-transactional topics. */
+export async function countRecords(adminOrKafka: Admin | Kafka, topic: string): Promise<number> {
+  return withAdmin(adminOrKafka, async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  });
+}

@@ -1,0 +1,230 @@
+// The telemetry producer SDK: Avro in the Confluent wire format (schema registered under the
+// topic's value subject), key = vehicle id, batching with linger, an idempotent producer, and a
+// bounded buffer that applies back-pressure: `send` awaits while the buffer is full and never
+// drops an event. A failed batch is retried with backoff, in order, until it is acknowledged.
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../core/config.ts';
+import { ContinuumError, errorMessage } from '../../core/errors.ts';
+import { createKafkaClient } from '../../core/kafka-client.ts';
+import type { Logger } from '../../core/logger.ts';
+import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
+import type { VehicleTelemetry } from '../../schemas/types.ts';
+import type { TelemetrySink } from './telemetry-sink.ts';
+import { TelemetrySdkMetrics } from './telemetry-sdk-metrics.ts';
+
+export interface TelemetryProducerOptions {
+  /** Topic to publish to. */
+  topic: string;
+  /** How long a partly filled batch waits for more events before it is sent. */
+  lingerMs: number;
+  /** Events per produce request. */
+  batchSize: number;
+  /** Events held in memory (encoded, not yet acknowledged) before `send` waits. */
+  maxBufferedEvents: number;
+  /** Pause before the first retry of a failed batch; doubles up to maxRetryBackoffMs. */
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+}
+
+export const TELEMETRY_PRODUCER_DEFAULTS: Omit<TelemetryProducerOptions, 'topic'> = {
+  lingerMs: 20,
+  batchSize: 1_000,
+  maxBufferedEvents: 20_000,
+  retryBackoffMs: 100,
+  maxRetryBackoffMs: 5_000,
+};
+
+/** An event the schema cannot encode (a caller bug): rejected at `send`, never buffered. */
+export class TelemetryEncodeError extends ContinuumError {
+  override readonly code = 'TELEMETRY_ENCODE_FAILED';
+}
+
+interface Pending {
+  key: string;
+  value: Buffer;
+}
+
+export interface CreateTelemetryProducerArgs {
+  config: Config;
+  log: Logger;
+  options?: Partial<TelemetryProducerOptions>;
+  /** Share clients with the caller; created (and closed on close()) otherwise. */
+  kafka?: Kafka;
+  registry?: SchemaRegistry;
+  metricsRegistry?: Registry;
+}
+
+export class TelemetryProducer implements TelemetrySink {
+  readonly options: TelemetryProducerOptions;
+  readonly schemaId: number;
+  private readonly producer: Producer;
+  private readonly registry: SchemaRegistry;
+  private readonly log: Logger;
+  private readonly metrics: TelemetrySdkMetrics;
+  private buffer: Pending[] = [];
+  /** Events accepted but not yet acknowledged (buffered + in flight): bounded by maxBufferedEvents. */
+  private unacknowledged = 0;
+  private spaceWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    producer: Producer,
+    registry: SchemaRegistry,
+    schemaId: number,
+    options: TelemetryProducerOptions,
+    log: Logger,
+    metrics: TelemetrySdkMetrics,
+  ) {
+    this.producer = producer;
+    this.registry = registry;
+    this.schemaId = schemaId;
+    this.options = options;
+    this.log = log;
+    this.metrics = metrics;
+  }
+
+  static async create(args: CreateTelemetryProducerArgs): Promise<TelemetryProducer> {
+    const options: TelemetryProducerOptions = {
+      ...TELEMETRY_PRODUCER_DEFAULTS,
+      topic: args.config.topics.telemetryRaw,
+      ...args.options,
+    };
+    const log = args.log.child({ component: 'telemetry-sdk', topic: options.topic });
+    const registry = args.registry ?? createSchemaRegistry(args.config);
+    const schemaId = await registerValueSchema(registry, options.topic, 'VehicleTelemetry');
+    const kafka = args.kafka ?? createKafkaClient(args.config, 'telemetry-sdk', args.log);
+    // Idempotent: a retried batch is written once; one request in flight keeps per-partition order.
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    log.info({ schemaId, ...options }, 'telemetry producer ready');
+    return new TelemetryProducer(
+      producer,
+      registry,
+      schemaId,
+      options,
+      log,
+      new TelemetrySdkMetrics(args.metricsRegistry),
+    );
+  }
+
+  /** Events accepted and not yet acknowledged by Kafka. */
+  get pendingEvents(): number {
+    return this.unacknowledged;
+  }
+
+  async send(event: VehicleTelemetry): Promise<void> {
+    let value: Buffer;
+    try {
+      value = await this.registry.encode(this.schemaId, event);
+    } catch (err) {
+      this.metrics.rejected.inc();
+      throw new TelemetryEncodeError(
+        `telemetry event does not match the VehicleTelemetry schema: ${errorMessage(err)}`,
+        {
+          cause: err,
+          context: { eventId: event.eventId, vehicleId: event.vehicleId },
+        },
+      );
+    }
+    await this.enqueue({ key: event.vehicleId, value });
+  }
+
+  async sendRaw(key: string, value: Buffer): Promise<void> {
+    await this.enqueue({ key, value });
+  }
+
+  private async enqueue(record: Pending): Promise<void> {
+    if (this.closed)
+      throw new ContinuumError('telemetry producer is closed', {
+        context: { topic: this.options.topic },
+      });
+    while (this.unacknowledged >= this.options.maxBufferedEvents) {
+      this.metrics.backpressureWaits.inc();
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+    this.unacknowledged += 1;
+    this.buffer.push(record);
+    this.metrics.buffered.set(this.unacknowledged);
+    if (this.buffer.length >= this.options.batchSize) this.kick();
+    else this.lingerTimer ??= setTimeout(() => this.kick(), this.options.lingerMs);
+  }
+
+  /** Starts the send loop unless it runs; it drains the buffer batch by batch. */
+  private kick(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    this.sending ??= this.drain().finally(() => {
+      this.sending = undefined;
+      if (this.buffer.length > 0) this.kick();
+      else this.notifyIdle();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.batchSize);
+      await this.sendWithRetry(batch);
+      this.unacknowledged -= batch.length;
+      this.metrics.buffered.set(this.unacknowledged);
+      this.metrics.sent.inc(batch.length);
+      const waiters = this.spaceWaiters.splice(0, this.spaceWaiters.length);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private async sendWithRetry(batch: Pending[]): Promise<void> {
+    let backoff = this.options.retryBackoffMs;
+    for (let attempt = 1; ; attempt++) {
+      const stop = this.metrics.batchSeconds.startTimer();
+      try {
+        await this.producer.send({
+          topic: this.options.topic,
+          acks: -1,
+          messages: batch.map((r) => ({ key: r.key, value: r.value })),
+        });
+        stop();
+        return;
+      } catch (err) {
+        stop();
+        this.metrics.sendErrors.inc();
+        this.log.warn(
+          { err: errorMessage(err), attempt, events: batch.length, backoffMs: backoff },
+          'batch send failed; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, this.options.maxRetryBackoffMs);
+      }
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.unacknowledged > 0) return;
+    for (const wake of this.idleWaiters.splice(0, this.idleWaiters.length)) wake();
+  }
+
+  async flush(): Promise<void> {
+    if (this.unacknowledged === 0) return;
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.kick();
+    await idle;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.producer.disconnect();
+    this.log.info('telemetry producer closed');
+  }
+}

@@ -1,0 +1,80 @@
+// Prometheus metrics of the telemetry producer SDK.
+import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+
+function once<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export class TelemetrySdkMetrics {
+  readonly sent: Counter;
+  readonly rejected: Counter;
+  readonly sendErrors: Counter;
+  readonly backpressureWaits: Counter;
+  readonly buffered: Gauge;
+  readonly batchSeconds: Histogram;
+
+  constructor(registry: Registry = defaultRegistry) {
+    const registers = [registry];
+    this.sent = once(
+      registry,
+      'continuum_sdk_events_sent_total',
+      () =>
+        new Counter({
+          name: 'continuum_sdk_events_sent_total',
+          help: 'Telemetry events acknowledged by Kafka',
+          registers,
+        }),
+    );
+    this.rejected = once(
+      registry,
+      'continuum_sdk_events_rejected_total',
+      () =>
+        new Counter({
+          name: 'continuum_sdk_events_rejected_total',
+          help: 'Events refused at send because they do not match the schema',
+          registers,
+        }),
+    );
+    this.sendErrors = once(
+      registry,
+      'continuum_sdk_send_errors_total',
+      () =>
+        new Counter({
+          name: 'continuum_sdk_send_errors_total',
+          help: 'Failed produce requests (each retried)',
+          registers,
+        }),
+    );
+    this.backpressureWaits = once(
+      registry,
+      'continuum_sdk_backpressure_waits_total',
+      () =>
+        new Counter({
+          name: 'continuum_sdk_backpressure_waits_total',
+          help: 'Times send() waited for buffer space',
+          registers,
+        }),
+    );
+    this.buffered = once(
+      registry,
+      'continuum_sdk_buffered_events',
+      () =>
+        new Gauge({
+          name: 'continuum_sdk_buffered_events',
+          help: 'Events accepted and not yet acknowledged',
+          registers,
+        }),
+    );
+    this.batchSeconds = once(
+      registry,
+      'continuum_sdk_batch_send_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_sdk_batch_send_seconds',
+          help: 'Duration of one produce request',
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers,
+        }),
+    );
+  }
+}
