@@ -78,3 +78,13 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A sink could not write a batch; `retriable` says whether trying again may succeed. */
+export class SinkWriteError extends ContinuumError {
+  override readonly code = 'SINK_WRITE_FAILED';
+}
+
+/** A record's bytes could not be turned into an event (bad magic byte, unknown schema, truncated Avro). */
+export class DecodeError extends ContinuumError {
+  override readonly code = 'DECODE_FAILED';
+}

@@ -1,0 +1,222 @@
+// Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason), add per
+// record, flush per fetched batch (the checkpoint), and commit offsets only after the flush.
+// A failed flush is retried with backoff while the error is retriable; otherwise the runner
+// stops without committing, so the batch is read again by whoever runs next.
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { deadLetter } from '../../core/dead-letter.ts';
+import { DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { dlqTopic } from '../../core/topics.ts';
+import type { Sink, SinkRecord } from './sink.ts';
+
+export interface SinkRunnerOptions<T> {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  sink: Sink<T>;
+  /** Turns a record's bytes into an event; throws (any error) when it cannot. */
+  decode: (value: Buffer) => Promise<T>;
+  log: Logger;
+  metricsRegistry?: Registry;
+  /** Pause before the first retry of a failed flush; doubles up to 30 s. */
+  retryBackoffMs?: number;
+  /** Retries of a retriable flush failure before the runner gives up. */
+  maxFlushRetries?: number;
+}
+
+function metric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export class SinkRunner<T> {
+  private readonly options: SinkRunnerOptions<T>;
+  private readonly log: Logger;
+  private readonly consumer: Consumer;
+  private readonly dlqProducer: Producer;
+  private readonly recordsIn: Counter;
+  private readonly written: Counter;
+  private readonly deadLettered: Counter;
+  private readonly flushSeconds: Histogram;
+  private failure: Error | undefined;
+
+  constructor(options: SinkRunnerOptions<T>) {
+    this.options = options;
+    this.log = options.log.child({
+      component: `sink.${options.sink.name}`,
+      topic: options.topic,
+      groupId: options.groupId,
+    });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+    });
+    this.dlqProducer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    const registry = options.metricsRegistry ?? defaultRegistry;
+    const registers = [registry];
+    const labelNames = ['sink'];
+    this.recordsIn = metric(
+      registry,
+      'continuum_sink_records_in_total',
+      () =>
+        new Counter({
+          name: 'continuum_sink_records_in_total',
+          help: 'Records read by a sink',
+          labelNames,
+          registers,
+        }),
+    );
+    this.written = metric(
+      registry,
+      'continuum_sink_records_written_total',
+      () =>
+        new Counter({
+          name: 'continuum_sink_records_written_total',
+          help: 'Records written by a sink',
+          labelNames,
+          registers,
+        }),
+    );
+    this.deadLettered = metric(
+      registry,
+      'continuum_dlq_records_total',
+      () =>
+        new Counter({
+          name: 'continuum_dlq_records_total',
+          help: 'Records sent to a dead-letter topic',
+          labelNames: ['processor'],
+          registers,
+        }),
+    );
+    this.flushSeconds = metric(
+      registry,
+      'continuum_sink_flush_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_sink_flush_seconds',
+          help: 'Duration of one sink flush',
+          labelNames,
+          registers,
+        }),
+    );
+  }
+
+  /** Set when the runner stopped on an error it could not get past. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  async start(): Promise<void> {
+    await this.dlqProducer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.failure = payload.error;
+      this.log.error(
+        { err: payload.error.message, restart: payload.restart },
+        'sink consumer crashed',
+      );
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+    this.log.info('sink running');
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const sinkLabel = { sink: this.options.sink.name };
+    const letters = [];
+    for (const message of batch.messages) {
+      this.recordsIn.inc(sinkLabel);
+      try {
+        if (!message.value) throw new DecodeError('record has no value');
+        const value = await this.options.decode(message.value);
+        const record: SinkRecord<T> = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value,
+          timestamp: Number(message.timestamp),
+        };
+        this.options.sink.add(record);
+      } catch (err) {
+        const cause =
+          err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
+        letters.push(
+          deadLetter(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+              headers: message.headers,
+            },
+            { error: cause, stage: 'decode', processor: `sink.${this.options.sink.name}` },
+          ),
+        );
+      }
+    }
+    // Dead letters are durable before the offsets that skip them are committed.
+    if (letters.length > 0) {
+      await this.dlqProducer.send({ topic: dlqTopic(batch.topic), acks: -1, messages: letters });
+      this.deadLettered.inc({ processor: `sink.${this.options.sink.name}` }, letters.length);
+      this.log.warn(
+        { partition: batch.partition, count: letters.length },
+        'records sent to the dead-letter topic',
+      );
+    }
+    const { written } = await this.flushWithRetry(() => payload.heartbeat());
+    this.written.inc(sinkLabel, written);
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    await payload.heartbeat();
+    this.log.debug(
+      { partition: batch.partition, lastOffset: last, written, deadLettered: letters.length },
+      'checkpoint committed',
+    );
+  }
+
+  private async flushWithRetry(heartbeat: () => Promise<void>): Promise<{ written: number }> {
+    let backoff = this.options.retryBackoffMs ?? 200;
+    const maxRetries = this.options.maxFlushRetries ?? 20;
+    for (let attempt = 0; ; attempt++) {
+      const stop = this.flushSeconds.startTimer({ sink: this.options.sink.name });
+      try {
+        const result = await this.options.sink.flush();
+        stop();
+        return result;
+      } catch (err) {
+        stop();
+        const retriable = err instanceof SinkWriteError && err.retriable;
+        if (!retriable || attempt >= maxRetries) throw err;
+        this.log.warn(
+          { err: errorMessage(err), attempt, backoffMs: backoff },
+          'sink flush failed; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        await heartbeat();
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.dlqProducer.disconnect();
+    await this.options.sink.close();
+    this.log.info('sink stopped');
+  }
+}

@@ -1,0 +1,66 @@
+// Dead letters: the original key, bytes and headers of a rejected record plus why, in headers
+// named like Kafka Connect's DLQ context headers, so nothing is dropped silently.
+import type { IHeaders } from 'kafkajs';
+
+export const DLQ_HEADERS = {
+  errorClass: 'continuum.error.class',
+  errorCode: 'continuum.error.code',
+  errorMessage: 'continuum.error.message',
+  stage: 'continuum.error.stage',
+  processor: 'continuum.error.processor',
+  topic: 'continuum.source.topic',
+  partition: 'continuum.source.partition',
+  offset: 'continuum.source.offset',
+  failedAt: 'continuum.error.timestamp',
+} as const;
+
+export interface RejectedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+export interface RejectionReason {
+  error: unknown;
+  /** Where it failed: decode, validate, process, sink. */
+  stage: string;
+  /** Which processor or sink rejected it. */
+  processor: string;
+}
+
+export interface DeadLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export function deadLetter(
+  record: RejectedRecord,
+  reason: RejectionReason,
+  now = Date.now(),
+): DeadLetter {
+  const err = reason.error;
+  const errorClass = err instanceof Error ? err.constructor.name : typeof err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      [DLQ_HEADERS.errorClass]: errorClass,
+      [DLQ_HEADERS.errorCode]: code,
+      // Headers are not for essays; the first 2 KB say what went wrong.
+      [DLQ_HEADERS.errorMessage]: message.slice(0, 2048),
+      [DLQ_HEADERS.stage]: reason.stage,
+      [DLQ_HEADERS.processor]: reason.processor,
+      [DLQ_HEADERS.topic]: record.topic,
+      [DLQ_HEADERS.partition]: String(record.partition),
+      [DLQ_HEADERS.offset]: record.offset,
+      [DLQ_HEADERS.failedAt]: String(now),
+    },
+  };
+}
