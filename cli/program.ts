@@ -11,6 +11,7 @@ import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import { benchCommand } from './commands/bench.ts';
 import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
 
 export interface ProgramIo {
@@ -47,6 +48,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
     .addHelpText('after', EXIT_CODES_HELP);
 
   program.addCommand(stackCommand(env));
+  program.addCommand(benchCommand(env));
 
   program
     .command('config')

@@ -1,0 +1,88 @@
+// `continuum connect cdc`: runs the PostgreSQL CDC source (shipments → shipments.cdc) with
+// /metrics on CONTINUUM_CONNECT_METRICS_PORT, until SIGTERM/SIGINT.
+import { Command, Option } from 'commander';
+import { cdcOptionsFromEnv } from '../../connectors/sources/postgres-cdc/env.ts';
+import { runCdcSource } from '../../connectors/sources/postgres-cdc/run-source.ts';
+import { EXIT } from '../exit-codes.ts';
+import type { CommandEnv } from './stack.ts';
+
+interface CdcFlags {
+  schema?: string;
+  table?: string;
+  publication?: string;
+  slot?: string;
+  topic?: string;
+  heartbeatMs?: number;
+  snapshot?: 'initial' | 'never';
+  metrics: boolean;
+}
+
+const integer = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${value}`);
+  return n;
+};
+
+export function connectCommand(env: CommandEnv): Command {
+  const connect = new Command('connect').description(
+    'sources and sinks at the edges of Kafka (PostgreSQL CDC; sinks land with issue 5)',
+  );
+  connect
+    .command('cdc')
+    .description(
+      'stream committed changes of the PostgreSQL shipments table to Kafka (initial snapshot when the slot is new)',
+    )
+    .option('--schema <name>', 'schema of the source table (CONTINUUM_CDC_SCHEMA)')
+    .option('--table <name>', 'source table (CONTINUUM_CDC_TABLE)')
+    .option('--publication <name>', 'publication, created when missing (CONTINUUM_CDC_PUBLICATION)')
+    .option('--slot <name>', 'replication slot, created when missing (CONTINUUM_CDC_SLOT)')
+    .option(
+      '--topic <name>',
+      'target topic (CONTINUUM_CDC_TOPIC, else CONTINUUM_TOPIC_SHIPMENTS_CDC)',
+    )
+    .option(
+      '--heartbeat-ms <ms>',
+      'heartbeat interval while idle (CONTINUUM_CDC_HEARTBEAT_MS)',
+      integer,
+    )
+    .addOption(
+      new Option(
+        '--snapshot <mode>',
+        'initial snapshot when the slot is new (CONTINUUM_CDC_SNAPSHOT_MODE)',
+      ).choices(['initial', 'never']),
+    )
+    .option('--no-metrics', 'do not serve /metrics')
+    .action(async (flags: CdcFlags) => {
+      const config = env.config();
+      let source;
+      try {
+        source = cdcOptionsFromEnv(config, process.env, {
+          schema: flags.schema,
+          table: flags.table,
+          publication: flags.publication,
+          slot: flags.slot,
+          topic: flags.topic,
+          heartbeatIntervalMs: flags.heartbeatMs,
+          snapshotMode: flags.snapshot,
+        });
+      } catch (err) {
+        env.out(err instanceof Error ? err.message : String(err));
+        env.setExitCode(EXIT.config);
+        return;
+      }
+      const log = env.log();
+      try {
+        await runCdcSource({
+          source,
+          log,
+          metrics: flags.metrics
+            ? { host: config.api.host, port: config.metricsPorts.connect }
+            : undefined,
+        });
+      } catch (err) {
+        log.error({ err }, 'CDC source failed');
+        env.setExitCode(EXIT.failed);
+      }
+    });
+  return connect;
+}
