@@ -2,33 +2,9 @@
 // the test uses them, and a one-shot consumer that reads a topic from the beginning.
 import { Kafka, logLevel, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
 import type { Config } from '../../core/config.ts';
+import { RETRIED_KAFKA_NOISE } from '../../core/kafka-client.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { uniqueName } from './names.ts';
-
-// Retriable errors kafkajs logs and then retries by itself: coordinator elections right after
-// broker start-up (INFRA.md), leader elections of a just-created topic, group rebalances.
-// kafkajs logs the protocol's human-readable text, so both the codes and their texts are here.
-const EXPECTED_NOISE = new RegExp(
-  [
-    'CONCURRENT_TRANSACTIONS',
-    'another concurrent operation on the same transaction',
-    'NOT_COORDINATOR',
-    'not the correct coordinator',
-    'COORDINATOR_NOT_AVAILABLE',
-    'coordinator is not available',
-    'COORDINATOR_LOAD_IN_PROGRESS',
-    'coordinator is loading',
-    'LEADER_NOT_AVAILABLE',
-    'leadership election',
-    'NOT_LEADER',
-    'not the leader for that topic-partition',
-    'UNKNOWN_TOPIC_OR_PARTITION',
-    'does not host this topic-partition',
-    'REBALANCE_IN_PROGRESS',
-    'group is rebalancing',
-  ].join('|'),
-  'i',
-);
 
 /** Writes kafkajs errors to stderr as one line each, minus the retried noise above. */
 function quietLogCreator(): (entry: LogEntry) => void {
@@ -36,7 +12,7 @@ function quietLogCreator(): (entry: LogEntry) => void {
     if (level !== logLevel.ERROR) return;
     const { message, timestamp: _timestamp, ...extra } = log;
     const text = `${message} ${JSON.stringify(extra)}`;
-    if (EXPECTED_NOISE.test(text)) return;
+    if (RETRIED_KAFKA_NOISE.test(text)) return;
     process.stderr.write(`[kafkajs ${namespace}] ${text}\n`);
   };
 }
