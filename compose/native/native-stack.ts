@@ -66,10 +66,18 @@ export class NativeStack {
   private readonly log: Logger;
   private readonly services: readonly NativeService[];
 
-  constructor(config: Config, log: Logger, services: readonly NativeService[] = NATIVE_SERVICES) {
+  private readonly prerequisites: (log: Logger) => Promise<void>;
+
+  constructor(
+    config: Config,
+    log: Logger,
+    services: readonly NativeService[] = NATIVE_SERVICES,
+    prerequisites: (log: Logger) => Promise<void> = ensurePrerequisites,
+  ) {
     this.config = config;
     this.log = log.child({ component: 'stack' });
     this.services = services;
+    this.prerequisites = prerequisites;
   }
 
   private context(progress?: StackProgress): StackContext {
@@ -147,7 +155,7 @@ export class NativeStack {
           result.reused.push(s.name);
           progress.update(s.name, 'reused', before.get(s.name)?.state);
         }
-      if (toStart.length > 0) await ensurePrerequisites(this.log);
+      if (toStart.length > 0) await this.prerequisites(this.log);
 
       const ready = new Map<ServiceName, Promise<boolean>>();
       for (const s of wanted) if (!toStart.includes(s)) ready.set(s.name, Promise.resolve(true));
