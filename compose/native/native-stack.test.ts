@@ -27,7 +27,7 @@ function fakeService(
     prepare: () => Promise.resolve(),
     launch: (ctx) => ({
       command: 'sh',
-      args: ['-c', script.replace('$READY', readyFile(ctx.config))],
+      args: ['-c', script.replaceAll('$READY', readyFile(ctx.config))],
     }),
     probe: (ctx) => Promise.resolve({ ok: existsSync(readyFile(ctx.config)), version: '1.0' }),
   };
