@@ -3,6 +3,11 @@ import { quietKnownWarnings } from '../core/process-warnings.ts';
 import { runProgram } from './program.ts';
 
 quietKnownWarnings();
+// `continuum … | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const code = await runProgram(process.argv.slice(2), {
   env: process.env,

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { benchCommand } from './commands/bench.ts';
+import { schemasCommand } from './commands/schemas.ts';
 import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
 
 export interface ProgramIo {
@@ -48,6 +49,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
     .addHelpText('after', EXIT_CODES_HELP);
 
   program.addCommand(stackCommand(env));
+  program.addCommand(schemasCommand(env));
   program.addCommand(benchCommand(env));
 
   program

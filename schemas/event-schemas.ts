@@ -9,6 +9,9 @@ import { repoRoot } from '../core/paths.ts';
 export const SCHEMA_FILES = {
   ShipmentChange: 'shipment-change.avsc',
   VehicleTelemetry: 'vehicle-telemetry.avsc',
+  UnifiedShipmentState: 'unified-shipment-state.avsc',
+  DeliveryExample: 'delivery-example.avsc',
+  EtaModel: 'eta-model.avsc',
 } as const;
 
 export type EventSchemaName = keyof typeof SCHEMA_FILES;

@@ -72,3 +72,77 @@ export interface VehicleTelemetry {
   temperatureUnit: TemperatureUnit;
   odometerKm: number;
 }
+
+/**
+ * Everything known about one shipment (topic shipment.state, key = shipment id). Telemetry
+ * fields are null until the vehicle's first reading; prediction fields null until a model ran.
+ */
+export interface UnifiedShipmentState {
+  shipmentId: string;
+  customerId: string;
+  originId: string;
+  destinationId: string;
+  status: ShipmentStatus;
+  promisedAt: number;
+  createdAt: number;
+  updatedAt: number;
+  vehicleId: string | null;
+  lat: number | null;
+  lon: number | null;
+  positionTime: number | null;
+  speedKmh: number | null;
+  fuelPct: number | null;
+  engineTempC: number | null;
+  distanceTravelledKm: number;
+  distanceRemainingKm: number;
+  predictedArrival: number | null;
+  predictionLow: number | null;
+  predictionHigh: number | null;
+  modelVersion: string | null;
+  version: number;
+  /** `<topic>-<partition>` → offset of the latest input record reflected. */
+  sourceOffsets: Record<string, number>;
+  sourceLsn: number;
+  stateUpdatedAt: number;
+}
+
+/** The features of a trip at one moment, with the label `minutesToArrival`. */
+export interface DeliveryCheckpoint {
+  checkpointTime: number;
+  distanceRemainingKm: number;
+  distanceTravelledKm: number;
+  speedKmh: number;
+  avgSpeedKmh: number;
+  hourOfDay: number;
+  dayOfWeek: number;
+  elapsedMin: number;
+  minutesToArrival: number;
+}
+
+/** A completed delivery as training data (topic deliveries.completed, key = shipment id). */
+export interface DeliveryExample {
+  shipmentId: string;
+  vehicleId: string;
+  originId: string;
+  destinationId: string;
+  promisedAt: number;
+  actualArrival: number;
+  checkpoints: DeliveryCheckpoint[];
+}
+
+export const ETA_MODEL_KINDS = ['BASELINE', 'LINEAR_REGRESSION'] as const;
+export type EtaModelKind = (typeof ETA_MODEL_KINDS)[number];
+
+/** A trained ETA model (topic eta.models, key = model name). */
+export interface EtaModel {
+  modelName: string;
+  version: number;
+  kind: EtaModelKind;
+  featureNames: string[];
+  coefficients: number[];
+  intercept: number;
+  metrics: Record<string, number>;
+  mlflowRunId: string | null;
+  trainedAt: number;
+  trainingExamples: number;
+}

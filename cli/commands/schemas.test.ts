@@ -11,10 +11,10 @@ test('register prints subject, schema, id, version and the refusals', () => {
     { binding: models, error: 'refused: not BACKWARD compatible', status: 409 },
   ];
   expect(registerTable(outcomes).split('\n')).toEqual([
-    'SUBJECT               SCHEMA            ID  VERSION  RESULT',
-    '--------------------  ----------------  --  -------  ----------------------------------',
-    'telemetry.raw-value   VehicleTelemetry  7   2        registered',
-    'eta.models-value      EtaModel          -   -        ✗ refused: not BACKWARD compatible',
+    'SUBJECT              SCHEMA            ID  VERSION  RESULT',
+    '-------------------  ----------------  --  -------  ----------------------------------',
+    'telemetry.raw-value  VehicleTelemetry  7   2        registered',
+    'eta.models-value     EtaModel          -   -        ✗ refused: not BACKWARD compatible',
   ]);
 });
 

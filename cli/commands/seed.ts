@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { TelemetryProducer } from '../../connectors/telemetry-sdk/telemetry-producer.ts';
 import type { TelemetrySink } from '../../connectors/telemetry-sdk/telemetry-sink.ts';
 import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
@@ -194,11 +195,10 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         'live mode: target telemetry events per wall-clock second',
       ).argParser(positiveArg),
     )
-    .option(
-      '--telemetry-interval <d>',
-      'simulated time between two readings of a vehicle',
-      durationArg,
-      d.telemetryIntervalMs,
+    .addOption(
+      new Option('--telemetry-interval <d>', 'simulated time between two readings of a vehicle')
+        .argParser(durationArg)
+        .default(d.telemetryIntervalMs, '10s'),
     )
     .option(
       '--start <time>',
@@ -226,12 +226,16 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
     )
     .option(
       '--fault-out-of-order <p>',
-      'per reading: hold it back 1–3 intervals',
+      'per reading: hold it back 1.5–3.5 intervals',
       probabilityArg,
       f.outOfOrder,
     )
     .option('--fault-late <p>', 'per reading: hold it back --late-delay', probabilityArg, f.late)
-    .option('--late-delay <d>', 'how late a late reading arrives', durationArg, f.lateDelayMs)
+    .addOption(
+      new Option('--late-delay <d>', 'how late a late reading arrives')
+        .argParser(durationArg)
+        .default(f.lateDelayMs, '10m'),
+    )
     .option('--fault-gps-jump <p>', 'per reading: position 5–50 km off', probabilityArg, f.gpsJump)
     .option(
       '--fault-impossible <p>',
@@ -307,6 +311,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         }
       } catch (err) {
         log.error({ err, seed: simulation.seed, schema: opts.schema, topic }, 'seed run failed');
+        env.out(`seed failed: ${errorMessage(err)}`);
         env.setExitCode(EXIT.failed);
       } finally {
         process.off('SIGINT', onSignal);
