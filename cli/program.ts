@@ -13,6 +13,7 @@ import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { benchCommand } from './commands/bench.ts';
 import { schemasCommand } from './commands/schemas.ts';
+import { seedCommand } from './commands/seed.ts';
 import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
 
 export interface ProgramIo {
@@ -50,6 +51,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
 
   program.addCommand(stackCommand(env));
   program.addCommand(schemasCommand(env));
+  program.addCommand(seedCommand(env));
   program.addCommand(benchCommand(env));
 
   program

@@ -38,6 +38,9 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 export function createKafkaClient(config: Config, clientId: string, log: Logger): Kafka {
   quietKnownWarnings();
+  // We want kafkajs 2's default partitioner (murmur2, as the Java client: keys land on the
+  // same partitions whichever client produced them); its "default changed" notice is noise.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const kafkaLog = log.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientId}`,

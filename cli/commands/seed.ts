@@ -9,6 +9,7 @@ import type { TelemetrySink } from '../../connectors/telemetry-sdk/telemetry-sin
 import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { startMetricsServer } from '../../core/metrics-server.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
 import { parseDuration } from '../../seeder/duration.ts';
@@ -273,6 +274,19 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       let output: SeedTelemetryOutput | undefined;
+      // /metrics for Prometheus while a (long, live) run goes on; a second concurrent seed run
+      // finds the port taken and runs without it.
+      const metricsServer = await startMetricsServer({
+        host: config.api.host,
+        port: config.metricsPorts.seed,
+        registry: metricsRegistry,
+      }).catch((err: unknown) => {
+        log.warn(
+          { err: errorMessage(err), port: config.metricsPorts.seed },
+          'seed runs without /metrics',
+        );
+        return undefined;
+      });
       try {
         const store = await PostgresShipmentStore.create(pool, opts.schema);
         output = await createSeedTelemetryOutput(config, log, topic, metricsRegistry);
@@ -318,6 +332,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         process.off('SIGTERM', onSignal);
         await output?.sink.close();
         await pool.end();
+        await metricsServer?.close();
       }
     });
 }

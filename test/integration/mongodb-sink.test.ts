@@ -22,6 +22,7 @@ import {
   waitForMessages,
 } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
+import { deleteTestSubjects } from '../support/registry.ts';
 
 const config = loadConfig(process.env);
 const log = createLogger('warn');
@@ -78,6 +79,7 @@ describe('MongoDB telemetry sink', () => {
       .catch(() => undefined);
     await mongo.close();
     await deleteTestTopics(kafka, [topic, dlqTopic(topic)]);
+    await deleteTestSubjects(config, [topic]);
   });
 
   async function startRunner(): Promise<SinkRunner<VehicleTelemetry>> {

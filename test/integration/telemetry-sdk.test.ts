@@ -18,6 +18,7 @@ import {
   deleteTestTopics,
   waitForMessages,
 } from '../support/kafka.ts';
+import { deleteTestSubjects } from '../support/registry.ts';
 
 const config = loadConfig(process.env);
 const log = createLogger('warn');
@@ -48,6 +49,7 @@ describe('telemetry producer SDK', () => {
   });
   afterAll(async () => {
     await deleteTestTopics(kafka, topics);
+    await deleteTestSubjects(config, topics);
   });
 
   async function topic(): Promise<string> {

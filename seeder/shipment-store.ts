@@ -1,0 +1,174 @@
+// Where the simulator writes shipments: a port, and its PostgreSQL implementation that applies
+// one simulated tick's changes in one transaction (INSERT on creation, UPDATE per change).
+import { readFile } from 'node:fs/promises';
+import nodePath from 'node:path';
+import type pg from 'pg';
+import { ContinuumError } from '../core/errors.ts';
+import { repoRoot } from '../core/paths.ts';
+import type { Shipment, ShipmentStatus } from '../schemas/types.ts';
+
+/** The simulator's record of what really happened to a shipment that finished. */
+export interface GroundTruth {
+  shipmentId: string;
+  seed: number;
+  vehicleId: string | null;
+  finalStatus: Extract<ShipmentStatus, 'DELIVERED' | 'CANCELLED'>;
+  createdAt: number;
+  promisedAt: number;
+  pickedUpAt: number | null;
+  /** True arrival: the simulated time of DELIVERED; null when cancelled. */
+  arrivedAt: number | null;
+  routeKm: number | null;
+  exceptionCount: number;
+}
+
+export type ShipmentWrite =
+  | { op: 'insert'; shipment: Shipment }
+  /** `shipment` is the row after the change; its changeSeq is the stored one plus 1. */
+  | { op: 'update'; shipment: Shipment; previousStatus: ShipmentStatus }
+  | { op: 'ground-truth'; truth: GroundTruth };
+
+export interface ShipmentStore {
+  /** Applies the writes in order, all or nothing. */
+  write(batch: readonly ShipmentWrite[]): Promise<void>;
+}
+
+/** The stored row disagrees with the simulator: a lost or doubled change, or a stale table. */
+export class ShipmentStoreError extends ContinuumError {
+  override readonly code = 'SHIPMENT_STORE_FAILED';
+}
+
+const SHIPMENTS_SQL = nodePath.join(repoRoot, 'schemas', 'sql', 'shipments.sql');
+const GROUND_TRUTH_SQL = nodePath.join(repoRoot, 'seeder', 'sql', 'ground-truth.sql');
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export class PostgresShipmentStore implements ShipmentStore {
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly shipments: string;
+  private readonly groundTruth: string;
+
+  private constructor(pool: pg.Pool, schema: string) {
+    this.pool = pool;
+    this.schema = schema;
+    this.shipments = `${quoteIdent(schema)}.shipments`;
+    this.groundTruth = `${quoteIdent(schema)}.shipment_ground_truth`;
+  }
+
+  /** Creates the schema and both tables when missing (shared DDL files, run inside the schema). */
+  static async create(pool: pg.Pool, schema = 'public'): Promise<PostgresShipmentStore> {
+    const ddl = [await readFile(SHIPMENTS_SQL, 'utf8'), await readFile(GROUND_TRUTH_SQL, 'utf8')];
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      // SET LOCAL: the pooled connection goes back with its usual search_path.
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+      for (const sql of ddl) await client.query(sql);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new ShipmentStoreError('creating the shipments tables failed', {
+        cause: err,
+        context: { schema },
+      });
+    } finally {
+      client.release();
+    }
+    return new PostgresShipmentStore(pool, schema);
+  }
+
+  async write(batch: readonly ShipmentWrite[]): Promise<void> {
+    if (batch.length === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const w of batch) await this.apply(client, w);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof ShipmentStoreError) throw err;
+      throw new ShipmentStoreError('writing shipment changes failed', {
+        cause: err,
+        // A duplicate key means this seed already ran into this schema: not worth retrying.
+        retriable: (err as { code?: string }).code !== '23505',
+        context: { schema: this.schema, writes: batch.length },
+      });
+    } finally {
+      client.release();
+    }
+  }
+
+  private async apply(client: pg.PoolClient, w: ShipmentWrite): Promise<void> {
+    if (w.op === 'insert') {
+      const s = w.shipment;
+      await client.query(
+        `INSERT INTO ${this.shipments} (shipment_id, customer_id, origin_id, origin_lat, origin_lon,
+           destination_id, destination_lat, destination_lon, vehicle_id, status, weight_kg,
+           promised_at, created_at, updated_at, change_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+        [
+          s.shipmentId,
+          s.customerId,
+          s.originId,
+          s.originLat,
+          s.originLon,
+          s.destinationId,
+          s.destinationLat,
+          s.destinationLon,
+          s.vehicleId,
+          s.status,
+          s.weightKg,
+          new Date(s.promisedAt),
+          new Date(s.createdAt),
+          new Date(s.updatedAt),
+          s.changeSeq,
+        ],
+      );
+      return;
+    }
+    if (w.op === 'update') {
+      const s = w.shipment;
+      const result = await client.query<{ change_seq: string }>(
+        `UPDATE ${this.shipments}
+            SET status = $2, vehicle_id = $3, updated_at = $4, change_seq = change_seq + 1
+          WHERE shipment_id = $1 AND status = $5
+          RETURNING change_seq`,
+        [s.shipmentId, s.status, s.vehicleId, new Date(s.updatedAt), w.previousStatus],
+      );
+      const stored = result.rows[0]?.change_seq;
+      if (stored === undefined || Number(stored) !== s.changeSeq) {
+        throw new ShipmentStoreError('the stored shipment is not the one the simulator changed', {
+          context: {
+            shipmentId: s.shipmentId,
+            expectedStatus: w.previousStatus,
+            expectedChangeSeq: s.changeSeq,
+            storedChangeSeq: stored ?? null,
+          },
+        });
+      }
+      return;
+    }
+    const t = w.truth;
+    await client.query(
+      `INSERT INTO ${this.groundTruth} (shipment_id, seed, vehicle_id, final_status, created_at,
+         promised_at, picked_up_at, arrived_at, route_km, exception_count)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        t.shipmentId,
+        t.seed,
+        t.vehicleId,
+        t.finalStatus,
+        new Date(t.createdAt),
+        new Date(t.promisedAt),
+        t.pickedUpAt === null ? null : new Date(t.pickedUpAt),
+        t.arrivedAt === null ? null : new Date(t.arrivedAt),
+        t.routeKm,
+        t.exceptionCount,
+      ],
+    );
+  }
+}
