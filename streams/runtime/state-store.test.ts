@@ -1,0 +1,44 @@
+import { InMemoryKeyValueStore } from './state-store.ts';
+
+describe('InMemoryKeyValueStore', () => {
+  it('reads its own pending writes, and commit returns them as changelog entries with tombstones', () => {
+    const store = new InMemoryKeyValueStore<string, number>('counts');
+    store.put('a', 1);
+    store.put('b', 2);
+    expect(store.commit()).toEqual([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    store.put('a', 5);
+    store.delete('b');
+    expect(store.get('a')).toBe(5);
+    expect(store.get('b')).toBeUndefined();
+    expect(store.all()).toEqual([['a', 5]]);
+    expect(store.commit()).toEqual([
+      { key: 'a', value: 5 },
+      { key: 'b', value: null },
+    ]);
+    expect(store.uncommitted()).toEqual([]);
+  });
+
+  it('abort drops uncommitted writes: the store never runs ahead of the committed transaction', () => {
+    const store = new InMemoryKeyValueStore<string, number>('counts');
+    store.put('a', 1);
+    store.commit();
+    store.put('a', 2);
+    store.put('c', 3);
+    store.delete('a');
+    store.abort();
+    expect(store.all()).toEqual([['a', 1]]);
+    expect(store.size).toBe(1);
+  });
+
+  it('restores from changelog entries, tombstones included', () => {
+    const store = new InMemoryKeyValueStore<{ id: number }, string>('objects');
+    store.restore({ key: { id: 1 }, value: 'one' });
+    store.restore({ key: { id: 2 }, value: 'two' });
+    store.restore({ key: { id: 1 }, value: null });
+    expect(store.all()).toEqual([[{ id: 2 }, 'two']]);
+    expect(store.get({ id: 2 })).toBe('two');
+  });
+});

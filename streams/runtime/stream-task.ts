@@ -1,0 +1,300 @@
+// One task = one input partition of a topology: its processor instances, its state stores, its
+// stream time and punctuations. The task turns an input record (bytes) into outputs (bytes):
+// sink records, dead letters and — at commit — changelog entries. It does no I/O itself, so
+// the broker-free test driver and the Kafka runtime drive the very same code.
+import type { IHeaders } from 'kafkajs';
+import { deadLetter } from '../../core/dead-letter.ts';
+import { ContinuumError, DecodeError, errorMessage } from '../../core/errors.ts';
+import { dlqTopic } from '../../core/topics.ts';
+import type { Cancellable, Processor, ProcessorContext, PunctuationType } from './processor.ts';
+import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts';
+import { InMemoryKeyValueStore, type KeyValueStore } from './state-store.ts';
+import {
+  changelogTopic,
+  TopologyError,
+  type ProcessorNode,
+  type Serdes,
+  type Topology,
+} from './topology.ts';
+
+/** A record the task wants written; `partition` is set for changelogs (the task's own). */
+export interface TaskOutput {
+  topic: string;
+  partition?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers?: IHeaders;
+}
+
+/** A processor asked the task to stop (policy 'fail'); the runtime aborts the transaction. */
+export class TaskFailedError extends ContinuumError {
+  override readonly code = 'TASK_FAILED';
+}
+
+interface PendingSinkRecord {
+  topic: string;
+  serdes: Serdes<unknown, unknown>;
+  record: StreamRecord<unknown, unknown>;
+}
+
+interface Schedule {
+  type: PunctuationType;
+  intervalMs: number;
+  next: number;
+  punctuator: (timestamp: number) => void;
+  processor: string;
+  cancelled: boolean;
+}
+
+export interface StreamTaskCounters {
+  processed: number;
+  forwarded: Record<string, number>;
+  deadLettered: number;
+  skipped: number;
+}
+
+export class StreamTask {
+  readonly topology: Topology;
+  readonly partition: number;
+  private readonly processors = new Map<string, Processor<unknown, unknown, unknown, unknown>>();
+  private readonly stores = new Map<string, InMemoryKeyValueStore<unknown, unknown>>();
+  private readonly schedules: Schedule[] = [];
+  private outputs: PendingSinkRecord[] = [];
+  private letters: TaskOutput[] = [];
+  private currentMetadata: RecordMetadata | undefined;
+  private currentRaw: RawRecord | undefined;
+  private time = Number.NEGATIVE_INFINITY;
+  /** Stream time and punctuation schedule as of the last commit, restored by abort(). */
+  private committedTime = Number.NEGATIVE_INFINITY;
+  private committedNext = new Map<Schedule, number>();
+  private readonly clock: () => number;
+  readonly counters: StreamTaskCounters = {
+    processed: 0,
+    forwarded: {},
+    deadLettered: 0,
+    skipped: 0,
+  };
+
+  constructor(topology: Topology, partition: number, options: { clock?: () => number } = {}) {
+    this.topology = topology;
+    this.partition = partition;
+    this.clock = options.clock ?? Date.now;
+    for (const spec of topology.stores.values())
+      this.stores.set(spec.name, new InMemoryKeyValueStore(spec.name, spec.keyId));
+    for (const node of topology.nodes.values()) {
+      if (node.kind === 'processor') this.processors.set(node.name, node.supplier());
+    }
+    for (const node of topology.nodes.values()) {
+      if (node.kind === 'processor') this.processors.get(node.name)?.init?.(this.contextFor(node));
+    }
+  }
+
+  /** Highest event time seen by this task. */
+  get streamTime(): number {
+    return this.time;
+  }
+
+  store<K, V>(name: string): InMemoryKeyValueStore<K, V> {
+    const store = this.stores.get(name);
+    if (!store) throw new TopologyError(`no store named "${name}"`);
+    return store as InMemoryKeyValueStore<K, V>;
+  }
+
+  private contextFor(node: ProcessorNode): ProcessorContext<unknown, unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context is a view of this task
+    const task = this;
+    return {
+      forward: (record, childName) => task.forward(node.children, record, childName),
+      getStateStore: <K, V>(name: string): KeyValueStore<K, V> => {
+        if (!node.stores.includes(name))
+          throw new TopologyError(`processor "${node.name}" is not connected to store "${name}"`);
+        return task.store<K, V>(name);
+      },
+      schedule: (intervalMs, type, punctuator): Cancellable => {
+        const schedule: Schedule = {
+          type,
+          intervalMs,
+          next: type === 'wall-clock' ? task.clock() + intervalMs : Number.NEGATIVE_INFINITY,
+          punctuator,
+          processor: node.name,
+          cancelled: false,
+        };
+        task.schedules.push(schedule);
+        return { cancel: () => void (schedule.cancelled = true) };
+      },
+      get recordMetadata() {
+        return task.currentMetadata;
+      },
+      get streamTime() {
+        return task.time;
+      },
+      partition: task.partition,
+      applicationId: task.topology.applicationId,
+    };
+  }
+
+  /** Deserializes and processes one input record. Throws TaskFailedError on policy 'fail'. */
+  async process(metadata: RecordMetadata, raw: RawRecord): Promise<void> {
+    const source = this.topology.sourceFor(metadata.topic);
+    if (!source) throw new TopologyError(`no source reads topic "${metadata.topic}"`);
+    this.currentMetadata = metadata;
+    this.currentRaw = raw;
+    try {
+      let key: unknown;
+      let value: unknown;
+      try {
+        key = raw.key === null ? null : await source.serdes.key.deserialize(raw.key);
+        value = await source.serdes.value.deserialize(raw.value);
+      } catch (err) {
+        const error =
+          err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
+        this.deadLetter(error, 'deserialize', source.name);
+        return;
+      }
+      this.counters.processed += 1;
+      this.time = Math.max(this.time, raw.timestamp);
+      this.forward(source.children, { key, value, timestamp: raw.timestamp, headers: raw.headers });
+      this.punctuate('stream-time', this.time);
+    } finally {
+      this.currentMetadata = undefined;
+      this.currentRaw = undefined;
+    }
+  }
+
+  private forward(
+    children: readonly string[],
+    record: StreamRecord<unknown, unknown>,
+    only?: string,
+  ): void {
+    for (const name of only ? children.filter((c) => c === only) : children) {
+      const node = this.topology.nodes.get(name);
+      if (!node) continue;
+      this.counters.forwarded[name] = (this.counters.forwarded[name] ?? 0) + 1;
+      if (node.kind === 'sink') {
+        this.outputs.push({ topic: node.topic, serdes: node.serdes, record });
+        continue;
+      }
+      if (node.kind !== 'processor') continue;
+      try {
+        this.processors.get(name)?.process(record);
+      } catch (err) {
+        if (err instanceof TaskFailedError) throw err;
+        const metadata = this.currentMetadata ?? {
+          topic: '(punctuation)',
+          partition: this.partition,
+          offset: '-1',
+        };
+        const policy = node.onError(err, record, metadata);
+        if (policy === 'fail') {
+          throw new TaskFailedError(
+            `processor "${name}" failed on ${metadata.topic}-${metadata.partition}@${metadata.offset}: ${errorMessage(err)}`,
+            {
+              cause: err,
+              context: { processor: name, ...metadata },
+            },
+          );
+        }
+        if (policy === 'dead-letter') this.deadLetter(err, 'process', name);
+        else this.counters.skipped += 1;
+      }
+    }
+  }
+
+  private deadLetter(error: unknown, stage: string, processor: string): void {
+    const metadata = this.currentMetadata;
+    const raw = this.currentRaw;
+    if (!metadata || !raw)
+      throw new TaskFailedError(
+        `"${processor}" rejected a record outside of processing: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    const letter = deadLetter(
+      { ...metadata, key: raw.key, value: raw.value, headers: raw.headers },
+      { error, stage, processor: `${this.topology.applicationId}.${processor}` },
+    );
+    this.letters.push({ topic: dlqTopic(metadata.topic), ...letter, timestamp: raw.timestamp });
+    this.counters.deadLettered += 1;
+  }
+
+  private punctuate(type: PunctuationType, now: number): void {
+    for (const schedule of this.schedules) {
+      if (schedule.cancelled || schedule.type !== type) continue;
+      if (schedule.next === Number.NEGATIVE_INFINITY) {
+        // First stream time seen: the grid starts here.
+        schedule.next = now + schedule.intervalMs;
+        continue;
+      }
+      if (now < schedule.next) continue;
+      schedule.punctuator(now);
+      schedule.next = now + schedule.intervalMs - ((now - schedule.next) % schedule.intervalMs);
+    }
+  }
+
+  /** Fires due wall-clock punctuations (the runtime calls this on a timer). */
+  punctuateWallClock(now = this.clock()): void {
+    this.punctuate('wall-clock', now);
+  }
+
+  /** Serializes and hands over everything forwarded to sinks, and the dead letters, in order. */
+  async drainOutputs(): Promise<TaskOutput[]> {
+    const pending = this.outputs;
+    const letters = this.letters;
+    this.outputs = [];
+    this.letters = [];
+    const serialized: TaskOutput[] = [];
+    for (const { topic, serdes, record } of pending) {
+      serialized.push({
+        topic,
+        key:
+          record.key === null || record.key === undefined
+            ? null
+            : await serdes.key.serialize(record.key),
+        value:
+          record.value === null || record.value === undefined
+            ? null
+            : await serdes.value.serialize(record.value),
+        timestamp: record.timestamp,
+        headers: record.headers,
+      });
+    }
+    return [...serialized, ...letters];
+  }
+
+  /** Folds pending store writes into the stores and returns them as changelog records. */
+  async commitStores(): Promise<TaskOutput[]> {
+    this.committedTime = this.time;
+    this.committedNext = new Map(this.schedules.map((s) => [s, s.next]));
+    const changelog: TaskOutput[] = [];
+    for (const [name, store] of this.stores) {
+      const spec = this.topology.stores.get(name);
+      const entries = store.commit();
+      if (!spec || spec.changelog === false) continue;
+      for (const entry of entries) {
+        changelog.push({
+          topic: changelogTopic(this.topology.applicationId, name),
+          partition: this.partition,
+          key: await spec.serdes.key.serialize(entry.key),
+          value: entry.value === null ? null : await spec.serdes.value.serialize(entry.value),
+          timestamp: Math.max(0, this.time),
+        });
+      }
+    }
+    return changelog;
+  }
+
+  /** The transaction was aborted: forget uncommitted store writes and unsent outputs. */
+  abort(): void {
+    for (const store of this.stores.values()) store.abort();
+    // The aborted records will be read again: time and punctuations go back to the commit.
+    this.time = this.committedTime;
+    for (const schedule of this.schedules)
+      schedule.next = this.committedNext.get(schedule) ?? schedule.next;
+    this.outputs = [];
+    this.letters = [];
+  }
+
+  close(): void {
+    for (const processor of this.processors.values()) processor.close?.();
+  }
+}

@@ -1,0 +1,127 @@
+// Runs a topology with no broker, like Kafka Streams' TopologyTestDriver: pipe records into
+// input topics, read what reached output topics, the DLQs and the state stores. Records go
+// through the real serdes and the same StreamTask the Kafka runtime uses; every input is
+// followed by a commit (commit interval 0), and repartition topics loop back in-process.
+import type { IHeaders } from 'kafkajs';
+import { DLQ_SUFFIX } from '../../core/topics.ts';
+import type { RawRecord } from './record.ts';
+import type { KeyValueStore } from './state-store.ts';
+import { StreamTask, type TaskOutput } from './stream-task.ts';
+import type { Topology } from './topology.ts';
+
+export interface DriverOutput<K, V> {
+  key: K;
+  value: V;
+  timestamp: number;
+  headers?: IHeaders;
+}
+
+export interface DriverOptions {
+  /** Initial wall-clock time (ms). */
+  wallClock?: number;
+}
+
+export class TopologyTestDriver {
+  private readonly topology: Topology;
+  private readonly task: StreamTask;
+  private readonly written = new Map<string, TaskOutput[]>();
+  private readonly offsets = new Map<string, number>();
+  private wallClock: number;
+
+  constructor(topology: Topology, options: DriverOptions = {}) {
+    this.topology = topology;
+    this.wallClock = options.wallClock ?? 0;
+    this.task = new StreamTask(topology, 0, { clock: () => this.wallClock });
+  }
+
+  /** Serializes with the input topic's source serdes and processes the record. */
+  async pipeInput<K, V>(
+    topic: string,
+    key: K,
+    value: V,
+    timestamp = this.wallClock,
+    headers?: IHeaders,
+  ): Promise<void> {
+    const source = this.topology.sourceFor(topic);
+    if (!source)
+      throw new Error(
+        `no source reads topic "${topic}"; sources: ${this.topology.inputTopics().join(', ')}`,
+      );
+    await this.pipeRaw(topic, {
+      key: key === null ? null : await source.serdes.key.serialize(key),
+      value: value === null ? null : await source.serdes.value.serialize(value),
+      timestamp,
+      headers,
+    });
+  }
+
+  /** Processes bytes as they are: for poison pills and hand-made wire formats. */
+  async pipeRaw(topic: string, record: RawRecord): Promise<void> {
+    const offset = this.offsets.get(topic) ?? 0;
+    this.offsets.set(topic, offset + 1);
+    await this.task.process({ topic, partition: 0, offset: String(offset) }, record);
+    await this.commit();
+  }
+
+  private async commit(): Promise<void> {
+    const outputs = [...(await this.task.drainOutputs()), ...(await this.task.commitStores())];
+    for (const output of outputs) {
+      this.written.set(output.topic, [...(this.written.get(output.topic) ?? []), output]);
+      // Internal repartition topics are read back by the same topology.
+      if (this.topology.sinks().some((s) => s.internal && s.topic === output.topic)) {
+        await this.pipeRaw(output.topic, {
+          key: output.key,
+          value: output.value,
+          timestamp: output.timestamp,
+          headers: output.headers,
+        });
+      }
+    }
+  }
+
+  /** Moves wall-clock time forward and fires due wall-clock punctuations. */
+  async advanceWallClock(ms: number): Promise<void> {
+    this.wallClock += ms;
+    this.task.punctuateWallClock(this.wallClock);
+    await this.commit();
+  }
+
+  /** Everything written to `topic`, deserialized with its sink serdes. */
+  async readOutput<K, V>(topic: string): Promise<DriverOutput<K, V>[]> {
+    const sink = this.topology.sinks().find((s) => s.topic === topic);
+    if (!sink) throw new Error(`no sink writes topic "${topic}"`);
+    return Promise.all(
+      (this.written.get(topic) ?? []).map(async (o) => ({
+        key: (o.key === null ? null : await sink.serdes.key.deserialize(o.key)) as K,
+        value: (o.value === null ? null : await sink.serdes.value.deserialize(o.value)) as V,
+        timestamp: o.timestamp,
+        headers: o.headers,
+      })),
+    );
+  }
+
+  /** Raw records written to a topic (changelogs, DLQs, outputs). */
+  rawOutput(topic: string): TaskOutput[] {
+    return [...(this.written.get(topic) ?? [])];
+  }
+
+  /** Dead letters of an input topic (`<topic>.dlq`), or of every input when none is named. */
+  deadLetters(topic?: string): TaskOutput[] {
+    if (topic) return this.rawOutput(`${topic}${DLQ_SUFFIX}`);
+    return [...this.written.entries()]
+      .filter(([t]) => t.endsWith(DLQ_SUFFIX))
+      .flatMap(([, records]) => records);
+  }
+
+  store<K, V>(name: string): KeyValueStore<K, V> {
+    return this.task.store<K, V>(name);
+  }
+
+  get streamTime(): number {
+    return this.task.streamTime;
+  }
+
+  close(): void {
+    this.task.close();
+  }
+}

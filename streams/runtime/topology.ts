@@ -1,0 +1,266 @@
+// A topology declared as data: sources, processors, state stores, sinks and repartitions, built
+// once and validated. Internal topics are named as Kafka Streams names them:
+// `<app-id>-<store>-changelog` and `<app-id>-<name>-repartition`.
+import { ContinuumError } from '../../core/errors.ts';
+import {
+  defaultProcessingErrorHandler,
+  type Processor,
+  type ProcessingErrorHandler,
+} from './processor.ts';
+import type { Serde } from './serde.ts';
+
+export interface Serdes<K, V> {
+  key: Serde<K>;
+  value: Serde<V>;
+}
+
+export interface SourceNode {
+  kind: 'source';
+  name: string;
+  topic: string;
+  serdes: Serdes<unknown, unknown>;
+  children: string[];
+}
+
+export interface ProcessorNode {
+  kind: 'processor';
+  name: string;
+  parents: string[];
+  children: string[];
+  supplier: () => Processor<unknown, unknown, unknown, unknown>;
+  stores: string[];
+  onError: ProcessingErrorHandler;
+}
+
+export interface SinkNode {
+  kind: 'sink';
+  name: string;
+  parents: string[];
+  topic: string;
+  serdes: Serdes<unknown, unknown>;
+  /** Internal repartition topic (created and owned by the application). */
+  internal: boolean;
+}
+
+export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
+
+export interface StoreSpec<K = unknown, V = unknown> {
+  name: string;
+  serdes: Serdes<K, V>;
+  /** Backed by a compacted changelog topic and restored from it (default true). */
+  changelog?: boolean;
+  /** How keys are told apart in memory (default: the string, or its JSON). */
+  keyId?: (key: K) => string;
+}
+
+export class TopologyError extends ContinuumError {
+  override readonly code = 'TOPOLOGY_INVALID';
+}
+
+export function changelogTopic(applicationId: string, store: string): string {
+  return `${applicationId}-${store}-changelog`;
+}
+
+export function repartitionTopic(applicationId: string, name: string): string {
+  return `${applicationId}-${name}-repartition`;
+}
+
+export class Topology {
+  readonly applicationId: string;
+  readonly nodes: ReadonlyMap<string, TopologyNode>;
+  readonly stores: ReadonlyMap<string, StoreSpec>;
+
+  constructor(
+    applicationId: string,
+    nodes: Map<string, TopologyNode>,
+    stores: Map<string, StoreSpec>,
+  ) {
+    this.applicationId = applicationId;
+    this.nodes = nodes;
+    this.stores = stores;
+  }
+
+  sources(): SourceNode[] {
+    return [...this.nodes.values()].filter((n): n is SourceNode => n.kind === 'source');
+  }
+
+  sinks(): SinkNode[] {
+    return [...this.nodes.values()].filter((n): n is SinkNode => n.kind === 'sink');
+  }
+
+  sourceFor(topic: string): SourceNode | undefined {
+    return this.sources().find((s) => s.topic === topic);
+  }
+
+  /** Topics the application reads: external inputs and its own repartition topics. */
+  inputTopics(): string[] {
+    return [...new Set(this.sources().map((s) => s.topic))];
+  }
+
+  /** Topics the application creates and owns: repartitions and changelogs. */
+  internalTopics(): { topic: string; compacted: boolean }[] {
+    return [
+      ...this.sinks()
+        .filter((s) => s.internal)
+        .map((s) => ({ topic: s.topic, compacted: false })),
+      ...[...this.stores.values()]
+        .filter((s) => s.changelog !== false)
+        .map((s) => ({ topic: changelogTopic(this.applicationId, s.name), compacted: true })),
+    ];
+  }
+
+  /** A human-readable outline, like Kafka Streams' TopologyDescription. */
+  describe(): string {
+    return [...this.nodes.values()]
+      .map((n) => {
+        const edges =
+          n.kind === 'sink' ? `→ topic ${n.topic}` : `→ ${n.children.join(', ') || '(none)'}`;
+        const from = n.kind === 'source' ? `topic ${n.topic} ` : '';
+        const stores =
+          n.kind === 'processor' && n.stores.length > 0 ? ` stores: ${n.stores.join(', ')}` : '';
+        return `${n.kind} ${n.name}: ${from}${edges}${stores}`;
+      })
+      .join('\n');
+  }
+}
+
+export class TopologyBuilder {
+  private readonly applicationId: string;
+  private readonly nodes = new Map<string, TopologyNode>();
+  private readonly stores = new Map<string, StoreSpec>();
+
+  constructor(applicationId: string) {
+    if (!/^[a-zA-Z0-9._-]+$/.test(applicationId))
+      throw new TopologyError(`application id "${applicationId}" must be usable in topic names`);
+    this.applicationId = applicationId;
+  }
+
+  private claim(name: string): void {
+    if (this.nodes.has(name)) throw new TopologyError(`a node named "${name}" already exists`);
+  }
+
+  private link(child: string, parents: readonly string[]): void {
+    if (parents.length === 0) throw new TopologyError(`"${child}" needs at least one parent`);
+    for (const parent of parents) {
+      const node = this.nodes.get(parent);
+      if (!node)
+        throw new TopologyError(
+          `"${child}" names parent "${parent}", which does not exist (add parents first)`,
+        );
+      if (node.kind === 'sink')
+        throw new TopologyError(`"${child}" cannot follow sink "${parent}"`);
+      node.children.push(child);
+    }
+  }
+
+  addSource<K, V>(name: string, topic: string, serdes: Serdes<K, V>): this {
+    this.claim(name);
+    if (
+      this.nodes.size > 0 &&
+      [...this.nodes.values()].some((n) => n.kind === 'source' && n.topic === topic)
+    ) {
+      throw new TopologyError(`topic "${topic}" already has a source`);
+    }
+    this.nodes.set(name, {
+      kind: 'source',
+      name,
+      topic,
+      serdes: serdes,
+      children: [],
+    });
+    return this;
+  }
+
+  addProcessor<KIn, VIn, KOut, VOut>(
+    name: string,
+    supplier: () => Processor<KIn, VIn, KOut, VOut>,
+    parents: readonly string[],
+    options: { onError?: ProcessingErrorHandler } = {},
+  ): this {
+    this.claim(name);
+    this.link(name, parents);
+    this.nodes.set(name, {
+      kind: 'processor',
+      name,
+      parents: [...parents],
+      children: [],
+      supplier: supplier,
+      stores: [],
+      onError: options.onError ?? defaultProcessingErrorHandler,
+    });
+    return this;
+  }
+
+  addStateStore<K, V>(spec: StoreSpec<K, V>, processors: readonly string[]): this {
+    if (this.stores.has(spec.name))
+      throw new TopologyError(`a store named "${spec.name}" already exists`);
+    for (const p of processors) {
+      const node = this.nodes.get(p);
+      if (node?.kind !== 'processor')
+        throw new TopologyError(
+          `store "${spec.name}" is connected to "${p}", which is not a processor`,
+        );
+      node.stores.push(spec.name);
+    }
+    this.stores.set(spec.name, spec as StoreSpec);
+    return this;
+  }
+
+  addSink<K, V>(
+    name: string,
+    topic: string,
+    serdes: Serdes<K, V>,
+    parents: readonly string[],
+  ): this {
+    this.claim(name);
+    this.link(name, parents);
+    this.nodes.set(name, {
+      kind: 'sink',
+      name,
+      parents: [...parents],
+      topic,
+      serdes: serdes,
+      internal: false,
+    });
+    return this;
+  }
+
+  /**
+   * Re-keys through `<app-id>-<name>-repartition`: records from `parents` are written there
+   * (partitioned by their new key) and read back by a source node called `name`, so what
+   * follows sees every record of a key in one task.
+   */
+  addRepartition<K, V>(name: string, serdes: Serdes<K, V>, parents: readonly string[]): this {
+    const topic = repartitionTopic(this.applicationId, name);
+    this.claim(`${name}-sink`);
+    this.link(`${name}-sink`, parents);
+    this.nodes.set(`${name}-sink`, {
+      kind: 'sink',
+      name: `${name}-sink`,
+      parents: [...parents],
+      topic,
+      serdes: serdes,
+      internal: true,
+    });
+    return this.addSource(name, topic, serdes);
+  }
+
+  build(): Topology {
+    if (![...this.nodes.values()].some((n) => n.kind === 'source'))
+      throw new TopologyError('a topology needs at least one source');
+    for (const node of this.nodes.values()) {
+      if (node.kind === 'source' && node.children.length === 0)
+        throw new TopologyError(`source "${node.name}" has no children`);
+    }
+    for (const store of this.stores.values()) {
+      if (
+        ![...this.nodes.values()].some(
+          (n) => n.kind === 'processor' && n.stores.includes(store.name),
+        )
+      ) {
+        throw new TopologyError(`store "${store.name}" is connected to no processor`);
+      }
+    }
+    return new Topology(this.applicationId, new Map(this.nodes), new Map(this.stores));
+  }
+}
