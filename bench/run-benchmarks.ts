@@ -6,9 +6,10 @@ import nodePath from 'node:path';
 import { repoRoot } from '../core/paths.ts';
 import { formatTable } from '../core/table.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
+import { cdcThroughputBenchmark } from './cdc-throughput.ts';
 import { telemetrySdkBenchmark } from './telemetry-sdk.ts';
 
-export const BENCHMARKS: readonly Benchmark[] = [telemetrySdkBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [telemetrySdkBenchmark, cdcThroughputBenchmark];
 
 export interface BenchReport {
   startedAt: string;

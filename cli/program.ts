@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { benchCommand } from './commands/bench.ts';
+import { connectCommand } from './commands/connect.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
 import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
@@ -52,6 +53,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   program.addCommand(stackCommand(env));
   program.addCommand(schemasCommand(env));
   program.addCommand(seedCommand(env));
+  program.addCommand(connectCommand(env));
   program.addCommand(benchCommand(env));
 
   program

@@ -137,6 +137,37 @@ export const CONFIG_VARIABLES = {
   CONTINUUM_ML_METRICS_PORT: variable('/metrics port of `continuum ml`', '9466', parse.port),
   CONTINUUM_SEED_METRICS_PORT: variable('/metrics port of `continuum seed`', '9467', parse.port),
 
+  CONTINUUM_CDC_SCHEMA: variable(
+    'PostgreSQL schema of the table the CDC source captures',
+    'public',
+    parse.sqlIdentifier,
+  ),
+  CONTINUUM_CDC_TABLE: variable(
+    'table the CDC source captures (REPLICA IDENTITY FULL)',
+    'shipments',
+    parse.sqlIdentifier,
+  ),
+  CONTINUUM_CDC_PUBLICATION: variable(
+    'publication of the CDC source, created when missing',
+    'continuum_shipments_pub',
+    parse.sqlIdentifier,
+  ),
+  CONTINUUM_CDC_SLOT: variable(
+    'logical replication slot of the CDC source, created when missing',
+    'continuum_shipments_slot',
+    parse.slotName,
+  ),
+  CONTINUUM_CDC_HEARTBEAT_MS: variable(
+    'how often an idle CDC source confirms its position (ms)',
+    '10000',
+    parse.integer(100, 3_600_000),
+  ),
+  CONTINUUM_CDC_SNAPSHOT_MODE: variable(
+    'initial: snapshot the table when the slot is new; never: stream changes only',
+    'initial',
+    parse.oneOf(['initial', 'never'] as const),
+  ),
+
   CONTINUUM_STACK_START_TIMEOUT_MS: variable(
     'how long `stack up` waits for one service to become ready',
     '180000',
@@ -171,6 +202,14 @@ export interface Config {
   topics: TopicsConfig;
   api: { host: string; port: number };
   metricsPorts: { api: number; streams: number; connect: number; ml: number; seed: number };
+  cdc: {
+    schema: string;
+    table: string;
+    publication: string;
+    slot: string;
+    heartbeatIntervalMs: number;
+    snapshotMode: 'initial' | 'never';
+  };
   stack: { startTimeoutMs: number };
 }
 
@@ -230,6 +269,14 @@ export function loadConfig(env: Env = process.env): Config {
       connect: v.CONTINUUM_CONNECT_METRICS_PORT,
       ml: v.CONTINUUM_ML_METRICS_PORT,
       seed: v.CONTINUUM_SEED_METRICS_PORT,
+    },
+    cdc: {
+      schema: v.CONTINUUM_CDC_SCHEMA,
+      table: v.CONTINUUM_CDC_TABLE,
+      publication: v.CONTINUUM_CDC_PUBLICATION,
+      slot: v.CONTINUUM_CDC_SLOT,
+      heartbeatIntervalMs: v.CONTINUUM_CDC_HEARTBEAT_MS,
+      snapshotMode: v.CONTINUUM_CDC_SNAPSHOT_MODE,
     },
     stack: { startTimeoutMs: v.CONTINUUM_STACK_START_TIMEOUT_MS },
   });

@@ -74,3 +74,13 @@ export const boolean: EnvParser<boolean> = (raw) => {
 };
 
 export const path: EnvParser<string> = text;
+
+export const sqlIdentifier: EnvParser<string> = fromZod(
+  z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/),
+  'a PostgreSQL identifier (letters, digits and _, not starting with a digit, at most 63 characters)',
+);
+
+export const slotName: EnvParser<string> = fromZod(
+  z.string().regex(/^[a-z0-9_]{1,63}$/),
+  'a replication slot name (lower-case letters, digits and _, at most 63 characters)',
+);

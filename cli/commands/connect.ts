@@ -1,7 +1,11 @@
 // `continuum connect cdc`: runs the PostgreSQL CDC source (shipments → shipments.cdc) with
 // /metrics on CONTINUUM_CONNECT_METRICS_PORT, until SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
-import { cdcOptionsFromEnv } from '../../connectors/sources/postgres-cdc/env.ts';
+import { cdcOptionsFromConfig } from '../../connectors/sources/postgres-cdc/env.ts';
+import {
+  runTelemetryHistorySink,
+  telemetryHistoryDefaults,
+} from '../../connectors/sinks/mongodb/run-telemetry-history.ts';
 import { runCdcSource } from '../../connectors/sources/postgres-cdc/run-source.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CommandEnv } from './stack.ts';
@@ -25,7 +29,7 @@ const integer = (value: string): number => {
 
 export function connectCommand(env: CommandEnv): Command {
   const connect = new Command('connect').description(
-    'sources and sinks at the edges of Kafka (PostgreSQL CDC; sinks land with issue 5)',
+    'sources and sinks at the edges of Kafka: PostgreSQL CDC in, MongoDB telemetry history out',
   );
   connect
     .command('cdc')
@@ -36,10 +40,7 @@ export function connectCommand(env: CommandEnv): Command {
     .option('--table <name>', 'source table (CONTINUUM_CDC_TABLE)')
     .option('--publication <name>', 'publication, created when missing (CONTINUUM_CDC_PUBLICATION)')
     .option('--slot <name>', 'replication slot, created when missing (CONTINUUM_CDC_SLOT)')
-    .option(
-      '--topic <name>',
-      'target topic (CONTINUUM_CDC_TOPIC, else CONTINUUM_TOPIC_SHIPMENTS_CDC)',
-    )
+    .option('--topic <name>', 'target topic (default CONTINUUM_TOPIC_SHIPMENTS_CDC)')
     .option(
       '--heartbeat-ms <ms>',
       'heartbeat interval while idle (CONTINUUM_CDC_HEARTBEAT_MS)',
@@ -56,7 +57,7 @@ export function connectCommand(env: CommandEnv): Command {
       const config = env.config();
       let source;
       try {
-        source = cdcOptionsFromEnv(config, process.env, {
+        source = cdcOptionsFromConfig(config, {
           schema: flags.schema,
           table: flags.table,
           publication: flags.publication,
@@ -81,6 +82,27 @@ export function connectCommand(env: CommandEnv): Command {
         });
       } catch (err) {
         log.error({ err }, 'CDC source failed');
+        env.setExitCode(EXIT.failed);
+      }
+    });
+  connect
+    .command('mongodb')
+    .description(
+      'archive telemetry.clean into MongoDB (one document per event, indexed by vehicle and time)',
+    )
+    .option('--topic <name>', 'topic to archive (default CONTINUUM_TOPIC_TELEMETRY_CLEAN)')
+    .option('--group <id>', 'consumer group id')
+    .action(async (flags: { topic?: string; group?: string }) => {
+      const config = env.config();
+      const defaults = telemetryHistoryDefaults(config);
+      try {
+        await runTelemetryHistorySink(config, env.log(), {
+          ...defaults,
+          topic: flags.topic ?? defaults.topic,
+          groupId: flags.group ?? defaults.groupId,
+        });
+      } catch (err) {
+        env.log().error({ err }, 'MongoDB sink failed');
         env.setExitCode(EXIT.failed);
       }
     });
