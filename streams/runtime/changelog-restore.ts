@@ -31,12 +31,17 @@ export async function restoreTaskStores(
       const topic = changelogTopic(topology.applicationId, spec.name);
       const offsets = await admin.fetchTopicOffsets(topic);
       const p = offsets.find((o) => o.partition === partition);
-      if (p && Number(p.high) > Number(p.low)) ends.set(topic, { low: Number(p.low), high: Number(p.high) });
+      if (p && Number(p.high) > Number(p.low))
+        ends.set(topic, { low: Number(p.low), high: Number(p.high) });
     }
     if (ends.size === 0) return { records: 0, seconds: (performance.now() - started) / 1000 };
 
     const groupId = `${topology.applicationId}-restore-${partition}-${randomBytes(4).toString('hex')}`;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+    });
     const done = new Set<string>();
     const byTopic = new Map(specs.map((s) => [changelogTopic(topology.applicationId, s.name), s]));
     await consumer.connect();
@@ -52,7 +57,8 @@ export async function restoreTaskStores(
           for (const message of batch.messages) {
             if (message.key === null) continue;
             const key = await spec.serdes.key.deserialize(message.key);
-            const value = message.value === null ? null : await spec.serdes.value.deserialize(message.value);
+            const value =
+              message.value === null ? null : await spec.serdes.value.deserialize(message.value);
             store.restore({ key, value });
             records += 1;
             payload.resolveOffset(message.offset);
@@ -68,12 +74,19 @@ export async function restoreTaskStores(
           if (done.size === ends.size) return true;
           const committed = await admin.fetchOffsets({ groupId, topics: [...ends.keys()] });
           for (const { topic, partitions } of committed) {
-            const position = Number(partitions.find((p) => p.partition === partition)?.offset ?? -1);
+            const position = Number(
+              partitions.find((p) => p.partition === partition)?.offset ?? -1,
+            );
             if (position >= (ends.get(topic)?.high ?? Infinity)) done.add(topic);
           }
           return done.size === ends.size;
         },
-        { timeoutMs: 300_000, intervalMs: 100, maxIntervalMs: 500, description: `restore of ${[...ends.keys()].join(', ')} partition ${partition}` },
+        {
+          timeoutMs: 300_000,
+          intervalMs: 100,
+          maxIntervalMs: 500,
+          description: `restore of ${[...ends.keys()].join(', ')} partition ${partition}`,
+        },
       );
     } finally {
       await consumer.disconnect();

@@ -27,6 +27,11 @@ export interface StreamsApplicationOptions {
    */
   maxRequestBytes?: number;
   metricsRegistry?: Registry;
+  /**
+   * How long the group waits for a silent member before moving its partitions: after a crash
+   * this is how long its partitions stand still (Kafka's minimum is 6 s).
+   */
+  sessionTimeoutMs?: number;
   /** Called when the application stops on an error it cannot get past (a processor's 'fail'). */
   onFatal?: (error: Error) => void;
 }
@@ -58,7 +63,11 @@ export class StreamsApplication {
     this.topology = options.topology;
     this.guarantee = options.guarantee;
     this.kafka = options.kafka;
-    this.log = options.log.child({ component: 'streams', applicationId: options.topology.applicationId, guarantee: options.guarantee });
+    this.log = options.log.child({
+      component: 'streams',
+      applicationId: options.topology.applicationId,
+      guarantee: options.guarantee,
+    });
     this.metrics = new StreamsMetrics(options.metricsRegistry);
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.onFatal = options.onFatal ?? (() => undefined);
@@ -66,8 +75,13 @@ export class StreamsApplication {
       groupId: this.topology.applicationId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
-      retry: { retries: 10, restartOnFailure: (error) => Promise.resolve(!(error instanceof TaskFailedError)) },
+      retry: {
+        retries: 10,
+        restartOnFailure: (error) => Promise.resolve(!(error instanceof TaskFailedError)),
+      },
     });
   }
 
@@ -86,7 +100,11 @@ export class StreamsApplication {
       await admin.disconnect();
     }
     if (this.guarantee === 'at-least-once') {
-      this.sharedProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.sharedProducer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
       await this.sharedProducer.connect();
     }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -96,7 +114,10 @@ export class StreamsApplication {
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
-        this.log.warn({ err: payload.error.message }, 'consumer crashed; restarting from committed offsets');
+        this.log.warn(
+          { err: payload.error.message },
+          'consumer crashed; restarting from committed offsets',
+        );
         return;
       }
       this.fatal = payload.error;
@@ -105,7 +126,11 @@ export class StreamsApplication {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.inputTopics(), fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.processBatch(payload) });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
   }
 
@@ -121,8 +146,16 @@ export class StreamsApplication {
 
   private async createTask(partition: number): Promise<TaskHandle> {
     const task = new StreamTask(this.topology, partition);
-    const stop = this.metrics.restoreSeconds.startTimer({ application: this.topology.applicationId });
-    await restoreTaskStores(this.kafka, this.topology, partition, (name) => task.store(name), this.log);
+    const stop = this.metrics.restoreSeconds.startTimer({
+      application: this.topology.applicationId,
+    });
+    await restoreTaskStores(
+      this.kafka,
+      this.topology,
+      partition,
+      (name) => task.store(name),
+      this.log,
+    );
     stop();
     let producer: Producer | undefined;
     if (this.guarantee === 'exactly-once') {
@@ -142,7 +175,10 @@ export class StreamsApplication {
     for (const [partition, handle] of [...this.tasks]) {
       if (assigned.has(partition)) continue;
       this.tasks.delete(partition);
-      const { task, producer } = await handle.catch(() => ({ task: undefined, producer: undefined }));
+      const { task, producer } = await handle.catch(() => ({
+        task: undefined,
+        producer: undefined,
+      }));
       task?.close();
       await producer?.disconnect().catch(() => undefined);
       this.log.info({ partition }, 'task closed (partition moved to another instance)');
@@ -151,7 +187,8 @@ export class StreamsApplication {
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0 || this.stopped || !payload.isRunning() || payload.isStale()) return;
+    if (batch.messages.length === 0 || this.stopped || !payload.isRunning() || payload.isStale())
+      return;
     const application = this.topology.applicationId;
     const handle = await this.taskFor(batch.partition);
     const { task } = handle;
@@ -161,22 +198,40 @@ export class StreamsApplication {
       for (const message of batch.messages) {
         await task.process(
           { topic: batch.topic, partition: batch.partition, offset: message.offset },
-          { key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: message.headers },
+          {
+            key: message.key,
+            value: message.value,
+            timestamp: Number(message.timestamp),
+            headers: message.headers,
+          },
         );
       }
       stopProcessing();
       const outputs = [...(await task.drainOutputs()), ...(await task.commitStores())];
       const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
-      const stopCommit = this.metrics.commitSeconds.startTimer({ application, guarantee: this.guarantee });
+      const stopCommit = this.metrics.commitSeconds.startTimer({
+        application,
+        guarantee: this.guarantee,
+      });
       if (transaction) {
         await this.send(outputs, (record) => transaction.send(record));
-        await transaction.sendOffsets({ consumerGroupId: application, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] });
+        await transaction.sendOffsets({
+          consumerGroupId: application,
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: nextOffset }],
+            },
+          ],
+        });
         await transaction.commit();
       } else {
         const producer = this.sharedProducer;
         if (!producer) throw new Error('at-least-once producer not started');
         await this.send(outputs, (record) => producer.send(record));
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+        await this.consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: nextOffset },
+        ]);
       }
       stopCommit();
       payload.resolveOffset(batch.lastOffset());
@@ -184,15 +239,26 @@ export class StreamsApplication {
       await payload.heartbeat();
     } catch (err) {
       this.metrics.aborts.inc({ application });
-      if (transaction?.isActive()) await transaction.abort().catch((abortErr: unknown) => this.log.warn({ err: errorMessage(abortErr) }, 'abort failed'));
+      if (transaction?.isActive())
+        await transaction
+          .abort()
+          .catch((abortErr: unknown) =>
+            this.log.warn({ err: errorMessage(abortErr) }, 'abort failed'),
+          );
       task.abort();
-      this.log.warn({ err: errorMessage(err), partition: batch.partition, topic: batch.topic }, 'batch not committed; its records will be processed again');
+      this.log.warn(
+        { err: errorMessage(err), partition: batch.partition, topic: batch.topic },
+        'batch not committed; its records will be processed again',
+      );
       throw err;
     }
   }
 
   /** Sends outputs in order, per topic, in requests below maxRequestBytes. */
-  private async send(outputs: readonly TaskOutput[], send: (record: { topic: string; messages: Message[]; acks: -1 }) => Promise<unknown>): Promise<void> {
+  private async send(
+    outputs: readonly TaskOutput[],
+    send: (record: { topic: string; messages: Message[]; acks: -1 }) => Promise<unknown>,
+  ): Promise<void> {
     let topic: string | undefined;
     let chunk: Message[] = [];
     let bytes = 0;
@@ -207,7 +273,13 @@ export class StreamsApplication {
         await flush();
         topic = output.topic;
       }
-      chunk.push({ key: output.key, value: output.value, partition: output.partition, timestamp: String(output.timestamp), headers: output.headers });
+      chunk.push({
+        key: output.key,
+        value: output.value,
+        partition: output.partition,
+        timestamp: String(output.timestamp),
+        headers: output.headers,
+      });
       bytes += size;
     }
     await flush();
@@ -225,9 +297,18 @@ export class StreamsApplication {
     if (dead > 0) this.metrics.deadLettered.inc({ processor: application }, dead);
     handle.deadLetteredSeen = counters.deadLettered;
     const now = Date.now();
-    const sinkTopics = new Set(this.topology.sinks().filter((s) => !s.internal).map((s) => s.topic));
+    const sinkTopics = new Set(
+      this.topology
+        .sinks()
+        .filter((s) => !s.internal)
+        .map((s) => s.topic),
+    );
     for (const output of outputs) {
-      if (sinkTopics.has(output.topic)) this.metrics.freshnessSeconds.observe({ application, topic: output.topic }, Math.max(0, now - output.timestamp) / 1000);
+      if (sinkTopics.has(output.topic))
+        this.metrics.freshnessSeconds.observe(
+          { application, topic: output.topic },
+          Math.max(0, now - output.timestamp) / 1000,
+        );
     }
     this.metrics.recordsProcessed.inc({ application }, 0);
   }

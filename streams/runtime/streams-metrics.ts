@@ -17,13 +17,97 @@ export class StreamsMetrics {
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
-    this.recordsProcessed = once(registry, 'continuum_records_processed_total', () => new Counter({ name: 'continuum_records_processed_total', help: 'Input records processed', labelNames: ['application'], registers }));
-    this.recordsForwarded = once(registry, 'continuum_records_forwarded_total', () => new Counter({ name: 'continuum_records_forwarded_total', help: 'Records forwarded to a processor or sink', labelNames: ['application', 'processor'], registers }));
-    this.deadLettered = once(registry, 'continuum_dlq_records_total', () => new Counter({ name: 'continuum_dlq_records_total', help: 'Records sent to a dead-letter topic', labelNames: ['processor'], registers }));
-    this.processingSeconds = once(registry, 'continuum_processing_seconds', () => new Histogram({ name: 'continuum_processing_seconds', help: 'Processing time of one fetched batch', labelNames: ['application'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }));
-    this.commitSeconds = once(registry, 'continuum_commit_seconds', () => new Histogram({ name: 'continuum_commit_seconds', help: 'Time to write outputs, changelogs and offsets and commit', labelNames: ['application', 'guarantee'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }));
-    this.restoreSeconds = once(registry, 'continuum_restore_seconds', () => new Histogram({ name: 'continuum_restore_seconds', help: 'Time to restore a task from its changelogs', labelNames: ['application'], buckets: [0.1, 0.5, 1, 5, 10, 30, 60], registers }));
-    this.freshnessSeconds = once(registry, 'continuum_freshness_seconds', () => new Histogram({ name: 'continuum_freshness_seconds', help: 'Event time to output committed, per output record', labelNames: ['application', 'topic'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers }));
-    this.aborts = once(registry, 'continuum_transaction_aborts_total', () => new Counter({ name: 'continuum_transaction_aborts_total', help: 'Transactions aborted', labelNames: ['application'], registers }));
+    this.recordsProcessed = once(
+      registry,
+      'continuum_records_processed_total',
+      () =>
+        new Counter({
+          name: 'continuum_records_processed_total',
+          help: 'Input records processed',
+          labelNames: ['application'],
+          registers,
+        }),
+    );
+    this.recordsForwarded = once(
+      registry,
+      'continuum_records_forwarded_total',
+      () =>
+        new Counter({
+          name: 'continuum_records_forwarded_total',
+          help: 'Records forwarded to a processor or sink',
+          labelNames: ['application', 'processor'],
+          registers,
+        }),
+    );
+    this.deadLettered = once(
+      registry,
+      'continuum_dlq_records_total',
+      () =>
+        new Counter({
+          name: 'continuum_dlq_records_total',
+          help: 'Records sent to a dead-letter topic',
+          labelNames: ['processor'],
+          registers,
+        }),
+    );
+    this.processingSeconds = once(
+      registry,
+      'continuum_processing_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_processing_seconds',
+          help: 'Processing time of one fetched batch',
+          labelNames: ['application'],
+          buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+          registers,
+        }),
+    );
+    this.commitSeconds = once(
+      registry,
+      'continuum_commit_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_commit_seconds',
+          help: 'Time to write outputs, changelogs and offsets and commit',
+          labelNames: ['application', 'guarantee'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers,
+        }),
+    );
+    this.restoreSeconds = once(
+      registry,
+      'continuum_restore_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_restore_seconds',
+          help: 'Time to restore a task from its changelogs',
+          labelNames: ['application'],
+          buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
+          registers,
+        }),
+    );
+    this.freshnessSeconds = once(
+      registry,
+      'continuum_freshness_seconds',
+      () =>
+        new Histogram({
+          name: 'continuum_freshness_seconds',
+          help: 'Event time to output committed, per output record',
+          labelNames: ['application', 'topic'],
+          buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+          registers,
+        }),
+    );
+    this.aborts = once(
+      registry,
+      'continuum_transaction_aborts_total',
+      () =>
+        new Counter({
+          name: 'continuum_transaction_aborts_total',
+          help: 'Transactions aborted',
+          labelNames: ['application'],
+          registers,
+        }),
+    );
   }
 }

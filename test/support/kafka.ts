@@ -158,3 +158,52 @@ export async function countRecords(adminOrKafka: Admin | Kafka, topic: string): 
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   });
 }
+
+/**
+ * Reads every committed record of a topic that nobody is writing to any more: up to the end
+ * offsets at the start of the call. kafkajs never hands over a batch holding only transaction
+ * markers, so a partition also counts as read when the group's committed position reaches its end.
+ */
+export async function readToEnd(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<ConsumedMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = uniqueName('test-read');
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+  try {
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]),
+    );
+    const done = new Set([...ends].filter(([, high]) => high === 0).map(([p]) => p));
+    const messages: ConsumedMessage[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatch: ({ batch }) => {
+        for (const message of batch.messages)
+          messages.push({ ...message, topic, partition: batch.partition });
+        if (Number(batch.lastOffset()) >= (ends.get(batch.partition) ?? 0) - 1)
+          done.add(batch.partition);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(
+      async () => {
+        if (done.size === ends.size) return true;
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const p of committed?.partitions ?? [])
+          if (Number(p.offset) >= (ends.get(p.partition) ?? 0)) done.add(p.partition);
+        return done.size === ends.size;
+      },
+      { timeoutMs, description: `${topic} read to its end` },
+    );
+    return messages;
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
