@@ -15,6 +15,7 @@ import { benchCommand } from './commands/bench.ts';
 import { connectCommand } from './commands/connect.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
+import { streamsCommand } from './commands/streams.ts';
 import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
 
 export interface ProgramIo {
@@ -54,6 +55,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   program.addCommand(schemasCommand(env));
   program.addCommand(seedCommand(env));
   program.addCommand(connectCommand(env));
+  program.addCommand(streamsCommand(env));
   program.addCommand(benchCommand(env));
 
   program

@@ -44,6 +44,8 @@ export class TelemetryEncodeError extends ContinuumError {
 interface Pending {
   key: string;
   value: Buffer;
+  /** Record timestamp: the event time, so stream processors order and window by it. */
+  timestamp?: number;
 }
 
 export interface CreateTelemetryProducerArgs {
@@ -135,7 +137,7 @@ export class TelemetryProducer implements TelemetrySink {
         },
       );
     }
-    await this.enqueue({ key: event.vehicleId, value });
+    await this.enqueue({ key: event.vehicleId, value, timestamp: event.eventTime });
   }
 
   async sendRaw(key: string, value: Buffer): Promise<void> {
@@ -191,7 +193,11 @@ export class TelemetryProducer implements TelemetrySink {
         await this.producer.send({
           topic: this.options.topic,
           acks: -1,
-          messages: batch.map((r) => ({ key: r.key, value: r.value })),
+          messages: batch.map((r) => ({
+            key: r.key,
+            value: r.value,
+            ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }),
+          })),
         });
         stop();
         return;

@@ -268,7 +268,7 @@ export class StreamsApplication {
       bytes = 0;
     };
     for (const output of outputs) {
-      const size = (output.key?.length ?? 0) + (output.value?.length ?? 0) + 64;
+      const size = recordSize(output);
       if (output.topic !== topic || bytes + size > this.maxRequestBytes) {
         await flush();
         topic = output.topic;
@@ -325,4 +325,20 @@ export class StreamsApplication {
     await this.sharedProducer?.disconnect();
     this.log.info('streams application stopped');
   }
+}
+
+/** Bytes a record takes in a produce request: key, value, headers and per-record overhead. */
+function recordSize(output: TaskOutput): number {
+  let headers = 0;
+  for (const [name, value] of Object.entries(output.headers ?? {})) {
+    headers +=
+      name.length +
+      (value === undefined
+        ? 0
+        : Array.isArray(value)
+          ? value.reduce((n, v) => n + String(v).length, 0)
+          : String(value).length) +
+      8;
+  }
+  return (output.key?.length ?? 0) + (output.value?.length ?? 0) + headers + 64;
 }

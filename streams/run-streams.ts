@@ -1,0 +1,91 @@
+// The `continuum streams` process: the platform's stream applications on Kafka with Avro serdes
+// (schemas registered first), /metrics, and a graceful stop. Run more instances to scale out.
+import type { Config } from '../core/config.ts';
+import { ContinuumError } from '../core/errors.ts';
+import { createKafkaClient } from '../core/kafka-client.ts';
+import type { Logger } from '../core/logger.ts';
+import { startMetricsServer } from '../core/metrics-server.ts';
+import { handleShutdown } from '../core/shutdown.ts';
+import { createSchemaRegistry } from '../schemas/event-schemas.ts';
+import { RegistryAdmin } from '../schemas/registry-admin.ts';
+import { platformSchemaBindings, registerSchemas } from '../schemas/subjects.ts';
+import type {
+  DeliveryExample,
+  ShipmentChange,
+  UnifiedShipmentState,
+  VehicleTelemetry,
+} from '../schemas/types.ts';
+import { avroSerde } from './runtime/serde.ts';
+import { StreamsApplication, type ProcessingGuarantee } from './runtime/streams-application.ts';
+import { shipmentStateTopology, streamTopics, telemetryCleanTopology } from './topologies.ts';
+
+export const STREAM_APPS = ['telemetry-clean', 'shipment-state'] as const;
+export type StreamApp = (typeof STREAM_APPS)[number];
+
+export interface RunStreamsOptions {
+  apps: readonly StreamApp[];
+  guarantee: ProcessingGuarantee;
+  metricsPort: number;
+}
+
+export async function runStreams(
+  config: Config,
+  log: Logger,
+  options: RunStreamsOptions,
+): Promise<void> {
+  const registry = createSchemaRegistry(config);
+  const outcomes = await registerSchemas(
+    registry,
+    new RegistryAdmin(config.schemaRegistry.url),
+    platformSchemaBindings(config.topics),
+    log,
+  );
+  const refused = outcomes.filter((o) => o.id === undefined);
+  if (refused.length > 0) {
+    throw new ContinuumError(
+      `schemas not registered: ${refused.map((o) => `${o.binding.subject} (${o.error ?? 'unknown'})`).join('; ')}`,
+    );
+  }
+  const idOf = (topic: string): number => {
+    const id = outcomes.find((o) => o.binding.subject === `${topic}-value`)?.id;
+    if (id === undefined) throw new ContinuumError(`no schema registered for ${topic}`);
+    return id;
+  };
+  const topics = streamTopics(config.topics);
+  const shutdown = handleShutdown(log);
+  const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
+  shutdown.onShutdown('metrics', () => metrics.close());
+  const kafka = createKafkaClient(config, 'streams', log);
+  const topologies = options.apps.map((app) =>
+    app === 'telemetry-clean'
+      ? telemetryCleanTopology({
+          topics,
+          telemetrySerde: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
+        })
+      : shipmentStateTopology({
+          topics,
+          serdes: {
+            shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),
+            telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
+            shipmentState: avroSerde<UnifiedShipmentState>(registry, idOf(topics.shipmentState)),
+            deliveryExample: avroSerde<DeliveryExample>(registry, idOf(topics.deliveriesCompleted)),
+          },
+        }),
+  );
+  for (const topology of topologies) {
+    const app = new StreamsApplication({
+      topology,
+      kafka,
+      log,
+      guarantee: options.guarantee,
+      onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
+    });
+    await app.start();
+    shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());
+  }
+  log.info(
+    { apps: options.apps, guarantee: options.guarantee, metricsPort: metrics.port },
+    'streams running',
+  );
+  await shutdown.done;
+}
