@@ -35,6 +35,17 @@ describe('deadLetter', () => {
     });
   });
 
+  it('carries the domain reason of a rejection in its own header', () => {
+    const rejection = Object.assign(new Error('SHP-1: DELIVERED → IN_TRANSIT is not allowed'), {
+      reason: 'impossible-transition',
+    });
+    const letter = deadLetter(
+      { topic: 'shipments.cdc', partition: 0, offset: '7', key: null, value: null },
+      { error: rejection, stage: 'process', processor: 'p' },
+    );
+    expect(letter.headers[DLQ_HEADERS.reason]).toBe('impossible-transition');
+  });
+
   it('describes a non-Error rejection and truncates long messages', () => {
     const letter = deadLetter(
       { topic: 't', partition: 0, offset: '0', key: null, value: null },

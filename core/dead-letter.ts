@@ -6,6 +6,8 @@ export const DLQ_HEADERS = {
   errorClass: 'continuum.error.class',
   errorCode: 'continuum.error.code',
   errorMessage: 'continuum.error.message',
+  /** A domain reason code, when the error carries one (e.g. impossible-transition, late, gps-jump). */
+  reason: 'continuum.error.reason',
   stage: 'continuum.error.stage',
   processor: 'continuum.error.processor',
   topic: 'continuum.source.topic',
@@ -46,6 +48,10 @@ export function deadLetter(
   const errorClass = err instanceof Error ? err.constructor.name : typeof err;
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   const message = err instanceof Error ? err.message : String(err);
+  const reasonCode =
+    typeof err === 'object' && err !== null && 'reason' in err && typeof err.reason === 'string'
+      ? err.reason
+      : undefined;
   return {
     key: record.key,
     value: record.value,
@@ -55,6 +61,7 @@ export function deadLetter(
       [DLQ_HEADERS.errorCode]: code,
       // Headers are not for essays; the first 2 KB say what went wrong.
       [DLQ_HEADERS.errorMessage]: message.slice(0, 2048),
+      ...(reasonCode === undefined ? {} : { [DLQ_HEADERS.reason]: reasonCode }),
       [DLQ_HEADERS.stage]: reason.stage,
       [DLQ_HEADERS.processor]: reason.processor,
       [DLQ_HEADERS.topic]: record.topic,
