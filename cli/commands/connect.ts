@@ -1,5 +1,13 @@
 // `continuum connect cdc`: runs the PostgreSQL CDC source (shipments → shipments.cdc) with
 // /metrics on CONTINUUM_CONNECT_METRICS_PORT, until SIGTERM/SIGINT.
+import {
+  runShipmentStatePostgresSink,
+  shipmentStatePostgresDefaults,
+} from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
+import {
+  runShipmentStateRedisSink,
+  shipmentStateRedisDefaults,
+} from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
 import { Command, Option } from 'commander';
 import { cdcOptionsFromConfig } from '../../connectors/sources/postgres-cdc/env.ts';
 import {
@@ -27,9 +35,15 @@ const integer = (value: string): number => {
   return n;
 };
 
+interface SinkFlags {
+  topic?: string;
+  group?: string;
+  metricsPort?: number;
+}
+
 export function connectCommand(env: CommandEnv): Command {
   const connect = new Command('connect').description(
-    'sources and sinks at the edges of Kafka: PostgreSQL CDC in, MongoDB telemetry history out',
+    'sources and sinks at the edges of Kafka: PostgreSQL CDC in; MongoDB, Redis and PostgreSQL out',
   );
   connect
     .command('cdc')
@@ -85,26 +99,68 @@ export function connectCommand(env: CommandEnv): Command {
         env.setExitCode(EXIT.failed);
       }
     });
-  connect
-    .command('mongodb')
-    .description(
-      'archive telemetry.clean into MongoDB (one document per event, indexed by vehicle and time)',
-    )
-    .option('--topic <name>', 'topic to archive (default CONTINUUM_TOPIC_TELEMETRY_CLEAN)')
-    .option('--group <id>', 'consumer group id')
-    .action(async (flags: { topic?: string; group?: string }) => {
-      const config = env.config();
-      const defaults = telemetryHistoryDefaults(config);
-      try {
-        await runTelemetryHistorySink(config, env.log(), {
-          ...defaults,
-          topic: flags.topic ?? defaults.topic,
-          groupId: flags.group ?? defaults.groupId,
-        });
-      } catch (err) {
-        env.log().error({ err }, 'MongoDB sink failed');
-        env.setExitCode(EXIT.failed);
-      }
-    });
+  const sink = (
+    name: string,
+    description: string,
+    run: (flags: SinkFlags) => Promise<void>,
+  ): void => {
+    connect
+      .command(name)
+      .description(description)
+      .option('--topic <name>', 'topic to read')
+      .option('--group <id>', 'consumer group id')
+      .option(
+        '--metrics-port <port>',
+        '/metrics port (default CONTINUUM_CONNECT_METRICS_PORT; give each sink process its own)',
+        integer,
+      )
+      .action(async (flags: SinkFlags) => {
+        try {
+          await run(flags);
+        } catch (err) {
+          env.log().error({ err }, `${name} sink failed`);
+          env.setExitCode(EXIT.failed);
+        }
+      });
+  };
+  const withFlags = <T extends { topic: string; groupId: string; metricsPort: number }>(
+    defaults: T,
+    flags: SinkFlags,
+  ): T => ({
+    ...defaults,
+    topic: flags.topic ?? defaults.topic,
+    groupId: flags.group ?? defaults.groupId,
+    metricsPort: flags.metricsPort ?? defaults.metricsPort,
+  });
+  sink(
+    'mongodb',
+    'archive telemetry.clean into MongoDB (one document per event, indexed by vehicle and time)',
+    (flags) =>
+      runTelemetryHistorySink(
+        env.config(),
+        env.log(),
+        withFlags(telemetryHistoryDefaults(env.config()), flags),
+      ),
+  );
+  sink(
+    'redis',
+    'shipment.state → Redis: a hash per shipment, a GEO index, status sets (newer versions only)',
+    (flags) =>
+      runShipmentStateRedisSink(
+        env.config(),
+        env.log(),
+        withFlags(shipmentStateRedisDefaults(env.config()), flags),
+      ),
+  );
+  sink(
+    'postgres',
+    'shipment.state → PostgreSQL shipment_state (batched upsert of newer versions only)',
+    (flags) =>
+      runShipmentStatePostgresSink(
+        env.config(),
+        env.log(),
+        withFlags(shipmentStatePostgresDefaults(env.config()), flags),
+      ),
+  );
   return connect;
 }

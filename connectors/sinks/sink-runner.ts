@@ -21,6 +21,8 @@ export interface SinkRunnerOptions<T> {
   metricsRegistry?: Registry;
   /** Pause before the first retry of a failed flush; doubles up to 30 s. */
   retryBackoffMs?: number;
+  /** Called when the runner stops for good (a non-retriable failure), e.g. to end the process. */
+  onFatal?: (error: Error) => void;
   /** Retries of a retriable flush failure before the runner gives up. */
   maxFlushRetries?: number;
 }
@@ -120,6 +122,7 @@ export class SinkRunner<T> {
         { err: payload.error.message, restart: payload.restart },
         'sink consumer crashed',
       );
+      if (!payload.restart) this.options.onFatal?.(payload.error);
     });
     await this.consumer.run({
       autoCommit: false,

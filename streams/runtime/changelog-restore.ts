@@ -44,6 +44,13 @@ export async function restoreTaskStores(
     });
     const done = new Set<string>();
     const byTopic = new Map(specs.map((s) => [changelogTopic(topology.applicationId, s.name), s]));
+    // A batch of only transaction markers or aborted records never reaches eachBatch, but kafkajs
+    // reports it here; aborted transactions of crashed instances end many changelogs that way.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = ends.get(payload.topic);
+      if (end && payload.partition === partition && Number(payload.lastOffset) >= end.high - 1)
+        done.add(payload.topic);
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: [...ends.keys()], fromBeginning: true });

@@ -111,6 +111,17 @@ export class StreamsApplication {
       const assigned = new Set(Object.values(payload.memberAssignment).flat());
       this.log.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
       void this.closeTasksExcept(assigned);
+      // Create tasks now, not on their first batch: initializing a task's transactional producer
+      // fences a dead instance and aborts its open transaction, which otherwise holds back
+      // read_committed readers of the partitions it wrote (repartitions, outputs) until it times out.
+      for (const partition of assigned) {
+        this.taskFor(partition).catch((err: unknown) =>
+          this.log.warn(
+            { partition, err: errorMessage(err) },
+            'task creation failed; retried on its next batch',
+          ),
+        );
+      }
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {

@@ -179,6 +179,10 @@ export async function readToEnd(
     );
     const done = new Set([...ends].filter(([, high]) => high === 0).map(([p]) => p));
     const messages: ConsumedMessage[] = [];
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (Number(payload.lastOffset) >= (ends.get(payload.partition) ?? 0) - 1)
+        done.add(payload.partition);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({

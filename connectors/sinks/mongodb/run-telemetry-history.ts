@@ -41,6 +41,7 @@ export async function runTelemetryHistorySink(
   await sink.ensureIndexes();
   const registry = createSchemaRegistry(config);
   const runner = new SinkRunner<VehicleTelemetry>({
+    onFatal: (err) => shutdown.trigger(`sink failed: ${err.message}`),
     kafka: createKafkaClient(config, 'sink-mongodb', log),
     topic: options.topic,
     groupId: options.groupId,
@@ -52,4 +53,6 @@ export async function runTelemetryHistorySink(
   shutdown.onShutdown('sink', () => runner.stop());
   log.info({ ...options, metricsPort: metrics.port }, 'mongodb telemetry sink running');
   await shutdown.done;
+  // Stopped by a failure rather than a signal: the process must say so with its exit code.
+  if (runner.error) throw runner.error;
 }

@@ -44,6 +44,7 @@ export async function runShipmentStatePostgresSink(
   await sink.ensureTable();
   const registry = createSchemaRegistry(config);
   const runner = new SinkRunner<UnifiedShipmentState>({
+    onFatal: (err) => shutdown.trigger(`sink failed: ${err.message}`),
     kafka: createKafkaClient(config, 'sink-postgres', log),
     topic: options.topic,
     groupId: options.groupId,
@@ -55,4 +56,6 @@ export async function runShipmentStatePostgresSink(
   shutdown.onShutdown('sink', () => runner.stop());
   log.info({ ...options, metricsPort: metrics.port }, 'postgres shipment-state sink running');
   await shutdown.done;
+  // Stopped by a failure rather than a signal: the process must say so with its exit code.
+  if (runner.error) throw runner.error;
 }

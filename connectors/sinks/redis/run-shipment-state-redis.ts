@@ -47,6 +47,7 @@ export async function runShipmentStateRedisSink(
   const sink = new ShipmentStateRedisSink(redis, { keys: shipmentStateKeys(options.keyNamespace) });
   const registry = createSchemaRegistry(config);
   const runner = new SinkRunner<UnifiedShipmentState>({
+    onFatal: (err) => shutdown.trigger(`sink failed: ${err.message}`),
     kafka: createKafkaClient(config, 'sink-redis', log),
     topic: options.topic,
     groupId: options.groupId,
@@ -58,4 +59,6 @@ export async function runShipmentStateRedisSink(
   shutdown.onShutdown('sink', () => runner.stop());
   log.info({ ...options, metricsPort: metrics.port }, 'redis shipment-state sink running');
   await shutdown.done;
+  // Stopped by a failure rather than a signal: the process must say so with its exit code.
+  if (runner.error) throw runner.error;
 }
