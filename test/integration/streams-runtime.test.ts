@@ -156,3 +156,80 @@ describe.each<ProcessingGuarantee>(['exactly-once', 'at-least-once'])(
     });
   },
 );
+
+describe('changelog restore', () => {
+  it('completes when the changelog ends in an aborted transaction (regression: restore hung on marker-only batches)', async () => {
+    const kafka = createKafka(config, 'streams-restore');
+    const input = await createTestTopic(kafka, { partitions: 1 });
+    const output = await createTestTopic(kafka, { partitions: 1 });
+    const applicationId = uniqueName('test-app-restore');
+    const topology = depotTotalsTopology(applicationId, input, output);
+    const apps: StreamsApplication[] = [];
+    const run = async (): Promise<StreamsApplication> => {
+      const app = new StreamsApplication({
+        topology: depotTotalsTopology(applicationId, input, output),
+        kafka,
+        log,
+        guarantee: 'exactly-once',
+        metricsRegistry: new Registry(),
+      });
+      apps.push(app);
+      await app.start();
+      return app;
+    };
+    const send = async (records: readonly Delivery[]): Promise<void> => {
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      await producer.send({
+        topic: input,
+        acks: -1,
+        messages: records.map((d) => ({ key: d.parcel, value: JSON.stringify(d) })),
+      });
+      await producer.disconnect();
+    };
+    try {
+      // Start once with no input, so the internal topics exist and the changelog is empty.
+      const app = await run();
+      await app.stop();
+
+      // A crashed instance's only transaction, aborted: the changelog holds nothing committed.
+      const aborter = kafka.producer({
+        transactionalId: uniqueName('test-aborter'),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await aborter.connect();
+      const tx = await aborter.transaction();
+      await tx.send({
+        topic: changelogTopic(applicationId, 'totals'),
+        messages: DEPOTS.map((depot) => ({ key: depot, value: '999999' })),
+      });
+      await tx.abort();
+      await aborter.disconnect();
+
+      const extra = deliveries(50, 10);
+      await send(extra);
+      await run();
+      const all = extra;
+      await waitFor(
+        async () => {
+          const totals = await latestTotals(kafka, output, 10);
+          return [...expectedTotals(all)].every(([depot, kg]) => totals.get(depot) === kg);
+        },
+        {
+          timeoutMs: 90_000,
+          description: 'totals continue from the committed changelog, ignoring the aborted records',
+        },
+      );
+    } finally {
+      for (const app of apps) await app.stop().catch(() => undefined);
+      await deleteTestTopics(kafka, [
+        input,
+        output,
+        dlqTopic(input),
+        ...topology.internalTopics().map((t) => t.topic),
+        dlqTopic(repartitionTopic(applicationId, 'by-depot')),
+      ]).catch(() => undefined);
+    }
+  });
+});
