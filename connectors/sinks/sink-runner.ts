@@ -2,6 +2,7 @@
 // record, flush per fetched batch (the checkpoint), and commit offsets only after the flush.
 // A failed flush is retried with backoff while the error is retriable; otherwise the runner
 // stops without committing, so the batch is read again by whoever runs next.
+import { registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import { deadLetter } from '../../core/dead-letter.ts';
@@ -25,10 +26,6 @@ export interface SinkRunnerOptions<T> {
   onFatal?: (error: Error) => void;
   /** Retries of a retriable flush failure before the runner gives up. */
   maxFlushRetries?: number;
-}
-
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
 export class SinkRunner<T> {
@@ -61,7 +58,7 @@ export class SinkRunner<T> {
     const registry = options.metricsRegistry ?? defaultRegistry;
     const registers = [registry];
     const labelNames = ['sink'];
-    this.recordsIn = metric(
+    this.recordsIn = registeredOnce(
       registry,
       'continuum_sink_records_in_total',
       () =>
@@ -72,7 +69,7 @@ export class SinkRunner<T> {
           registers,
         }),
     );
-    this.written = metric(
+    this.written = registeredOnce(
       registry,
       'continuum_sink_records_written_total',
       () =>
@@ -83,7 +80,7 @@ export class SinkRunner<T> {
           registers,
         }),
     );
-    this.deadLettered = metric(
+    this.deadLettered = registeredOnce(
       registry,
       'continuum_dlq_records_total',
       () =>
@@ -94,7 +91,7 @@ export class SinkRunner<T> {
           registers,
         }),
     );
-    this.flushSeconds = metric(
+    this.flushSeconds = registeredOnce(
       registry,
       'continuum_sink_flush_seconds',
       () =>

@@ -1,9 +1,6 @@
 // Prometheus metrics of the telemetry producer SDK.
+import { registeredOnce } from '../../core/metrics.ts';
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-
-function once<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
 
 export class TelemetrySdkMetrics {
   readonly sent: Counter;
@@ -15,7 +12,7 @@ export class TelemetrySdkMetrics {
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
-    this.sent = once(
+    this.sent = registeredOnce(
       registry,
       'continuum_sdk_events_sent_total',
       () =>
@@ -25,7 +22,7 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
-    this.rejected = once(
+    this.rejected = registeredOnce(
       registry,
       'continuum_sdk_events_rejected_total',
       () =>
@@ -35,7 +32,7 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
-    this.sendErrors = once(
+    this.sendErrors = registeredOnce(
       registry,
       'continuum_sdk_send_errors_total',
       () =>
@@ -45,7 +42,7 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
-    this.backpressureWaits = once(
+    this.backpressureWaits = registeredOnce(
       registry,
       'continuum_sdk_backpressure_waits_total',
       () =>
@@ -55,7 +52,7 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
-    this.buffered = once(
+    this.buffered = registeredOnce(
       registry,
       'continuum_sdk_buffered_events',
       () =>
@@ -65,7 +62,7 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
-    this.batchSeconds = once(
+    this.batchSeconds = registeredOnce(
       registry,
       'continuum_sdk_batch_send_seconds',
       () =>

@@ -1,9 +1,6 @@
 // Prometheus metrics of a streams application (names per CONVENTIONS.md).
+import { registeredOnce } from '../../core/metrics.ts';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-
-function once<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
 
 export class StreamsMetrics {
   readonly recordsProcessed: Counter;
@@ -17,7 +14,7 @@ export class StreamsMetrics {
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
-    this.recordsProcessed = once(
+    this.recordsProcessed = registeredOnce(
       registry,
       'continuum_records_processed_total',
       () =>
@@ -28,7 +25,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.recordsForwarded = once(
+    this.recordsForwarded = registeredOnce(
       registry,
       'continuum_records_forwarded_total',
       () =>
@@ -39,7 +36,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.deadLettered = once(
+    this.deadLettered = registeredOnce(
       registry,
       'continuum_dlq_records_total',
       () =>
@@ -50,7 +47,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.processingSeconds = once(
+    this.processingSeconds = registeredOnce(
       registry,
       'continuum_processing_seconds',
       () =>
@@ -62,7 +59,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.commitSeconds = once(
+    this.commitSeconds = registeredOnce(
       registry,
       'continuum_commit_seconds',
       () =>
@@ -74,7 +71,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.restoreSeconds = once(
+    this.restoreSeconds = registeredOnce(
       registry,
       'continuum_restore_seconds',
       () =>
@@ -86,7 +83,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.freshnessSeconds = once(
+    this.freshnessSeconds = registeredOnce(
       registry,
       'continuum_freshness_seconds',
       () =>
@@ -98,7 +95,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.aborts = once(
+    this.aborts = registeredOnce(
       registry,
       'continuum_transaction_aborts_total',
       () =>

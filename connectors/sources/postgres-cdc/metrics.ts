@@ -1,13 +1,10 @@
 // Prometheus metrics of the CDC source, registered in the Registry the caller passes in and
 // labelled by slot, so several sources may share one registry.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registeredOnce } from '../../../core/metrics.ts';
 import type { ChangeOp } from '../../../schemas/types.ts';
 
 export type CdcErrorKind = 'postgres' | 'kafka' | 'decode';
-
-function reuse<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
 
 export class CdcMetrics {
   readonly slot: string;
@@ -21,7 +18,7 @@ export class CdcMetrics {
   constructor(registry: Registry, slot: string) {
     this.slot = slot;
     const registers = [registry];
-    this.changes = reuse(
+    this.changes = registeredOnce(
       registry,
       'continuum_cdc_changes_produced_total',
       () =>
@@ -32,7 +29,7 @@ export class CdcMetrics {
           registers,
         }),
     );
-    this.transactions = reuse(
+    this.transactions = registeredOnce(
       registry,
       'continuum_cdc_transactions_total',
       () =>
@@ -43,7 +40,7 @@ export class CdcMetrics {
           registers,
         }),
     );
-    this.lagBytes = reuse(
+    this.lagBytes = registeredOnce(
       registry,
       'continuum_cdc_lag_bytes',
       () =>
@@ -54,7 +51,7 @@ export class CdcMetrics {
           registers,
         }),
     );
-    this.lagSeconds = reuse(
+    this.lagSeconds = registeredOnce(
       registry,
       'continuum_cdc_lag_seconds',
       () =>
@@ -65,7 +62,7 @@ export class CdcMetrics {
           registers,
         }),
     );
-    this.acknowledgedLsn = reuse(
+    this.acknowledgedLsn = registeredOnce(
       registry,
       'continuum_cdc_acknowledged_lsn',
       () =>
@@ -76,7 +73,7 @@ export class CdcMetrics {
           registers,
         }),
     );
-    this.errors = reuse(
+    this.errors = registeredOnce(
       registry,
       'continuum_cdc_errors_total',
       () =>
