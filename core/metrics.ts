@@ -1,7 +1,23 @@
 // One metric object per name and registry: components created several times in one process
 // (tests, several sinks) share the metric instead of failing to register it twice.
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 
 export function registeredOnce<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** Records sent to a dead-letter topic, by the processor or sink that rejected them: one
+ * definition for the streams runtime and the sinks, which may share a registry. */
+export function deadLetterCounter(registry: Registry): Counter<'processor'> {
+  return registeredOnce(
+    registry,
+    'continuum_dlq_records_total',
+    () =>
+      new Counter({
+        name: 'continuum_dlq_records_total',
+        help: 'Records sent to a dead-letter topic',
+        labelNames: ['processor'],
+        registers: [registry],
+      }),
+  );
 }

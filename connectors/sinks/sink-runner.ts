@@ -2,7 +2,7 @@
 // record, flush per fetched batch (the checkpoint), and commit offsets only after the flush.
 // A failed flush is retried with backoff while the error is retriable; otherwise the runner
 // stops without committing, so the batch is read again by whoever runs next.
-import { registeredOnce } from '../../core/metrics.ts';
+import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import { deadLetter } from '../../core/dead-letter.ts';
@@ -80,17 +80,7 @@ export class SinkRunner<T> {
           registers,
         }),
     );
-    this.deadLettered = registeredOnce(
-      registry,
-      'continuum_dlq_records_total',
-      () =>
-        new Counter({
-          name: 'continuum_dlq_records_total',
-          help: 'Records sent to a dead-letter topic',
-          labelNames: ['processor'],
-          registers,
-        }),
-    );
+    this.deadLettered = deadLetterCounter(registry);
     this.flushSeconds = registeredOnce(
       registry,
       'continuum_sink_flush_seconds',

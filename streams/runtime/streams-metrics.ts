@@ -1,5 +1,5 @@
 // Prometheus metrics of a streams application (names per CONVENTIONS.md).
-import { registeredOnce } from '../../core/metrics.ts';
+import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 
 export class StreamsMetrics {
@@ -36,17 +36,7 @@ export class StreamsMetrics {
           registers,
         }),
     );
-    this.deadLettered = registeredOnce(
-      registry,
-      'continuum_dlq_records_total',
-      () =>
-        new Counter({
-          name: 'continuum_dlq_records_total',
-          help: 'Records sent to a dead-letter topic',
-          labelNames: ['processor'],
-          registers,
-        }),
-    );
+    this.deadLettered = deadLetterCounter(registry);
     this.processingSeconds = registeredOnce(
       registry,
       'continuum_processing_seconds',
