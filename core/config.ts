@@ -168,6 +168,27 @@ export const CONFIG_VARIABLES = {
     parse.oneOf(['initial', 'never'] as const),
   ),
 
+  CONTINUUM_STREAMS_CLIENT: variable(
+    'Kafka client the stream runtime runs on (bench/ measures both)',
+    'kafkajs',
+    parse.oneOf(['kafkajs', 'platformatic'] as const),
+  ),
+  CONTINUUM_STREAMS_GUARANTEE: variable(
+    'processing guarantee of `continuum streams`',
+    'exactly-once',
+    parse.oneOf(['exactly-once', 'at-least-once'] as const),
+  ),
+  CONTINUUM_STREAMS_APPLICATION_PREFIX: variable(
+    'prefix of the stream applications\' ids (consumer groups, changelog and repartition topics)',
+    'continuum',
+    parse.topicName,
+  ),
+  CONTINUUM_STREAMS_COMMIT_INTERVAL_MS: variable(
+    'how often a stream task commits its transaction (ms)',
+    '100',
+    parse.integer(0, 60_000),
+  ),
+
   CONTINUUM_STACK_START_TIMEOUT_MS: variable(
     'how long `stack up` waits for one service to become ready',
     '180000',
@@ -209,6 +230,12 @@ export interface Config {
     slot: string;
     heartbeatIntervalMs: number;
     snapshotMode: 'initial' | 'never';
+  };
+  streams: {
+    client: 'kafkajs' | 'platformatic';
+    guarantee: 'exactly-once' | 'at-least-once';
+    applicationPrefix: string;
+    commitIntervalMs: number;
   };
   stack: { startTimeoutMs: number };
 }
@@ -277,6 +304,12 @@ export function loadConfig(env: Env = process.env): Config {
       slot: v.CONTINUUM_CDC_SLOT,
       heartbeatIntervalMs: v.CONTINUUM_CDC_HEARTBEAT_MS,
       snapshotMode: v.CONTINUUM_CDC_SNAPSHOT_MODE,
+    },
+    streams: {
+      client: v.CONTINUUM_STREAMS_CLIENT,
+      guarantee: v.CONTINUUM_STREAMS_GUARANTEE,
+      applicationPrefix: v.CONTINUUM_STREAMS_APPLICATION_PREFIX,
+      commitIntervalMs: v.CONTINUUM_STREAMS_COMMIT_INTERVAL_MS,
     },
     stack: { startTimeoutMs: v.CONTINUUM_STACK_START_TIMEOUT_MS },
   });

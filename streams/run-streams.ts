@@ -56,13 +56,16 @@ export async function runStreams(
   const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
   shutdown.onShutdown('metrics', () => metrics.close());
   const kafka = createKafkaClient(config, 'streams', log);
+  const prefix = config.streams.applicationPrefix;
   const topologies = options.apps.map((app) =>
     app === 'telemetry-clean'
       ? telemetryCleanTopology({
+          applicationId: `${prefix}-telemetry-clean`,
           topics,
           telemetrySerde: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
         })
       : shipmentStateTopology({
+          applicationId: `${prefix}-shipment-state`,
           topics,
           serdes: {
             shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),

@@ -17,16 +17,17 @@ export function streamsCommand(env: CommandEnv): Command {
         .default([...STREAM_APPS]),
     )
     .addOption(
-      new Option('--guarantee <mode>', 'processing guarantee')
-        .choices(['exactly-once', 'at-least-once'])
-        .default('exactly-once'),
+      new Option(
+        '--guarantee <mode>',
+        'processing guarantee (default: CONTINUUM_STREAMS_GUARANTEE)',
+      ).choices(['exactly-once', 'at-least-once']),
     )
-    .action(async (opts: { app: StreamApp[]; guarantee: ProcessingGuarantee }) => {
+    .action(async (opts: { app: StreamApp[]; guarantee?: ProcessingGuarantee }) => {
       const config = env.config();
       try {
         await runStreams(config, env.log(), {
           apps: opts.app,
-          guarantee: opts.guarantee,
+          guarantee: opts.guarantee ?? config.streams.guarantee,
           metricsPort: config.metricsPorts.streams,
         });
       } catch (err) {
