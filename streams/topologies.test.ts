@@ -5,6 +5,7 @@ import { loadConfig } from '../core/config.ts';
 import { loadAvroSchema, type EventSchemaName } from '../schemas/event-schemas.ts';
 import type {
   DeliveryExample,
+  EtaModel,
   ShipmentChange,
   UnifiedShipmentState,
   VehicleTelemetry,
@@ -37,6 +38,7 @@ const avroSerdes = () => ({
   telemetry: avroSerde<VehicleTelemetry>('VehicleTelemetry'),
   shipmentState: avroSerde<UnifiedShipmentState>('UnifiedShipmentState'),
   deliveryExample: avroSerde<DeliveryExample>('DeliveryExample'),
+  etaModel: avroSerde<EtaModel>('EtaModel'),
 });
 
 function reading(minutes: number, overrides: Partial<VehicleTelemetry> = {}): VehicleTelemetry {
@@ -66,6 +68,7 @@ describe('streamTopics', () => {
       telemetryClean: 'telemetry.clean',
       shipmentState: 'shipment.state',
       deliveriesCompleted: 'deliveries.completed',
+      etaModels: 'eta.models',
     });
   });
 });
@@ -190,5 +193,117 @@ describe('shipmentStateTopology', () => {
       [16, 4],
     ]);
     expect(driver.deadLetters()).toEqual([]);
+  });
+});
+
+describe('event time', () => {
+  it('comes from the telemetry value, not from how the producer stamped the record', async () => {
+    const driver = new TopologyTestDriver(
+      telemetryCleanTopology({ topics, telemetrySerde: avroSerdes().telemetry }),
+    );
+    // Record timestamps 0 (a producer that stamps nothing useful); event times in the values.
+    await driver.pipeInput(topics.telemetryRaw, 'V-1', reading(0), 0);
+    await driver.pipeInput(topics.telemetryRaw, 'V-1', reading(1), 0);
+    expect(driver.streamTime).toBe(T0 + MIN);
+  });
+
+  it("of a shipment change is the row's updated_at, on the same clock as telemetry", async () => {
+    const driver = new TopologyTestDriver(shipmentStateTopology({ topics, serdes: avroSerdes() }));
+    const log = new ChangeLog();
+    const committedLater = T0 + 3_600_000;
+    await driver.pipeInput(topics.shipmentsCdc, 'SHP-1', log.insert(), committedLater);
+    await driver.pipeInput(
+      topics.shipmentsCdc,
+      'SHP-1',
+      log.update(T0 + MIN, { status: 'ASSIGNED', vehicleId: 'V-1' }),
+      committedLater,
+    );
+    const states = await driver.readOutput<string, UnifiedShipmentState>(topics.shipmentState);
+    expect(states.map((s) => s.timestamp)).toEqual([T0, T0 + MIN]);
+  });
+});
+
+describe('shipmentStateTopology with eta.models', () => {
+  const model = (overrides: Partial<EtaModel> = {}): EtaModel => ({
+    modelName: 'eta-linear',
+    version: 3,
+    kind: 'LINEAR_REGRESSION',
+    featureNames: ['distanceRemainingKm'],
+    coefficients: [2],
+    intercept: 1,
+    metrics: { rmse: 2 },
+    mlflowRunId: 'run-1',
+    trainedAt: T0,
+    trainingExamples: 120,
+    ...overrides,
+  });
+
+  async function onTrip(driver: TopologyTestDriver): Promise<void> {
+    const log = new ChangeLog();
+    await driver.pipeInput(topics.shipmentsCdc, 'SHP-1', log.insert());
+    await driver.pipeInput(
+      topics.shipmentsCdc,
+      'SHP-1',
+      log.update(T0 + MIN, { status: 'ASSIGNED', vehicleId: 'V-1' }),
+    );
+    await driver.pipeInput(
+      topics.shipmentsCdc,
+      'SHP-1',
+      log.update(T0 + 2 * MIN, { status: 'PICKED_UP' }),
+    );
+  }
+
+  const clean = (m: number): VehicleTelemetry => ({
+    ...reading(m),
+    speed: 60,
+    speedUnit: 'KMH',
+    engineTemp: 88,
+    temperatureUnit: 'CELSIUS',
+  });
+
+  it('reads the model topic into a global store and predicts with the published model', async () => {
+    const topology = shipmentStateTopology({ topics, serdes: avroSerdes() });
+    expect(topology.globalStoreFor(topics.etaModels)?.name).toBe('eta-models');
+    expect(topology.inputTopics()).not.toContain(topics.etaModels);
+    const driver = new TopologyTestDriver(topology);
+    await onTrip(driver);
+    await driver.pipeInput(topics.telemetryClean, 'V-1', clean(3));
+    await driver.pipeInput(topics.etaModels, 'eta-linear', model());
+    await driver.pipeInput(topics.telemetryClean, 'V-1', clean(4));
+
+    const states = await driver.readOutput<string, UnifiedShipmentState>(topics.shipmentState);
+    const [before, after] = states.slice(-2).map((s) => s.value);
+    expect(before?.modelVersion).toBe('baseline-v1');
+    expect(after?.modelVersion).toBe('eta-linear-v3');
+    const remaining = after?.distanceRemainingKm ?? Number.NaN;
+    const minutes = 1 + 2 * remaining;
+    // The state carries the distance rounded; the prediction used it unrounded.
+    expect(
+      Math.abs((after?.predictedArrival ?? 0) - (T0 + 4 * MIN + minutes * MIN)),
+    ).toBeLessThanOrEqual(MIN / 100);
+    // ± 1.28 RMSE of 2 minutes
+    expect((after?.predictionHigh ?? 0) - (after?.predictedArrival ?? 0)).toBe(
+      Math.round(1.28 * 2 * MIN),
+    );
+    expect(driver.deadLetters()).toEqual([]);
+  });
+
+  it('keeps the baseline while the published model is one it cannot evaluate', async () => {
+    const driver = new TopologyTestDriver(shipmentStateTopology({ topics, serdes: avroSerdes() }));
+    await onTrip(driver);
+    await driver.pipeInput(
+      topics.etaModels,
+      'eta-linear',
+      model({ featureNames: ['rainfallMm'], coefficients: [1] }),
+    );
+    await driver.pipeInput(topics.telemetryClean, 'V-1', clean(3));
+    const states = await driver.readOutput<string, UnifiedShipmentState>(topics.shipmentState);
+    expect(states.at(-1)?.value.modelVersion).toBe('baseline-v1');
+  });
+
+  it('without an eta.models topic the join has no global store and uses the baseline', () => {
+    const { etaModels: _none, ...rest } = topics;
+    const topology = shipmentStateTopology({ topics: rest, serdes: avroSerdes() });
+    expect([...topology.globalStores.keys()]).toEqual([]);
   });
 });

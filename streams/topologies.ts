@@ -4,6 +4,7 @@
 import type { TopicsConfig } from '../core/config.ts';
 import type {
   DeliveryExample,
+  EtaModel,
   ShipmentChange,
   UnifiedShipmentState,
   VehicleTelemetry,
@@ -34,6 +35,7 @@ import {
   type ShipmentStateOptions,
   type VehicleReading,
 } from './join/shipment-state.ts';
+import { ETA_MODELS_STORE, type PublishedModelOptions } from './join/published-model-predictor.ts';
 import { jsonSerde, stringSerde, type Serde } from './runtime/serde.ts';
 import { TopologyBuilder, type Serdes, type Topology } from './runtime/topology.ts';
 
@@ -46,6 +48,7 @@ export interface StreamTopics {
   telemetryClean: string;
   shipmentState: string;
   deliveriesCompleted: string;
+  etaModels: string;
 }
 
 /** The topic names a topology needs, from the platform's configuration. */
@@ -56,7 +59,27 @@ export function streamTopics(topics: TopicsConfig): StreamTopics {
     telemetryClean: topics.telemetryClean,
     shipmentState: topics.shipmentState,
     deliveriesCompleted: topics.deliveriesCompleted,
+    etaModels: topics.etaModels,
   };
+}
+
+/** The platform's stream applications under an id prefix, with the external topics each reads. */
+export function streamApplications(
+  prefix: string,
+  topics: StreamTopics,
+): { app: 'telemetry-clean' | 'shipment-state'; applicationId: string; inputs: string[] }[] {
+  return [
+    {
+      app: 'telemetry-clean',
+      applicationId: `${prefix}-telemetry-clean`,
+      inputs: [topics.telemetryRaw],
+    },
+    {
+      app: 'shipment-state',
+      applicationId: `${prefix}-shipment-state`,
+      inputs: [topics.shipmentsCdc, topics.telemetryClean],
+    },
+  ];
 }
 
 /** Serdes of internal topics (stores' changelogs, repartitions): the application owns their format. */
@@ -75,7 +98,9 @@ export interface TelemetryCleanTopologyOptions {
 export function telemetryCleanTopology(opts: TelemetryCleanTopologyOptions): Topology {
   const telemetry = { key: stringSerde, value: opts.telemetrySerde };
   return new TopologyBuilder(opts.applicationId ?? TELEMETRY_CLEAN_APP_ID)
-    .addSource('telemetry-raw', opts.topics.telemetryRaw, telemetry)
+    .addSource('telemetry-raw', opts.topics.telemetryRaw, telemetry, {
+      timestampExtractor: telemetryEventTime,
+    })
     .addProcessor('clean-telemetry', () => new CleanTelemetryProcessor(opts.clean), [
       'telemetry-raw',
     ])
@@ -98,13 +123,18 @@ export interface ShipmentStateTopologyOptions {
   topics: Pick<
     StreamTopics,
     'shipmentsCdc' | 'telemetryClean' | 'shipmentState' | 'deliveriesCompleted'
-  >;
+  > &
+    Partial<Pick<StreamTopics, 'etaModels'>>;
   serdes: {
     shipmentChange: Serde<ShipmentChange>;
     telemetry: Serde<VehicleTelemetry>;
     shipmentState: Serde<UnifiedShipmentState>;
     deliveryExample: Serde<DeliveryExample>;
+    /** With `topics.etaModels`: the join serves published models from that topic. */
+    etaModel?: Serde<EtaModel>;
   };
+  /** Which published model serves (default eta-linear), and its interval. */
+  etaModels?: Partial<PublishedModelOptions>;
   cleanShipments?: Partial<CleanShipmentsOptions>;
   shipmentState?: Partial<ShipmentStateOptions>;
   deliveryExamples?: Partial<DeliveryExamplesOptions>;
@@ -113,13 +143,39 @@ export interface ShipmentStateTopologyOptions {
 /** The name of the repartition; its topic is `<app-id>-shipments-by-vehicle-repartition`. */
 export const SHIPMENTS_BY_VEHICLE = 'shipments-by-vehicle';
 
+/**
+ * Event time of a telemetry reading: when the vehicle measured it, whatever the producer put in
+ * the record's timestamp.
+ */
+export function telemetryEventTime(record: { value: VehicleTelemetry }): number {
+  return record.value.eventTime;
+}
+
+/**
+ * Event time of a shipment change: when the business change happened (`updated_at` of the row),
+ * not when PostgreSQL committed it or the CDC source produced it — the same clock as telemetry.
+ */
+export function shipmentChangeEventTime(record: {
+  value: ShipmentChange;
+  timestamp: number;
+}): number {
+  const row = record.value.after ?? record.value.before;
+  return row?.updatedAt ?? record.value.commitTime;
+}
+
 export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topology {
   const s = opts.serdes;
-  return new TopologyBuilder(opts.applicationId ?? SHIPMENT_STATE_APP_ID)
-    .addSource('shipments-cdc', opts.topics.shipmentsCdc, {
-      key: stringSerde,
-      value: s.shipmentChange,
-    })
+  const etaModels =
+    opts.topics.etaModels !== undefined && s.etaModel !== undefined
+      ? { topic: opts.topics.etaModels, serde: s.etaModel }
+      : undefined;
+  const builder = new TopologyBuilder(opts.applicationId ?? SHIPMENT_STATE_APP_ID)
+    .addSource(
+      'shipments-cdc',
+      opts.topics.shipmentsCdc,
+      { key: stringSerde, value: s.shipmentChange },
+      { timestampExtractor: shipmentChangeEventTime },
+    )
     .addProcessor('clean-shipments', () => new CleanShipmentsProcessor(opts.cleanShipments), [
       'shipments-cdc',
     ])
@@ -129,14 +185,21 @@ export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topol
     )
     .addProcessor('key-by-vehicle', () => new KeyByVehicleProcessor(), ['clean-shipments'])
     .addRepartition(SHIPMENTS_BY_VEHICLE, internal<RoutedShipmentChange>(), ['key-by-vehicle'])
-    .addSource('telemetry-clean', opts.topics.telemetryClean, {
-      key: stringSerde,
-      value: s.telemetry,
-    })
-    .addProcessor('shipment-state', () => new ShipmentStateProcessor(opts.shipmentState), [
-      SHIPMENTS_BY_VEHICLE,
+    .addSource(
       'telemetry-clean',
-    ])
+      opts.topics.telemetryClean,
+      { key: stringSerde, value: s.telemetry },
+      { timestampExtractor: telemetryEventTime },
+    )
+    .addProcessor(
+      'shipment-state',
+      () =>
+        new ShipmentStateProcessor({
+          ...opts.shipmentState,
+          ...(etaModels ? { etaModels: { ...opts.etaModels, store: ETA_MODELS_STORE } } : {}),
+        }),
+      [SHIPMENTS_BY_VEHICLE, 'telemetry-clean'],
+    )
     .addStateStore({ name: SHIPMENT_STATE_STORES.vehicleShipments, serdes: internal<string[]>() }, [
       'shipment-state',
     ])
@@ -165,6 +228,15 @@ export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topol
       opts.topics.deliveriesCompleted,
       { key: stringSerde, value: s.deliveryExample },
       ['delivery-examples'],
-    )
-    .build();
+    );
+  if (etaModels)
+    builder.addGlobalStore(
+      {
+        name: ETA_MODELS_STORE,
+        topic: etaModels.topic,
+        serdes: { key: stringSerde, value: etaModels.serde },
+      },
+      ['shipment-state'],
+    );
+  return builder.build();
 }

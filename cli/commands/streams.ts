@@ -1,13 +1,16 @@
 // `continuum streams`: run the stream processors (scale out by starting more instances).
 import { Command, Option } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
+import { createKafkaClient } from '../../core/kafka-client.ts';
+import { resetStreamsApplication, type ResetInputs } from '../../streams/reset-application.ts';
+import { streamApplications, streamTopics } from '../../streams/topologies.ts';
 import { runStreams, STREAM_APPS, type StreamApp } from '../../streams/run-streams.ts';
 import type { ProcessingGuarantee } from '../../streams/runtime/streams-application.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CommandEnv } from './stack.ts';
 
 export function streamsCommand(env: CommandEnv): Command {
-  return new Command('streams')
+  const streams = new Command('streams')
     .description(
       'run the stream processors: clean telemetry, clean shipments and join them into shipment.state',
     )
@@ -36,4 +39,43 @@ export function streamsCommand(env: CommandEnv): Command {
         env.setExitCode(EXIT.failed);
       }
     });
+  streams
+    .command('reset')
+    .description(
+      'reset stream applications (all instances stopped): delete their consumer group and internal topics; inputs start again from the beginning, or with --to-latest from their end',
+    )
+    .addOption(
+      new Option('--app <name...>', 'which applications')
+        .choices([...STREAM_APPS])
+        .default([...STREAM_APPS]),
+    )
+    .option('--to-latest', 'skip the input that is already there: process only new records')
+    .action(async (opts: { app: StreamApp[]; toLatest?: boolean }) => {
+      const config = env.config();
+      const inputs: ResetInputs = opts.toLatest ? 'latest' : 'earliest';
+      const admin = createKafkaClient(config, 'streams-reset', env.log()).admin();
+      await admin.connect();
+      try {
+        const apps = streamApplications(
+          config.streams.applicationPrefix,
+          streamTopics(config.topics),
+        ).filter((a) => opts.app.includes(a.app));
+        for (const app of apps) {
+          const report = await resetStreamsApplication(admin, app.applicationId, {
+            inputs,
+            inputTopics: app.inputs,
+          });
+          env.out(
+            `${report.applicationId}: group ${report.groupDeleted ? 'deleted' : 'absent'}, ${report.deletedTopics.length} internal topic(s) deleted, inputs from ${inputs === 'latest' ? 'their end' : 'the beginning'}`,
+          );
+        }
+      } catch (err) {
+        env.log().error({ err: errorMessage(err) }, 'streams reset failed');
+        env.out(`streams reset failed: ${errorMessage(err)}`);
+        env.setExitCode(EXIT.failed);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+  return streams;
 }

@@ -3,6 +3,7 @@
 // shipment of the vehicle on every input, keyed by shipment id.
 import { isTerminal } from '../../schemas/shipment-lifecycle.ts';
 import type {
+  EtaModel,
   Shipment,
   ShipmentStatus,
   UnifiedShipmentState,
@@ -13,11 +14,18 @@ import type { Processor, ProcessorContext } from '../runtime/processor.ts';
 import type { StreamRecord } from '../runtime/record.ts';
 import type { KeyValueStore } from '../runtime/state-store.ts';
 import { BaselineEtaPredictor, type EtaPredictor } from './eta-predictor.ts';
+import {
+  PublishedModelEtaPredictor,
+  type PublishedModelOptions,
+} from './published-model-predictor.ts';
 import type { RoutedShipmentChange } from './key-by-vehicle.ts';
 import { tripFeatures } from './trip-features.ts';
 
 export interface ShipmentStateOptions {
+  /** Predicts when no published model serves (and always, without `etaModels`). */
   predictor: EtaPredictor;
+  /** The global store of eta.models to serve published models from, and which one serves. */
+  etaModels?: { store: string } & Partial<PublishedModelOptions>;
 }
 
 export const SHIPMENT_STATE_DEFAULTS: ShipmentStateOptions = {
@@ -84,6 +92,7 @@ export class ShipmentStateProcessor implements Processor<
   private vehicleShipments!: KeyValueStore<string, string[]>;
   private vehicleTelemetry!: KeyValueStore<string, VehicleReading>;
   private shipments!: KeyValueStore<string, ShipmentJoinState>;
+  private predictor!: EtaPredictor;
 
   constructor(options: Partial<ShipmentStateOptions> = {}) {
     this.options = { ...SHIPMENT_STATE_DEFAULTS, ...options };
@@ -94,6 +103,14 @@ export class ShipmentStateProcessor implements Processor<
     this.vehicleShipments = context.getStateStore(SHIPMENT_STATE_STORES.vehicleShipments);
     this.vehicleTelemetry = context.getStateStore(SHIPMENT_STATE_STORES.vehicleTelemetry);
     this.shipments = context.getStateStore(SHIPMENT_STATE_STORES.shipments);
+    const models = this.options.etaModels;
+    this.predictor = models
+      ? new PublishedModelEtaPredictor(
+          context.getGlobalStore<string, EtaModel>(models.store),
+          this.options.predictor,
+          models,
+        )
+      : this.options.predictor;
   }
 
   process(record: StreamRecord<string, JoinInput>): void {
@@ -207,7 +224,7 @@ export class ShipmentStateProcessor implements Processor<
           : roadDistanceKm({ lat: s.originLat, lon: s.originLon }, destination);
     const prediction =
       onTrip && t
-        ? this.options.predictor.predict({
+        ? this.predictor.predict({
             at: t.eventTime,
             ...tripFeatures({
               at: t.eventTime,

@@ -2,7 +2,7 @@
 // writes its task's state stores, forwards records downstream, and schedules punctuations.
 // Processors hold domain logic only; they never see Kafka, bytes or transactions.
 import { ContinuumError } from '../../core/errors.ts';
-import type { KeyValueStore } from './state-store.ts';
+import type { KeyValueStore, ReadOnlyKeyValueStore } from './state-store.ts';
 import type { RecordMetadata, StreamRecord } from './record.ts';
 
 export type PunctuationType = 'stream-time' | 'wall-clock';
@@ -15,6 +15,8 @@ export interface ProcessorContext<KOut, VOut> {
   /** Sends a record to every child (or only to `childName`). */
   forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
   getStateStore<K, V>(name: string): KeyValueStore<K, V>;
+  /** A global store (the whole of a topic, shared by every task of the instance): read-only. */
+  getGlobalStore<K, V>(name: string): ReadOnlyKeyValueStore<K, V>;
   /** Calls `punctuator` every `intervalMs` of stream time (advanced by records) or wall-clock time. */
   schedule(
     intervalMs: number,

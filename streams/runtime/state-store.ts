@@ -2,14 +2,18 @@
 // commit() folds them into the store and returns the changelog entries to write in the same
 // Kafka transaction; abort() drops them, so the store never runs ahead of what Kafka committed.
 
-export interface KeyValueStore<K, V> {
+/** What a processor may do with a global store: read. */
+export interface ReadOnlyKeyValueStore<K, V> {
   readonly name: string;
   get(key: K): V | undefined;
-  put(key: K, value: V): void;
-  delete(key: K): void;
   /** Every entry, committed and pending, in key order of their string form. */
   all(): [K, V][];
   readonly size: number;
+}
+
+export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
+  put(key: K, value: V): void;
+  delete(key: K): void;
 }
 
 /** One changelog entry: a value, or a tombstone (null) for a deleted key. */

@@ -6,9 +6,20 @@ import type { IHeaders } from 'kafkajs';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, errorMessage } from '../../core/errors.ts';
 import { dlqTopic } from '../../core/topics.ts';
-import type { Cancellable, Processor, ProcessorContext, PunctuationType } from './processor.ts';
+import { GlobalStores } from './global-stores.ts';
+import {
+  RecordRejectedError,
+  type Cancellable,
+  type Processor,
+  type ProcessorContext,
+  type PunctuationType,
+} from './processor.ts';
 import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts';
-import { InMemoryKeyValueStore, type KeyValueStore } from './state-store.ts';
+import {
+  InMemoryKeyValueStore,
+  type KeyValueStore,
+  type ReadOnlyKeyValueStore,
+} from './state-store.ts';
 import {
   changelogTopic,
   TopologyError,
@@ -57,6 +68,8 @@ export interface StreamTaskCounters {
 export class StreamTask {
   readonly topology: Topology;
   readonly partition: number;
+  /** Shared by every task of the application instance; the runtime keeps them filled. */
+  readonly globalStores: GlobalStores;
   private readonly processors = new Map<string, Processor<unknown, unknown, unknown, unknown>>();
   private readonly stores = new Map<string, InMemoryKeyValueStore<unknown, unknown>>();
   private readonly schedules: Schedule[] = [];
@@ -76,10 +89,15 @@ export class StreamTask {
     skipped: 0,
   };
 
-  constructor(topology: Topology, partition: number, options: { clock?: () => number } = {}) {
+  constructor(
+    topology: Topology,
+    partition: number,
+    options: { clock?: () => number; globalStores?: GlobalStores } = {},
+  ) {
     this.topology = topology;
     this.partition = partition;
     this.clock = options.clock ?? Date.now;
+    this.globalStores = options.globalStores ?? new GlobalStores(topology);
     for (const spec of topology.stores.values())
       this.stores.set(spec.name, new InMemoryKeyValueStore(spec.name, spec.keyId));
     for (const node of topology.nodes.values()) {
@@ -110,6 +128,13 @@ export class StreamTask {
         if (!node.stores.includes(name))
           throw new TopologyError(`processor "${node.name}" is not connected to store "${name}"`);
         return task.store<K, V>(name);
+      },
+      getGlobalStore: <K, V>(name: string): ReadOnlyKeyValueStore<K, V> => {
+        if (!node.stores.includes(name) || !task.globalStores.has(name))
+          throw new TopologyError(
+            `processor "${node.name}" is not connected to global store "${name}"`,
+          );
+        return task.globalStores.store<K, V>(name);
       },
       schedule: (intervalMs, type, punctuator): Cancellable => {
         const schedule: Schedule = {
@@ -152,9 +177,29 @@ export class StreamTask {
         this.deadLetter(error, 'deserialize', source.name);
         return;
       }
+      let timestamp = raw.timestamp;
+      if (source.timestampExtractor) {
+        try {
+          timestamp = source.timestampExtractor({ key, value, timestamp: raw.timestamp });
+        } catch (err) {
+          this.deadLetter(err, 'extract-timestamp', source.name);
+          return;
+        }
+      }
+      if (!Number.isFinite(timestamp) || timestamp < 0) {
+        this.deadLetter(
+          new RecordRejectedError(
+            'invalid-timestamp',
+            `event time ${timestamp} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is not a time`,
+          ),
+          'extract-timestamp',
+          source.name,
+        );
+        return;
+      }
       this.counters.processed += 1;
-      this.time = Math.max(this.time, raw.timestamp);
-      this.forward(source.children, { key, value, timestamp: raw.timestamp, headers: raw.headers });
+      this.time = Math.max(this.time, timestamp);
+      this.forward(source.children, { key, value, timestamp, headers: raw.headers });
       this.punctuate('stream-time', this.time);
     } finally {
       this.currentMetadata = undefined;

@@ -198,3 +198,78 @@ describe('StreamTask abort', () => {
     expect(await task.drainOutputs()).toEqual([]);
   });
 });
+
+describe('event time and global stores', () => {
+  interface Reading {
+    sensor: string;
+    at: number;
+  }
+
+  /** Forwards each reading labelled from a global store of sensor names. */
+  class Label implements Processor<string, Reading, string, string> {
+    private context!: ProcessorContext<string, string>;
+
+    init(context: ProcessorContext<string, string>): void {
+      this.context = context;
+    }
+
+    process(record: StreamRecord<string, Reading>): void {
+      const names = this.context.getGlobalStore<string, string>('sensor-names');
+      this.context.forward({
+        key: record.key,
+        value: `${names.get(record.value.sensor) ?? 'unknown'}@${record.timestamp}`,
+        timestamp: record.timestamp,
+      });
+    }
+  }
+
+  const topology = () =>
+    new TopologyBuilder('labels')
+      .addSource(
+        'readings',
+        'readings',
+        { key: stringSerde, value: jsonSerde<Reading>() },
+        { timestampExtractor: ({ value }) => value.at },
+      )
+      .addProcessor('label', () => new Label(), ['readings'])
+      .addGlobalStore(
+        {
+          name: 'sensor-names',
+          topic: 'sensor-names',
+          serdes: { key: stringSerde, value: stringSerde },
+        },
+        ['label'],
+      )
+      .addSink('out', 'labelled', { key: stringSerde, value: stringSerde }, ['label'])
+      .build();
+
+  it('takes event time from the extractor and reads the global store as it is filled', async () => {
+    const driver = new TopologyTestDriver(topology());
+    await driver.pipeInput('readings', 'k', { sensor: 's1', at: 1_000 }, 5);
+    await driver.pipeInput('sensor-names', 's1', 'thermometer');
+    await driver.pipeInput('readings', 'k', { sensor: 's1', at: 2_000 }, 5);
+    await driver.pipeInput('sensor-names', 's1', null);
+    await driver.pipeInput('readings', 'k', { sensor: 's1', at: 3_000 }, 5);
+    const out = await driver.readOutput<string, string>('labelled');
+    expect(out.map((o) => [o.value, o.timestamp])).toEqual([
+      ['unknown@1000', 1_000],
+      ['thermometer@2000', 2_000],
+      ['unknown@3000', 3_000],
+    ]);
+    expect(driver.streamTime).toBe(3_000);
+    expect(driver.rawOutput('sensor-names')).toEqual([]);
+  });
+
+  it('dead-letters a record whose event time is not a time, and goes on', async () => {
+    const driver = new TopologyTestDriver(topology());
+    await driver.pipeInput('readings', 'k', { sensor: 's1', at: Number.NaN }, 5);
+    await driver.pipeInput('readings', 'k', { sensor: 's1', at: 4_000 }, 5);
+    const [letter, ...more] = driver.deadLetters('readings');
+    expect(more).toEqual([]);
+    expect(String(letter?.headers?.[DLQ_HEADERS.reason])).toBe('invalid-timestamp');
+    expect(String(letter?.headers?.[DLQ_HEADERS.stage])).toBe('extract-timestamp');
+    expect((await driver.readOutput<string, string>('labelled')).map((o) => o.value)).toEqual([
+      'unknown@4000',
+    ]);
+  });
+});

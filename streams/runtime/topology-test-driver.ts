@@ -42,21 +42,28 @@ export class TopologyTestDriver {
     timestamp = this.wallClock,
     headers?: IHeaders,
   ): Promise<void> {
-    const source = this.topology.sourceFor(topic);
-    if (!source)
+    const serdes = (this.topology.sourceFor(topic) ?? this.topology.globalStoreFor(topic))?.serdes;
+    if (!serdes)
       throw new Error(
-        `no source reads topic "${topic}"; sources: ${this.topology.inputTopics().join(', ')}`,
+        `no source or global store reads topic "${topic}"; sources: ${this.topology.inputTopics().join(', ')}`,
       );
     await this.pipeRaw(topic, {
-      key: key === null ? null : await source.serdes.key.serialize(key),
-      value: value === null ? null : await source.serdes.value.serialize(value),
+      key: key === null ? null : await serdes.key.serialize(key),
+      value: value === null ? null : await serdes.value.serialize(value),
       timestamp,
       headers,
     });
   }
 
-  /** Processes bytes as they are: for poison pills and hand-made wire formats. */
+  /**
+   * Processes bytes as they are: for poison pills and hand-made wire formats. A global store's
+   * topic fills that store, as the runtime does when it follows the topic.
+   */
   async pipeRaw(topic: string, record: RawRecord): Promise<void> {
+    if (this.topology.globalStoreFor(topic)) {
+      await this.task.globalStores.apply(topic, record);
+      return;
+    }
     const offset = this.offsets.get(topic) ?? 0;
     this.offsets.set(topic, offset + 1);
     await this.task.process({ topic, partition: 0, offset: String(offset) }, record);

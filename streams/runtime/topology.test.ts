@@ -49,3 +49,39 @@ describe('TopologyBuilder', () => {
     expect(() => new TopologyBuilder('bad app id')).toThrow(TopologyError);
   });
 });
+
+describe('global stores', () => {
+  it('are connected to processors, kept out of the inputs and described', () => {
+    const topology = new TopologyBuilder('app')
+      .addSource('in', 'input', strings)
+      .addProcessor('join', noop, ['in'])
+      .addGlobalStore({ name: 'models', topic: 'models-topic', serdes: strings }, ['join'])
+      .build();
+    expect(topology.globalStoreFor('models-topic')?.name).toBe('models');
+    expect(topology.inputTopics()).toEqual(['input']);
+    expect(topology.internalTopics()).toEqual([]);
+    expect(topology.describe()).toContain('global store models: topic models-topic');
+  });
+
+  it('refuses a topic that is also a source, a taken name and an unknown processor', () => {
+    const base = () =>
+      new TopologyBuilder('app')
+        .addSource('in', 'input', strings)
+        .addProcessor('join', noop, ['in'])
+        .addStateStore({ name: 'local', serdes: strings }, ['join']);
+    expect(() =>
+      base().addGlobalStore({ name: 'g', topic: 'input', serdes: strings }, ['join']),
+    ).toThrow('topic "input" is a source; a global store needs its own');
+    expect(() =>
+      base().addGlobalStore({ name: 'local', topic: 'g', serdes: strings }, ['join']),
+    ).toThrow('a store named "local" already exists');
+    expect(() =>
+      base().addGlobalStore({ name: 'g', topic: 'g', serdes: strings }, ['nobody']),
+    ).toThrow('connected to "nobody", which is not a processor');
+    expect(() =>
+      base()
+        .addGlobalStore({ name: 'g', topic: 'g', serdes: strings }, ['join'])
+        .addSource('again', 'g', strings),
+    ).toThrow('topic "g" fills a global store; it cannot also be a source');
+  });
+});

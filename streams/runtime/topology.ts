@@ -14,12 +14,25 @@ export interface Serdes<K, V> {
   value: Serde<V>;
 }
 
+/**
+ * Event time of a consumed record, after Kafka Streams' TimestampExtractor: by default the
+ * record's timestamp; a source may read it from the value instead, so processors do not depend
+ * on how producers stamped their records. A result that is not a finite number ≥ 0
+ * dead-letters the record.
+ */
+export type TimestampExtractor<K = unknown, V = unknown> = (record: {
+  key: K;
+  value: V;
+  timestamp: number;
+}) => number;
+
 export interface SourceNode {
   kind: 'source';
   name: string;
   topic: string;
   serdes: Serdes<unknown, unknown>;
   children: string[];
+  timestampExtractor?: TimestampExtractor;
 }
 
 export interface ProcessorNode {
@@ -53,6 +66,18 @@ export interface StoreSpec<K = unknown, V = unknown> {
   keyId?: (key: K) => string;
 }
 
+/**
+ * A store every task reads in full, filled from a whole topic (all partitions) and kept up to
+ * date by the application, like Kafka Streams' global stores: reference data such as the
+ * published ETA models. Processors read it; only the topic writes it (no changelog).
+ */
+export interface GlobalStoreSpec<K = unknown, V = unknown> {
+  name: string;
+  topic: string;
+  serdes: Serdes<K, V>;
+  keyId?: (key: K) => string;
+}
+
 export class TopologyError extends ContinuumError {
   override readonly code = 'TOPOLOGY_INVALID';
 }
@@ -69,15 +94,23 @@ export class Topology {
   readonly applicationId: string;
   readonly nodes: ReadonlyMap<string, TopologyNode>;
   readonly stores: ReadonlyMap<string, StoreSpec>;
+  readonly globalStores: ReadonlyMap<string, GlobalStoreSpec>;
 
   constructor(
     applicationId: string,
     nodes: Map<string, TopologyNode>,
     stores: Map<string, StoreSpec>,
+    globalStores: Map<string, GlobalStoreSpec> = new Map(),
   ) {
     this.applicationId = applicationId;
     this.nodes = nodes;
     this.stores = stores;
+    this.globalStores = globalStores;
+  }
+
+  /** The global store filled from `topic`, if any. */
+  globalStoreFor(topic: string): GlobalStoreSpec | undefined {
+    return [...this.globalStores.values()].find((g) => g.topic === topic);
   }
 
   sources(): SourceNode[] {
@@ -120,6 +153,9 @@ export class Topology {
           n.kind === 'processor' && n.stores.length > 0 ? ` stores: ${n.stores.join(', ')}` : '';
         return `${n.kind} ${n.name}: ${from}${edges}${stores}`;
       })
+      .concat(
+        [...this.globalStores.values()].map((g) => `global store ${g.name}: topic ${g.topic}`),
+      )
       .join('\n');
   }
 }
@@ -128,6 +164,7 @@ export class TopologyBuilder {
   private readonly applicationId: string;
   private readonly nodes = new Map<string, TopologyNode>();
   private readonly stores = new Map<string, StoreSpec>();
+  private readonly globalStores = new Map<string, GlobalStoreSpec>();
 
   constructor(applicationId: string) {
     if (!/^[a-zA-Z0-9._-]+$/.test(applicationId))
@@ -153,7 +190,12 @@ export class TopologyBuilder {
     }
   }
 
-  addSource<K, V>(name: string, topic: string, serdes: Serdes<K, V>): this {
+  addSource<K, V>(
+    name: string,
+    topic: string,
+    serdes: Serdes<K, V>,
+    options: { timestampExtractor?: TimestampExtractor<K, V> } = {},
+  ): this {
     this.claim(name);
     if (
       this.nodes.size > 0 &&
@@ -161,12 +203,15 @@ export class TopologyBuilder {
     ) {
       throw new TopologyError(`topic "${topic}" already has a source`);
     }
+    if ([...this.globalStores.values()].some((g) => g.topic === topic))
+      throw new TopologyError(`topic "${topic}" fills a global store; it cannot also be a source`);
     this.nodes.set(name, {
       kind: 'source',
       name,
       topic,
       serdes: serdes,
       children: [],
+      timestampExtractor: options.timestampExtractor as TimestampExtractor | undefined,
     });
     return this;
   }
@@ -203,6 +248,26 @@ export class TopologyBuilder {
       node.stores.push(spec.name);
     }
     this.stores.set(spec.name, spec as StoreSpec);
+    return this;
+  }
+
+  /** A read-only store of the whole `topic`, readable by `processors` through getStateStore. */
+  addGlobalStore<K, V>(spec: GlobalStoreSpec<K, V>, processors: readonly string[]): this {
+    if (this.stores.has(spec.name) || this.globalStores.has(spec.name))
+      throw new TopologyError(`a store named "${spec.name}" already exists`);
+    if ([...this.nodes.values()].some((n) => n.kind === 'source' && n.topic === spec.topic))
+      throw new TopologyError(`topic "${spec.topic}" is a source; a global store needs its own`);
+    if (processors.length === 0)
+      throw new TopologyError(`global store "${spec.name}" is connected to no processor`);
+    for (const p of processors) {
+      const node = this.nodes.get(p);
+      if (node?.kind !== 'processor')
+        throw new TopologyError(
+          `global store "${spec.name}" is connected to "${p}", which is not a processor`,
+        );
+      node.stores.push(spec.name);
+    }
+    this.globalStores.set(spec.name, spec as GlobalStoreSpec);
     return this;
   }
 
@@ -261,6 +326,11 @@ export class TopologyBuilder {
         throw new TopologyError(`store "${store.name}" is connected to no processor`);
       }
     }
-    return new Topology(this.applicationId, new Map(this.nodes), new Map(this.stores));
+    return new Topology(
+      this.applicationId,
+      new Map(this.nodes),
+      new Map(this.stores),
+      new Map(this.globalStores),
+    );
   }
 }
