@@ -1,0 +1,66 @@
+// Resets a stream application the way Kafka's `kafka-streams-application-reset` does: with every
+// instance stopped, delete its consumer group and its internal topics (changelogs and
+// repartitions, found by the `<app-id>-` prefix), and choose where its inputs start again:
+// the beginning (reprocess everything) or the end (only what arrives from now on).
+import type { Admin } from 'kafkajs';
+import { ContinuumError } from '../core/errors.ts';
+
+export type ResetInputs = 'earliest' | 'latest';
+
+export interface ResetReport {
+  applicationId: string;
+  groupDeleted: boolean;
+  deletedTopics: string[];
+  /** Input topics whose offsets were set to their end (only with inputs 'latest'). */
+  skippedToEnd: string[];
+}
+
+export class ApplicationActiveError extends ContinuumError {
+  override readonly code = 'APPLICATION_ACTIVE';
+}
+
+/** Internal topics of `applicationId` among `topics`. */
+export function internalTopicsOf(applicationId: string, topics: readonly string[]): string[] {
+  return topics
+    .filter(
+      (t) =>
+        t.startsWith(`${applicationId}-`) &&
+        (t.endsWith('-changelog') || t.endsWith('-repartition')),
+    )
+    .sort();
+}
+
+export async function resetStreamsApplication(
+  admin: Admin,
+  applicationId: string,
+  options: { inputs: ResetInputs; inputTopics: readonly string[] },
+): Promise<ResetReport> {
+  const { groups } = await admin.describeGroups([applicationId]);
+  const group = groups[0];
+  const active = group && group.state !== 'Dead' && group.state !== 'Empty' ? group.members : [];
+  if (active.length > 0) {
+    throw new ApplicationActiveError(
+      `application ${applicationId} still has ${active.length} running instance(s) (${active.map((m) => m.clientHost).join(', ')}); stop them before resetting`,
+      { context: { applicationId, state: group?.state } },
+    );
+  }
+  const groupExists = group !== undefined && group.state !== 'Dead';
+  if (groupExists) await admin.deleteGroups([applicationId]);
+  const existing = await admin.listTopics();
+  const deletedTopics = internalTopicsOf(applicationId, existing);
+  if (deletedTopics.length > 0) await admin.deleteTopics({ topics: deletedTopics });
+  const skippedToEnd: string[] = [];
+  if (options.inputs === 'latest') {
+    for (const topic of options.inputTopics) {
+      if (!existing.includes(topic)) continue;
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId: applicationId,
+        topic,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
+      skippedToEnd.push(topic);
+    }
+  }
+  return { applicationId, groupDeleted: groupExists, deletedTopics, skippedToEnd };
+}

@@ -1,0 +1,104 @@
+// `continuum streams reset` on the real broker: the group and the internal topics of one
+// application go, other applications' topics stay, inputs restart at their end when asked, and
+// an application with a running instance is refused.
+import type { Admin, Kafka } from 'kafkajs';
+import { loadConfig } from '../../core/config.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import {
+  ApplicationActiveError,
+  resetStreamsApplication,
+} from '../../streams/reset-application.ts';
+import { createKafka, createTestTopic, deleteTestTopics } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
+
+const config = loadConfig(process.env);
+
+describe('resetStreamsApplication', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let input: string;
+  const appId = uniqueName('test-reset');
+  const otherAppId = `${appId}x`;
+  const internal = [`${appId}-totals-changelog`, `${appId}-by-depot-repartition`];
+  const otherInternal = `${otherAppId}-totals-changelog`;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, 'streams-reset');
+    admin = kafka.admin();
+    await admin.connect();
+    input = await createTestTopic(admin, { partitions: 2 });
+    await admin.createTopics({
+      topics: [...internal, otherInternal].map((topic) => ({ topic, numPartitions: 2 })),
+      waitForLeaders: true,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: input,
+      messages: ['a', 'b', 'c', 'd', 'e'].map((key) => ({ key, value: key })),
+    });
+    await producer.disconnect();
+  });
+
+  afterAll(async () => {
+    const left = (await admin.listTopics()).filter((t) => t.startsWith(appId));
+    await deleteTestTopics(admin, [input, ...left]);
+    await admin.deleteGroups([appId]).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('refuses while an instance is running, then deletes group and internal topics and skips to the end', async () => {
+    const consumer = kafka.consumer({ groupId: appId, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [input], fromBeginning: true });
+    let seen = 0;
+    await consumer.run({
+      eachMessage: () => {
+        seen += 1;
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => seen === 5, { timeoutMs: 30_000, description: 'the instance read all' });
+
+    await expect(
+      resetStreamsApplication(admin, appId, { inputs: 'latest', inputTopics: [input] }),
+    ).rejects.toThrow(ApplicationActiveError);
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining(internal));
+
+    await consumer.disconnect();
+    const report = await resetStreamsApplication(admin, appId, {
+      inputs: 'latest',
+      inputTopics: [input],
+    });
+    expect(report).toEqual({
+      applicationId: appId,
+      groupDeleted: true,
+      deletedTopics: [...internal].sort(),
+      skippedToEnd: [input],
+    });
+    await waitFor(async () => !(await admin.listTopics()).some((t) => internal.includes(t)), {
+      timeoutMs: 30_000,
+      description: 'internal topics deleted',
+    });
+    expect(await admin.listTopics()).toContain(otherInternal);
+
+    const ends = await admin.fetchTopicOffsets(input);
+    const [committed] = await admin.fetchOffsets({ groupId: appId, topics: [input] });
+    expect(
+      committed?.partitions
+        .map((p) => [p.partition, p.offset])
+        .sort((a, b) => Number(a[0]) - Number(b[0])),
+    ).toEqual(ends.map((e) => [e.partition, e.high]).sort((a, b) => Number(a[0]) - Number(b[0])));
+  });
+
+  it('with inputs from the beginning leaves no committed offsets, so everything is read again', async () => {
+    const report = await resetStreamsApplication(admin, appId, {
+      inputs: 'earliest',
+      inputTopics: [input],
+    });
+    expect(report.groupDeleted).toBe(true);
+    expect(report.skippedToEnd).toEqual([]);
+    const [committed] = await admin.fetchOffsets({ groupId: appId, topics: [input] });
+    expect(committed?.partitions.every((p) => p.offset === '-1')).toBe(true);
+  });
+});
