@@ -13,10 +13,11 @@ import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { benchCommand } from './commands/bench.ts';
 import { connectCommand } from './commands/connect.ts';
+import { demoCommand } from './commands/demo.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
 import { streamsCommand } from './commands/streams.ts';
-import { stackCommand, stackUp, type CommandEnv } from './commands/stack.ts';
+import { stackCommand, type CommandEnv } from './commands/stack.ts';
 
 export interface ProgramIo {
   env: Readonly<Record<string, string | undefined>>;
@@ -71,14 +72,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
       io.out(formatTable(['VARIABLE', 'VALUE', 'MEANING'], rows));
     });
 
-  program
-    .command('demo')
-    .description(
-      'run the platform locally: the stack of real services (later: seeded fleet, pipeline, API, dashboard)',
-    )
-    .action(async () => {
-      await stackUp(env);
-    });
+  program.addCommand(demoCommand(env));
 
   // addCommand() does not pass these settings down; every subcommand must throw, not exit.
   const configure = (command: Command): void => {

@@ -15,6 +15,7 @@ import {
 import { repoRoot } from '../core/paths.ts';
 import { SERVICES } from '../core/services.ts';
 import { platformTopics } from '../core/topics.ts';
+import { TIMESTAMP_AFTER_MAX_MS } from './native/services/kafka.ts';
 
 type Scalar = string | number | boolean | null;
 
@@ -257,6 +258,7 @@ describe('docker-compose.yml: the services of the native stack', () => {
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
+    expect(env.KAFKA_LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS).toBe(TIMESTAMP_AFTER_MAX_MS);
   });
 });
 

@@ -4,6 +4,7 @@
 // the beginning (reprocess everything) or the end (only what arrives from now on).
 import type { Admin } from 'kafkajs';
 import { ContinuumError } from '../core/errors.ts';
+import { waitFor } from '../core/wait-for.ts';
 
 export type ResetInputs = 'earliest' | 'latest';
 
@@ -48,7 +49,15 @@ export async function resetStreamsApplication(
   if (groupExists) await admin.deleteGroups([applicationId]);
   const existing = await admin.listTopics();
   const deletedTopics = internalTopicsOf(applicationId, existing);
-  if (deletedTopics.length > 0) await admin.deleteTopics({ topics: deletedTopics });
+  if (deletedTopics.length > 0) {
+    await admin.deleteTopics({ topics: deletedTopics });
+    // Deletion completes asynchronously; an application started right after must not find
+    // (and skip creating) a topic that is about to disappear.
+    await waitFor(async () => !(await admin.listTopics()).some((t) => deletedTopics.includes(t)), {
+      timeoutMs: 60_000,
+      description: `deletion of ${deletedTopics.join(', ')}`,
+    });
+  }
   const skippedToEnd: string[] = [];
   if (options.inputs === 'latest') {
     for (const topic of options.inputTopics) {

@@ -66,7 +66,7 @@ const probabilityArg = (raw: string): number => {
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a probability between 0 and 1');
   return n;
 };
-const durationArg = (raw: string): number => {
+export const durationArg = (raw: string): number => {
   try {
     const ms = parseDuration(raw);
     if (ms <= 0) throw new RangeError('must be positive');

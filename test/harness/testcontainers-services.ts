@@ -12,6 +12,7 @@ import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { NATIVE_SERVICES } from '../../compose/native/native-stack.ts';
+import { TIMESTAMP_AFTER_MAX_MS } from '../../compose/native/services/kafka.ts';
 import type { TestServices } from './service-endpoints.ts';
 
 async function freePort(): Promise<number> {
@@ -69,6 +70,7 @@ export async function startContainerServices(): Promise<TestServices> {
         KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
         KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
         KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        KAFKA_LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS: TIMESTAMP_AFTER_MAX_MS,
       }),
     );
     await Promise.all([

@@ -13,6 +13,9 @@ import {
 } from '../native-service.ts';
 import { runCommand } from '../run-command.ts';
 
+/** Long.MAX_VALUE: no upper bound on how far ahead of the broker's clock a record may be. */
+export const TIMESTAMP_AFTER_MAX_MS = '9223372036854775807';
+
 export const KAFKA_VERSION = '4.1.1';
 const LOG4J_VERSION = '2.24.3';
 
@@ -57,6 +60,9 @@ function serverProperties(config: Config, dataDir: string): string {
     'share.coordinator.state.topic.min.isr=1',
     // One broker: a new consumer group should not wait 3 s for members that will never come.
     'group.initial.rebalance.delay.ms=0',
+    // Records carry event time, and a sped-up simulated fleet runs ahead of the wall clock:
+    // Kafka 4 refuses timestamps more than 1 h ahead by default; we accept them, as Kafka 3 did.
+    `log.message.timestamp.after.max.ms=${TIMESTAMP_AFTER_MAX_MS}`,
     // Tests create and delete many topics; explicit creation catches typos in topic names.
     'auto.create.topics.enable=false',
     'delete.topic.enable=true',

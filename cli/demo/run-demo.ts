@@ -1,0 +1,171 @@
+// `continuum demo`: the whole platform on the local stack — CDC, the stream applications, the
+// state and archive sinks and a live simulated fleet — as child processes, with a status line
+// until Ctrl-C (or --duration). A fresh start (default) makes reruns independent of earlier ones.
+import { writeFile, mkdir } from 'node:fs/promises';
+import nodePath from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { createKafkaClient } from '../../core/kafka-client.ts';
+import type { Logger } from '../../core/logger.ts';
+import { handleShutdown } from '../../core/shutdown.ts';
+import { prometheusTargetsDir } from '../../compose/native/services/prometheus.ts';
+import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-hash.ts';
+import { freshStart } from './fresh-start.ts';
+import { ProcessGroup } from './process-group.ts';
+
+export interface DemoOptions {
+  /** Telemetry events per wall-clock second the simulated fleet sends. */
+  rate: number;
+  vehicles: number;
+  /** Simulated time between two readings of a vehicle: with `rate`, how fast simulated time runs. */
+  telemetryIntervalMs: number;
+  /** Reset the stream applications and the materialized state first. */
+  fresh: boolean;
+  /** Stop after this long (ms); until Ctrl-C when absent. */
+  wallDurationMs?: number;
+  statusIntervalMs: number;
+}
+
+export const DEMO_DEFAULTS: DemoOptions = {
+  rate: 40,
+  vehicles: 20,
+  // 40 events/s × 30 s ÷ 20 vehicles: simulated time runs 60× — a delivery every few minutes.
+  telemetryIntervalMs: 30_000,
+  fresh: true,
+  statusIntervalMs: 10_000,
+};
+
+/** /metrics ports of the sink processes (the CDC source has CONTINUUM_CONNECT_METRICS_PORT). */
+const SINK_METRICS_PORTS = { redis: 9468, postgres: 9469, mongodb: 9470 } as const;
+
+export interface DemoStatus {
+  shipmentsByStatus: Record<string, number>;
+  onMap: number;
+  statesInPostgres: number;
+}
+
+export interface DemoResult {
+  status: DemoStatus;
+  stoppedBy: string;
+  logFiles: { name: string; logFile: string }[];
+}
+
+export async function runDemo(
+  config: Config,
+  log: Logger,
+  out: (line: string) => void,
+  options: DemoOptions,
+): Promise<DemoResult> {
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  await redis.connect();
+  const pool = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
+  const group = new ProcessGroup({ logDir: nodePath.join(config.stateDir, 'demo'), log });
+  try {
+    if (options.fresh) {
+      const admin = createKafkaClient(config, 'demo', log).admin();
+      await admin.connect();
+      try {
+        const report = await freshStart(config, { admin, redis, pool });
+        out(
+          `fresh start: ${report.applications.length} applications and sinks reset to the end of their inputs, ${report.redisKeysDeleted} Redis keys and ${report.postgresRowsDeleted} shipment_state rows removed`,
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    await writeSinkTargets(config);
+
+    await group.start('cdc', ['connect', 'cdc']);
+    await group.start('streams', ['streams']);
+    for (const sink of ['redis', 'postgres', 'mongodb'] as const)
+      await group.start(`sink-${sink}`, [
+        'connect',
+        sink,
+        '--metrics-port',
+        String(SINK_METRICS_PORTS[sink]),
+      ]);
+    await group.start('seed', [
+      'seed',
+      '--rate',
+      String(options.rate),
+      '--vehicles',
+      String(options.vehicles),
+      '--telemetry-interval',
+      `${options.telemetryIntervalMs / 1000}s`,
+    ]);
+    const speedup = (options.rate * options.telemetryIntervalMs) / 1000 / options.vehicles;
+    out(
+      `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time ${speedup.toFixed(0)}× wall time) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
+    );
+
+    const shutdown = handleShutdown(log);
+    let stoppedBy = 'signal';
+    const timers: NodeJS.Timeout[] = [];
+    if (options.wallDurationMs !== undefined)
+      timers.push(
+        setTimeout(() => {
+          stoppedBy = 'duration';
+          shutdown.trigger('demo duration reached');
+        }, options.wallDurationMs),
+      );
+    group.failed.catch((err: unknown) => {
+      stoppedBy = errorMessage(err);
+      shutdown.trigger(stoppedBy);
+    });
+    const statusTimer = setInterval(() => {
+      readStatus(redis, pool)
+        .then((s) => out(formatStatus(s)))
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'status read failed'));
+    }, options.statusIntervalMs);
+    timers.push(statusTimer);
+    await shutdown.done;
+    for (const t of timers) clearTimeout(t);
+    await group.stop();
+    const status = await readStatus(redis, pool);
+    out(`demo stopped (${stoppedBy}). ${formatStatus(status)}`);
+    return { status, stoppedBy, logFiles: group.logFiles };
+  } finally {
+    await group.stop();
+    await redis.quit().catch(() => undefined);
+    await pool.end();
+  }
+}
+
+async function writeSinkTargets(config: Config): Promise<void> {
+  const dir = prometheusTargetsDir(config);
+  await mkdir(dir, { recursive: true });
+  const targets = Object.entries(SINK_METRICS_PORTS).map(([sink, port]) => ({
+    targets: [`${config.api.host}:${port}`],
+    labels: { job: `continuum-sink-${sink}` },
+  }));
+  await writeFile(nodePath.join(dir, 'demo-sinks.json'), `${JSON.stringify(targets, null, 2)}\n`);
+}
+
+export async function readStatus(redis: Redis, pool: pg.Pool): Promise<DemoStatus> {
+  const keys = shipmentStateKeys('');
+  const onMap = await redis.zcard(keys.geoKey);
+  const exists = await pool.query<{ t: string | null }>(
+    "SELECT to_regclass('public.shipment_state') AS t",
+  );
+  const shipmentsByStatus: Record<string, number> = {};
+  let statesInPostgres = 0;
+  if (exists.rows[0]?.t) {
+    const rows = await pool.query<{ status: string; n: string }>(
+      'SELECT status, count(*) AS n FROM public.shipment_state GROUP BY status ORDER BY status',
+    );
+    for (const row of rows.rows) {
+      shipmentsByStatus[row.status] = Number(row.n);
+      statesInPostgres += Number(row.n);
+    }
+  }
+  return { shipmentsByStatus, onMap, statesInPostgres };
+}
+
+export function formatStatus(status: DemoStatus): string {
+  const byStatus = Object.entries(status.shipmentsByStatus)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+  return `shipments in state: ${status.statesInPostgres}${byStatus ? ` (${byStatus})` : ''}; on the map: ${status.onMap}`;
+}
