@@ -70,13 +70,21 @@ export class ProcessGroup {
     this.log.info({ child: name, pid: child.pid, args, logFile }, 'demo process started');
   }
 
+  /**
+   * From now on exits are expected: on Ctrl-C a terminal signals the whole process group, so the
+   * children stop on their own while the demo is stopping them.
+   */
+  expectExits(): void {
+    this.stopping = true;
+  }
+
   get logFiles(): { name: string; logFile: string }[] {
     return this.children.map(({ name, logFile }) => ({ name, logFile }));
   }
 
   /** Stops every child, newest first, each with SIGTERM and then SIGKILL after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
-    this.stopping = true;
+    this.expectExits();
     for (const child of [...this.children].reverse()) {
       if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
       child.process.kill('SIGTERM');

@@ -100,8 +100,13 @@ export async function runDemo(
       `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time ${speedup.toFixed(0)}× wall time) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
     );
 
-    const shutdown = handleShutdown(log);
     let stoppedBy = 'signal';
+    const onSignal = (signal: NodeJS.Signals): void => {
+      stoppedBy = signal;
+      group.expectExits();
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    const shutdown = handleShutdown(log);
     const timers: NodeJS.Timeout[] = [];
     if (options.wallDurationMs !== undefined)
       timers.push(
@@ -121,6 +126,7 @@ export async function runDemo(
     }, options.statusIntervalMs);
     timers.push(statusTimer);
     await shutdown.done;
+    process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
     for (const t of timers) clearTimeout(t);
     await group.stop();
     const status = await readStatus(redis, pool);
