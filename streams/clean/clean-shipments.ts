@@ -1,6 +1,6 @@
 // Cleans shipments.cdc (key = shipment id): drops CDC redeliveries, enforces the status
 // lifecycle of schemas/shipment-lifecycle.ts and forwards the valid changes.
-import { isDuplicateChange } from '../../connectors/sources/postgres-cdc/duplicates.ts';
+import { isDuplicateChange } from '../../schemas/change-marks.ts';
 import { INITIAL_STATUS, isAllowedTransition } from '../../schemas/shipment-lifecycle.ts';
 import type { Shipment, ShipmentChange, ShipmentStatus } from '../../schemas/types.ts';
 import {

@@ -2,7 +2,7 @@
 // not yet confirmed, so a consumer may see a change twice. Each change carries its WAL
 // position; a consumer drops a change whose (commitLsn, lsn) is not after the last it applied
 // for the same shipment.
-import type { ShipmentChange, SourcePosition } from '../../../schemas/types.ts';
+import type { ShipmentChange, SourcePosition } from './types.ts';
 
 export type ChangeMark = Pick<SourcePosition, 'commitLsn' | 'lsn'>;
 

@@ -1,6 +1,6 @@
 // The consumer-side duplicate rule: drop a change whose (commitLsn, lsn) is not after the last applied.
-import type { ShipmentChange } from '../../../schemas/types.ts';
-import { isDuplicateChange } from './duplicates.ts';
+import type { ShipmentChange } from './types.ts';
+import { isDuplicateChange } from './change-marks.ts';
 
 function at(commitLsn: number, lsn: number): Pick<ShipmentChange, 'source'> {
   return { source: { commitLsn, lsn, txId: 1, table: 'public.shipments', snapshot: lsn === 0 } };
