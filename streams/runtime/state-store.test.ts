@@ -42,3 +42,25 @@ describe('InMemoryKeyValueStore', () => {
     expect(store.get({ id: 2 })).toBe('two');
   });
 });
+
+describe('stored values', () => {
+  it('are frozen, so a change in place cannot escape rollback', () => {
+    const store = new InMemoryKeyValueStore<string, { n: number; tags: string[] }>('s');
+    store.put('a', { n: 1, tags: ['x'] });
+    store.commit();
+    const got = store.get('a');
+    expect(() => {
+      if (got) got.n = 2;
+    }).toThrow(TypeError);
+    expect(() => got?.tags.push('y')).toThrow(TypeError);
+    store.put('a', { ...got!, n: 3 });
+    store.abort();
+    expect(store.get('a')).toEqual({ n: 1, tags: ['x'] });
+  });
+
+  it('may hold bytes', () => {
+    const store = new InMemoryKeyValueStore<string, { raw: Buffer }>('s');
+    store.put('a', { raw: Buffer.from('hi') });
+    expect(store.get('a')?.raw.toString()).toBe('hi');
+  });
+});

@@ -45,8 +45,12 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return this.committed.get(id)?.[1];
   }
 
+  /**
+   * Stores `value` frozen (deeply): a stored object changed in place would escape the pending
+   * layer, so an aborted transaction could not roll it back. Processors put copies.
+   */
   put(key: K, value: V): void {
-    this.pending.set(this.keyId(key), [key, value]);
+    this.pending.set(this.keyId(key), [key, deepFreeze(value)]);
   }
 
   delete(key: K): void {
@@ -94,6 +98,20 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   restore(entry: ChangelogEntry<K, V>): void {
     const id = this.keyId(entry.key);
     if (entry.value === null) this.committed.delete(id);
-    else this.committed.set(id, [entry.key, entry.value]);
+    else this.committed.set(id, [entry.key, deepFreeze(entry.value)]);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  // Typed arrays (Buffers) cannot be frozen; their bytes stay the processor's responsibility.
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !ArrayBuffer.isView(value) &&
+    !Object.isFrozen(value)
+  ) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
