@@ -57,11 +57,30 @@ interface GrafanaPanel {
 
 /** The platform's processes and the variable holding the port their /metrics is served on. */
 const PROCESSES = [
-  { name: 'api', portVariable: 'CONTINUUM_API_PORT' },
-  { name: 'streams', portVariable: 'CONTINUUM_STREAMS_METRICS_PORT' },
-  { name: 'connect', portVariable: 'CONTINUUM_CONNECT_METRICS_PORT' },
-  { name: 'ml', portVariable: 'CONTINUUM_ML_METRICS_PORT' },
-] as const satisfies readonly { name: string; portVariable: ConfigVariable }[];
+  { name: 'api', portVariable: 'CONTINUUM_API_PORT', command: ['api'] },
+  { name: 'streams', portVariable: 'CONTINUUM_STREAMS_METRICS_PORT', command: ['streams'] },
+  { name: 'connect', portVariable: 'CONTINUUM_CONNECT_METRICS_PORT', command: ['connect', 'cdc'] },
+  { name: 'ml', portVariable: 'CONTINUUM_ML_METRICS_PORT', command: ['ml'] },
+  {
+    name: 'sink-redis',
+    portVariable: 'CONTINUUM_CONNECT_METRICS_PORT',
+    command: ['connect', 'redis'],
+  },
+  {
+    name: 'sink-postgres',
+    portVariable: 'CONTINUUM_CONNECT_METRICS_PORT',
+    command: ['connect', 'postgres'],
+  },
+  {
+    name: 'sink-mongodb',
+    portVariable: 'CONTINUUM_CONNECT_METRICS_PORT',
+    command: ['connect', 'mongodb'],
+  },
+] as const satisfies readonly {
+  name: string;
+  portVariable: ConfigVariable;
+  command: readonly string[];
+}[];
 
 /** Metric families the dashboard must chart (what the processes export). */
 const DASHBOARD_METRICS = [
@@ -327,17 +346,20 @@ describe('docker-compose.yml: configuration', () => {
 describe('docker-compose.yml: the platform processes', () => {
   const defaultPortOf = (variable: ConfigVariable): number => Number(defaultOf(variable));
 
-  it.each(PROCESSES.map((p) => [p.name, p] as const))('%s is built from the Dockerfile', (name) => {
-    const { build } = service(name);
-    expect(build).toBeDefined();
-    const context = typeof build === 'string' ? build : (build?.context ?? '.');
-    const dockerfile =
-      typeof build === 'object' ? (build.dockerfile ?? 'Dockerfile') : 'Dockerfile';
-    expect(nodePath.resolve(repoRoot, context)).toBe(repoRoot);
-    expect(dockerfile).toBe('Dockerfile');
-    expect(existsSync(nodePath.join(repoRoot, context, dockerfile))).toBe(true);
-    expect(commandOf(service(name))).toEqual([name]);
-  });
+  it.each(PROCESSES.map((p) => [p.name, p] as const))(
+    '%s is built from the Dockerfile',
+    (name, p) => {
+      const { build } = service(name);
+      expect(build).toBeDefined();
+      const context = typeof build === 'string' ? build : (build?.context ?? '.');
+      const dockerfile =
+        typeof build === 'object' ? (build.dockerfile ?? 'Dockerfile') : 'Dockerfile';
+      expect(nodePath.resolve(repoRoot, context)).toBe(repoRoot);
+      expect(dockerfile).toBe('Dockerfile');
+      expect(existsSync(nodePath.join(repoRoot, context, dockerfile))).toBe(true);
+      expect(commandOf(service(name))).toEqual(p.command);
+    },
+  );
 
   it.each(PROCESSES.map((p) => [p.name, p] as const))(
     '%s reaches every service at its container',
