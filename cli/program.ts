@@ -14,6 +14,7 @@ import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { benchCommand } from './commands/bench.ts';
 import { connectCommand } from './commands/connect.ts';
 import { demoCommand } from './commands/demo.ts';
+import { lagCommand } from './commands/lag.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
 import { streamsCommand } from './commands/streams.ts';
@@ -58,6 +59,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   program.addCommand(connectCommand(env));
   program.addCommand(streamsCommand(env));
   program.addCommand(benchCommand(env));
+  program.addCommand(lagCommand(env));
 
   program
     .command('config')

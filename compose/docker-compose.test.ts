@@ -61,6 +61,7 @@ const PROCESSES = [
   { name: 'streams', portVariable: 'CONTINUUM_STREAMS_METRICS_PORT', command: ['streams'] },
   { name: 'connect', portVariable: 'CONTINUUM_CONNECT_METRICS_PORT', command: ['connect', 'cdc'] },
   { name: 'ml', portVariable: 'CONTINUUM_ML_METRICS_PORT', command: ['ml'] },
+  { name: 'lag', portVariable: 'CONTINUUM_LAG_METRICS_PORT', command: ['lag'] },
   {
     name: 'sink-redis',
     portVariable: 'CONTINUUM_CONNECT_METRICS_PORT',

@@ -136,6 +136,11 @@ export const CONFIG_VARIABLES = {
   ),
   CONTINUUM_ML_METRICS_PORT: variable('/metrics port of `continuum ml`', '9466', parse.port),
   CONTINUUM_SEED_METRICS_PORT: variable('/metrics port of `continuum seed`', '9467', parse.port),
+  CONTINUUM_LAG_METRICS_PORT: variable(
+    '/metrics port of `continuum lag` (consumer group lag)',
+    '9471',
+    parse.port,
+  ),
 
   CONTINUUM_CDC_SCHEMA: variable(
     'PostgreSQL schema of the table the CDC source captures',
@@ -222,7 +227,14 @@ export interface Config {
   prometheus: { url: string };
   topics: TopicsConfig;
   api: { host: string; port: number };
-  metricsPorts: { api: number; streams: number; connect: number; ml: number; seed: number };
+  metricsPorts: {
+    api: number;
+    streams: number;
+    connect: number;
+    ml: number;
+    seed: number;
+    lag: number;
+  };
   cdc: {
     schema: string;
     table: string;
@@ -296,6 +308,7 @@ export function loadConfig(env: Env = process.env): Config {
       connect: v.CONTINUUM_CONNECT_METRICS_PORT,
       ml: v.CONTINUUM_ML_METRICS_PORT,
       seed: v.CONTINUUM_SEED_METRICS_PORT,
+      lag: v.CONTINUUM_LAG_METRICS_PORT,
     },
     cdc: {
       schema: v.CONTINUUM_CDC_SCHEMA,

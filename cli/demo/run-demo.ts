@@ -77,6 +77,7 @@ export async function runDemo(
     }
     await writeSinkTargets(config);
 
+    await group.start('lag', ['lag']);
     await group.start('cdc', ['connect', 'cdc']);
     await group.start('streams', ['streams']);
     for (const sink of ['redis', 'postgres', 'mongodb'] as const)

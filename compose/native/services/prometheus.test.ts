@@ -18,6 +18,7 @@ describe('prometheus scrape configuration', () => {
       connect: '127.0.0.1:9465',
       ml: '127.0.0.1:9466',
       seed: '127.0.0.1:9467',
+      lag: '127.0.0.1:9471',
     });
     const dynamic = scrape.find((s) => s.job_name === 'continuum-dynamic');
     expect(dynamic?.file_sd_configs?.[0]?.files).toEqual(['/state/prometheus/targets/*.json']);
