@@ -37,8 +37,14 @@ export const DEMO_DEFAULTS: DemoOptions = {
   statusIntervalMs: 10_000,
 };
 
-/** /metrics ports of the sink processes (the CDC source has CONTINUUM_CONNECT_METRICS_PORT). */
-const SINK_METRICS_PORTS = { redis: 9468, postgres: 9469, mongodb: 9470 } as const;
+/**
+ * /metrics ports of the sink processes, after the CDC source's CONTINUUM_CONNECT_METRICS_PORT
+ * (9465 → 9468, 9469, 9470), so moving the platform's ports moves them too.
+ */
+export function sinkMetricsPorts(config: Config): Record<'redis' | 'postgres' | 'mongodb', number> {
+  const base = config.metricsPorts.connect;
+  return { redis: base + 3, postgres: base + 4, mongodb: base + 5 };
+}
 
 export interface DemoStatus {
   shipmentsByStatus: Record<string, number>;
@@ -80,12 +86,13 @@ export async function runDemo(
     await group.start('lag', ['lag']);
     await group.start('cdc', ['connect', 'cdc']);
     await group.start('streams', ['streams']);
+    const sinkPorts = sinkMetricsPorts(config);
     for (const sink of ['redis', 'postgres', 'mongodb'] as const)
       await group.start(`sink-${sink}`, [
         'connect',
         sink,
         '--metrics-port',
-        String(SINK_METRICS_PORTS[sink]),
+        String(sinkPorts[sink]),
       ]);
     await group.start('seed', [
       'seed',
@@ -143,7 +150,7 @@ export async function runDemo(
 async function writeSinkTargets(config: Config): Promise<void> {
   const dir = prometheusTargetsDir(config);
   await mkdir(dir, { recursive: true });
-  const targets = Object.entries(SINK_METRICS_PORTS).map(([sink, port]) => ({
+  const targets = Object.entries(sinkMetricsPorts(config)).map(([sink, port]) => ({
     targets: [`${config.api.host}:${port}`],
     labels: { job: `continuum-sink-${sink}` },
   }));
