@@ -184,7 +184,7 @@ export const CONFIG_VARIABLES = {
     parse.oneOf(['exactly-once', 'at-least-once'] as const),
   ),
   CONTINUUM_STREAMS_APPLICATION_PREFIX: variable(
-    'prefix of the stream applications\' ids (consumer groups, changelog and repartition topics)',
+    "prefix of the stream applications' ids (consumer groups, changelog and repartition topics)",
     'continuum',
     parse.topicName,
   ),

@@ -36,7 +36,10 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafkaClient(config: Config, clientId: string, log: Logger): Kafka {
+/** What a Kafka client needs of Config (the streams adapters take just this). */
+export type KafkaClientConfig = { kafka: Pick<Config['kafka'], 'brokers' | 'clientId'> };
+
+export function createKafkaClient(config: KafkaClientConfig, clientId: string, log: Logger): Kafka {
   quietKnownWarnings();
   // We want kafkajs 2's default partitioner (murmur2, as the Java client: keys land on the
   // same partitions whichever client produced them); its "default changed" notice is noise.

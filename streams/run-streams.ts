@@ -2,7 +2,6 @@
 // (schemas registered first), /metrics, and a graceful stop. Run more instances to scale out.
 import type { Config } from '../core/config.ts';
 import { ContinuumError } from '../core/errors.ts';
-import { createKafkaClient } from '../core/kafka-client.ts';
 import type { Logger } from '../core/logger.ts';
 import { startMetricsServer } from '../core/metrics-server.ts';
 import { handleShutdown } from '../core/shutdown.ts';
@@ -11,10 +10,12 @@ import { RegistryAdmin } from '../schemas/registry-admin.ts';
 import { platformSchemaBindings, registerSchemas } from '../schemas/subjects.ts';
 import type {
   DeliveryExample,
+  EtaModel,
   ShipmentChange,
   UnifiedShipmentState,
   VehicleTelemetry,
 } from '../schemas/types.ts';
+import { createStreamsClient } from './runtime/clients/create-streams-client.ts';
 import { avroSerde } from './runtime/serde.ts';
 import { StreamsApplication, type ProcessingGuarantee } from './runtime/streams-application.ts';
 import { shipmentStateTopology, streamTopics, telemetryCleanTopology } from './topologies.ts';
@@ -55,7 +56,7 @@ export async function runStreams(
   const shutdown = handleShutdown(log);
   const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
   shutdown.onShutdown('metrics', () => metrics.close());
-  const kafka = createKafkaClient(config, 'streams', log);
+  const client = createStreamsClient(config, config.streams.client, log);
   const prefix = config.streams.applicationPrefix;
   const topologies = options.apps.map((app) =>
     app === 'telemetry-clean'
@@ -72,22 +73,29 @@ export async function runStreams(
             telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
             shipmentState: avroSerde<UnifiedShipmentState>(registry, idOf(topics.shipmentState)),
             deliveryExample: avroSerde<DeliveryExample>(registry, idOf(topics.deliveriesCompleted)),
+            etaModel: avroSerde<EtaModel>(registry, idOf(topics.etaModels)),
           },
         }),
   );
   for (const topology of topologies) {
     const app = new StreamsApplication({
       topology,
-      kafka,
+      client,
       log,
       guarantee: options.guarantee,
+      commitIntervalMs: config.streams.commitIntervalMs,
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
     await app.start();
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());
   }
   log.info(
-    { apps: options.apps, guarantee: options.guarantee, metricsPort: metrics.port },
+    {
+      apps: options.apps,
+      guarantee: options.guarantee,
+      client: client.kind,
+      metricsPort: metrics.port,
+    },
     'streams running',
   );
   await shutdown.done;

@@ -1,31 +1,43 @@
-// Runs a topology on Kafka: one consumer group per application id, one task per input
-// partition, stores restored from their changelogs before a task processes anything.
+// Runs a topology on Kafka through the client port (kafka-port.ts; kafkajs or
+// @platformatic/kafka underneath): one consumer group per application id, one task per input
+// partition, stores restored from their changelogs before a task processes anything, global
+// stores read in full before the group starts and followed afterwards.
 // exactly-once: per task a transactional producer (transactional id `<app-id>-<partition>`,
 // since kafkajs lacks KIP-447 group fencing) writes outputs, changelogs and input offsets in
-// one transaction per fetched batch; a zombie holding the same partition is fenced by it.
-// at-least-once: an idempotent producer writes, then the consumer commits offsets.
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+// one transaction; a zombie holding the same partition is fenced by it. A transaction stays
+// open across fetched batches until the commit interval has passed (Kafka Streams'
+// commit.interval.ms; 0 = one per batch). Stores fold their writes in only once Kafka has
+// committed them, so an aborted transaction leaves no trace in memory either.
+// at-least-once: an idempotent producer writes outputs as they come; changelogs, then the
+// input offsets, at each commit.
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { restoreTaskStores } from './changelog-restore.ts';
+import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
+import type {
+  IdempotentProducer,
+  PartitionBatch,
+  StreamsGroupConsumer,
+  StreamsKafkaClient,
+  StreamsTransaction,
+  TopicFollower,
+  TopicPartitionOffset,
+  TransactionalProducer,
+} from './kafka-port.ts';
 import { StreamTask, TaskFailedError, type TaskOutput } from './stream-task.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
-import type { Topology } from './topology.ts';
+import { changelogTopic, type Topology } from './topology.ts';
 
 export type ProcessingGuarantee = 'exactly-once' | 'at-least-once';
 
 export interface StreamsApplicationOptions {
   topology: Topology;
-  kafka: Kafka;
+  /** The Kafka client (createStreamsClient(config, kind, log)); the application does not close it. */
+  client: StreamsKafkaClient;
   log: Logger;
   guarantee: ProcessingGuarantee;
-  /**
-   * Upper bound of one produce request. kafkajs packs one send's records for a partition into a
-   * single record batch, so a large flush must be chunked below the broker's message size.
-   */
-  maxRequestBytes?: number;
   metricsRegistry?: Registry;
   /**
    * How long the group waits for a silent member before moving its partitions: after a crash
@@ -34,27 +46,61 @@ export interface StreamsApplicationOptions {
   sessionTimeoutMs?: number;
   /** Called when the application stops on an error it cannot get past (a processor's 'fail'). */
   onFatal?: (error: Error) => void;
+  /**
+   * How long a task may keep its transaction (exactly-once) or its offsets (at-least-once) open
+   * across fetched batches before committing (Kafka Streams' commit.interval.ms); 0 commits
+   * every batch.
+   */
+  commitIntervalMs?: number;
+}
+
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+
+/** What a task has written since its last commit. */
+interface OpenCommit {
+  transaction: StreamsTransaction | undefined;
+  /** Input positions to commit, per `topic:partition`. */
+  offsets: Map<string, TopicPartitionOffset>;
+  outputs: TaskOutput[];
+  records: number;
+  startedAt: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 interface TaskHandle {
   task: StreamTask;
-  producer: Producer | undefined;
+  producer: TransactionalProducer | undefined;
   forwardedSeen: Record<string, number>;
   deadLetteredSeen: number;
+  /** Batches, timed commits and closing take turns on a task. */
+  lock: Promise<unknown>;
+  open: OpenCommit | undefined;
+  /** A timed commit failed: the task's next batch fails, so the consumer rewinds to the commit. */
+  failed: Error | undefined;
+  /**
+   * Next offset to process per `topic:partition`. A consumer may hand over records again that
+   * the open transaction already holds (a rebalance rewinds to the committed offsets); they are
+   * skipped. Forgotten when the open work is dropped, so the rewind then replays them.
+   */
+  positions: Map<string, bigint>;
 }
 
-const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 
 export class StreamsApplication {
   readonly topology: Topology;
   readonly guarantee: ProcessingGuarantee;
-  private readonly kafka: Kafka;
+  readonly client: StreamsKafkaClient;
+  /** Filled from their topics before processing starts, shared by every task. */
+  readonly globalStores: GlobalStores;
   private readonly log: Logger;
-  private readonly consumer: Consumer;
+  private readonly sessionTimeoutMs: number;
+  private readonly commitIntervalMs: number;
+  private consumer: StreamsGroupConsumer | undefined;
+  private readonly followers: TopicFollower[] = [];
   private readonly tasks = new Map<number, Promise<TaskHandle>>();
-  private sharedProducer: Producer | undefined;
+  private sharedProducer: IdempotentProducer | undefined;
   private readonly metrics: StreamsMetrics;
-  private readonly maxRequestBytes: number;
   private readonly onFatal: (error: Error) => void;
   private fatal: Error | undefined;
   private stopped = false;
@@ -62,27 +108,26 @@ export class StreamsApplication {
   constructor(options: StreamsApplicationOptions) {
     this.topology = options.topology;
     this.guarantee = options.guarantee;
-    this.kafka = options.kafka;
+    this.client = options.client;
     this.log = options.log.child({
       component: 'streams',
       applicationId: options.topology.applicationId,
       guarantee: options.guarantee,
+      client: options.client.kind,
+      commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
     });
     this.metrics = new StreamsMetrics(options.metricsRegistry);
-    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
-    this.consumer = this.kafka.consumer({
-      groupId: this.topology.applicationId,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
-      // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
-      retry: {
-        retries: 10,
-        restartOnFailure: (error) => Promise.resolve(!(error instanceof TaskFailedError)),
-      },
+    this.globalStores = new GlobalStores(this.topology, {
+      onSkip: (skip) => this.log.warn(skip, 'global store record skipped'),
     });
+  }
+
+  /** Input partitions this instance has tasks for. */
+  get partitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
   /** The error the application stopped on, if any. */
@@ -91,58 +136,74 @@ export class StreamsApplication {
   }
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
+    const admin = await this.client.admin();
     try {
       const { partitions, created } = await ensureTopologyTopics(admin, this.topology);
       if (created.length > 0) this.log.info({ created, partitions }, 'created internal topics');
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
-    if (this.guarantee === 'at-least-once') {
-      this.sharedProducer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      await this.sharedProducer.connect();
-    }
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = new Set(Object.values(payload.memberAssignment).flat());
-      this.log.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
-      void this.closeTasksExcept(assigned);
-      // Create tasks now, not on their first batch: initializing a task's transactional producer
-      // fences a dead instance and aborts its open transaction, which otherwise holds back
-      // read_committed readers of the partitions it wrote (repartitions, outputs) until it times out.
-      for (const partition of assigned) {
-        this.taskFor(partition).catch((err: unknown) =>
-          this.log.warn(
-            { partition, err: errorMessage(err) },
-            'task creation failed; retried on its next batch',
-          ),
-        );
-      }
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) {
-        this.log.warn(
-          { err: payload.error.message },
-          'consumer crashed; restarting from committed offsets',
-        );
-        return;
-      }
-      this.fatal = payload.error;
-      this.log.error({ err: payload.error.message }, 'streams application stopped');
-      this.onFatal(payload.error);
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topology.inputTopics(), fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.processBatch(payload),
+    await this.startGlobalStores();
+    if (this.guarantee === 'at-least-once')
+      this.sharedProducer = await this.client.idempotentProducer();
+    this.consumer = await this.client.groupConsumer({
+      groupId: this.topology.applicationId,
+      topics: this.topology.inputTopics(),
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      onAssigned: (topicPartitions) => {
+        if (this.stopped) return;
+        const assigned = new Set(topicPartitions.map((tp) => tp.partition));
+        this.log.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
+        // A rebalance may rewind kept partitions to their committed offsets: commit what is open.
+        this.commitAllOpen();
+        void this.closeTasksExcept(assigned);
+        // Create tasks now, not on their first batch: initializing a task's transactional producer
+        // fences a dead instance and aborts its open transaction, which otherwise holds back
+        // read_committed readers of the partitions it wrote (repartitions, outputs) until it times out.
+        for (const partition of assigned) {
+          this.taskFor(partition).catch((err: unknown) =>
+            this.log.warn(
+              { partition, err: errorMessage(err) },
+              'task creation failed; retried on its next batch',
+            ),
+          );
+        }
+      },
+      onBatch: (batch) => this.processBatch(batch),
+      // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
+      isFatal: (error) => error instanceof TaskFailedError,
+      onFatal: (error) => {
+        this.fatal = error;
+        this.log.error({ err: error.message }, 'streams application stopped');
+        this.onFatal(error);
+      },
     });
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
+  }
+
+  /** Reads every global store's topic to its current end, then keeps following it. */
+  private async startGlobalStores(): Promise<void> {
+    const topics = this.globalStores.topics();
+    if (topics.length === 0) return;
+    const started = performance.now();
+    for (const topic of topics) {
+      const follower = await this.client.follow({
+        topic,
+        onRecords: async (_partition, records) => {
+          for (const record of records) await this.globalStores.apply(topic, record);
+        },
+      });
+      this.followers.push(follower);
+    }
+    await Promise.all(this.followers.map((f) => f.caughtUp));
+    this.log.info(
+      {
+        topics,
+        applied: Object.fromEntries(this.globalStores.applied),
+        seconds: (performance.now() - started) / 1000,
+      },
+      'global stores loaded',
+    );
   }
 
   private taskFor(partition: number): Promise<TaskHandle> {
@@ -156,144 +217,257 @@ export class StreamsApplication {
   }
 
   private async createTask(partition: number): Promise<TaskHandle> {
-    const task = new StreamTask(this.topology, partition);
-    const stop = this.metrics.restoreSeconds.startTimer({
-      application: this.topology.applicationId,
-    });
-    await restoreTaskStores(
-      this.kafka,
-      this.topology,
-      partition,
-      (name) => task.store(name),
-      this.log,
-    );
-    stop();
-    let producer: Producer | undefined;
-    if (this.guarantee === 'exactly-once') {
-      producer = this.kafka.producer({
-        transactionalId: `${this.topology.applicationId}-${partition}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
+    const task = new StreamTask(this.topology, partition, { globalStores: this.globalStores });
+    // The producer first: its init fences a zombie and aborts its open transaction, which would
+    // otherwise hold the changelog's read_committed end back and stall the restore.
+    const producer =
+      this.guarantee === 'exactly-once'
+        ? await this.client.transactionalProducer(`${this.topology.applicationId}-${partition}`)
+        : undefined;
+    try {
+      const stop = this.metrics.restoreSeconds.startTimer({
+        application: this.topology.applicationId,
       });
-      await producer.connect();
+      await restoreTaskStores(
+        this.client,
+        this.topology,
+        partition,
+        (name) => task.store(name),
+        this.log,
+      );
+      stop();
+    } catch (err) {
+      await producer?.close().catch(() => undefined);
+      throw err;
     }
     this.log.info({ partition }, 'task ready');
-    return { task, producer, forwardedSeen: {}, deadLetteredSeen: 0 };
+    return {
+      task,
+      producer,
+      forwardedSeen: {},
+      deadLetteredSeen: 0,
+      lock: Promise.resolve(),
+      open: undefined,
+      failed: undefined,
+      positions: new Map(),
+    };
   }
 
   private async closeTasksExcept(assigned: ReadonlySet<number>): Promise<void> {
     for (const [partition, handle] of [...this.tasks]) {
       if (assigned.has(partition)) continue;
       this.tasks.delete(partition);
-      const { task, producer } = await handle.catch(() => ({
-        task: undefined,
-        producer: undefined,
-      }));
-      task?.close();
-      await producer?.disconnect().catch(() => undefined);
+      const resolved = await handle.catch(() => undefined);
+      if (resolved) await this.closeTask(resolved);
       this.log.info({ partition }, 'task closed (partition moved to another instance)');
     }
   }
 
-  private async processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0 || this.stopped || !payload.isRunning() || payload.isStale())
-      return;
-    const application = this.topology.applicationId;
+  /** Runs `work` on the task once whatever runs on it has finished. */
+  private withLock<T>(handle: TaskHandle, work: () => Promise<T>): Promise<T> {
+    const run = handle.lock.then(work, work);
+    handle.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Commits what the task has open, or closes it unfinished, then closes it. */
+  private async closeTask(handle: TaskHandle): Promise<void> {
+    await this.withLock(handle, () => this.commitOpen(handle)).catch((err: unknown) =>
+      this.log.warn(
+        { partition: handle.task.partition, err: errorMessage(err) },
+        'commit on close failed; the next owner processes those records again',
+      ),
+    );
+    handle.task.close();
+    await handle.producer?.close().catch(() => undefined);
+  }
+
+  /** Starts a commit of every task's open work (each after what runs on it). */
+  private commitAllOpen(): void {
+    for (const pending of this.tasks.values()) {
+      void pending
+        .then((handle) =>
+          this.withLock(handle, () => this.commitOpen(handle)).catch((err: unknown) => {
+            handle.failed = asError(err);
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  private async processBatch(batch: PartitionBatch): Promise<void> {
+    if (batch.records.length === 0 || this.stopped) return;
     const handle = await this.taskFor(batch.partition);
+    await this.withLock(handle, () => this.processLocked(handle, batch));
+  }
+
+  private async processLocked(handle: TaskHandle, batch: PartitionBatch): Promise<void> {
+    if (handle.failed !== undefined) {
+      const failed = handle.failed;
+      handle.failed = undefined;
+      throw failed;
+    }
+    const key = `${batch.topic}:${batch.partition}`;
+    const position = handle.positions.get(key);
+    const records =
+      position === undefined
+        ? batch.records
+        : batch.records.filter((r) => BigInt(r.offset) >= position);
+    if (records.length === 0) return;
+    const application = this.topology.applicationId;
     const { task } = handle;
     const stopProcessing = this.metrics.processingSeconds.startTimer({ application });
-    const transaction = handle.producer ? await handle.producer.transaction() : undefined;
+    const open: OpenCommit = (handle.open ??= {
+      transaction: handle.producer ? await handle.producer.begin() : undefined,
+      offsets: new Map(),
+      outputs: [],
+      records: 0,
+      startedAt: Date.now(),
+      timer: undefined,
+    });
     try {
-      for (const message of batch.messages) {
+      for (const record of records) {
         await task.process(
-          { topic: batch.topic, partition: batch.partition, offset: message.offset },
+          { topic: batch.topic, partition: batch.partition, offset: record.offset },
           {
-            key: message.key,
-            value: message.value,
-            timestamp: Number(message.timestamp),
-            headers: message.headers,
+            key: record.key,
+            value: record.value,
+            timestamp: record.timestamp,
+            headers: record.headers,
           },
         );
       }
       stopProcessing();
-      const outputs = [...(await task.drainOutputs()), ...(await task.commitStores())];
-      const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
-      const stopCommit = this.metrics.commitSeconds.startTimer({
-        application,
-        guarantee: this.guarantee,
+      const outputs = await task.drainOutputs();
+      if (open.transaction) await open.transaction.send(outputs);
+      else await this.atLeastOnceProducer().send(outputs);
+      open.outputs.push(...outputs);
+      open.records += records.length;
+      handle.positions.set(key, BigInt(batch.nextOffset));
+      open.offsets.set(key, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: batch.nextOffset,
       });
-      if (transaction) {
-        await this.send(outputs, (record) => transaction.send(record));
-        await transaction.sendOffsets({
-          consumerGroupId: application,
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: nextOffset }],
-            },
-          ],
-        });
-        await transaction.commit();
-      } else {
-        const producer = this.sharedProducer;
-        if (!producer) throw new Error('at-least-once producer not started');
-        await this.send(outputs, (record) => producer.send(record));
-        await this.consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: nextOffset },
-        ]);
-      }
-      stopCommit();
-      payload.resolveOffset(batch.lastOffset());
-      this.record(handle, outputs);
-      await payload.heartbeat();
     } catch (err) {
-      this.metrics.aborts.inc({ application });
-      if (transaction?.isActive())
-        await transaction
-          .abort()
-          .catch((abortErr: unknown) =>
-            this.log.warn({ err: errorMessage(abortErr) }, 'abort failed'),
-          );
-      task.abort();
-      this.log.warn(
-        { err: errorMessage(err), partition: batch.partition, topic: batch.topic },
-        'batch not committed; its records will be processed again',
-      );
+      await this.abortOpen(handle, err);
+      throw err;
+    }
+    const due = open.startedAt + this.commitIntervalMs - Date.now();
+    if (due <= 0 || this.stopped) {
+      await this.commitOpen(handle);
+    } else {
+      open.timer ??= setTimeout(() => {
+        void this.withLock(handle, () =>
+          handle.open === open ? this.commitOpen(handle) : Promise.resolve(),
+        ).catch((err: unknown) => {
+          handle.failed = asError(err);
+        });
+      }, due);
+    }
+  }
+
+  /** Commits the task's open work: changelogs and input offsets (in its transaction). */
+  private async commitOpen(handle: TaskHandle): Promise<void> {
+    const open = handle.open;
+    if (!open) return;
+    clearTimeout(open.timer);
+    const consumer = this.consumer;
+    const application = this.topology.applicationId;
+    const stopCommit = this.metrics.commitSeconds.startTimer({
+      application,
+      guarantee: this.guarantee,
+    });
+    try {
+      if (!consumer) throw new Error('consumer not started');
+      const changelog = await this.pendingChangelog(handle.task);
+      const offsets = [...open.offsets.values()];
+      if (open.transaction) {
+        await open.transaction.send(changelog);
+        await open.transaction.sendOffsets(consumer, offsets);
+        await open.transaction.commit();
+      } else {
+        await this.atLeastOnceProducer().send(changelog);
+        await consumer.commitOffsets(offsets);
+      }
+      handle.open = undefined;
+      // Kafka has the writes now: fold them into the stores (its changelog output is sent above).
+      await handle.task.commitStores();
+      stopCommit();
+      this.metrics.recordsProcessed.inc({ application }, open.records);
+      this.record(handle, open.outputs);
+    } catch (err) {
+      await this.abortOpen(handle, err);
       throw err;
     }
   }
 
-  /** Sends outputs in order, per topic, in requests below maxRequestBytes. */
-  private async send(
-    outputs: readonly TaskOutput[],
-    send: (record: { topic: string; messages: Message[]; acks: -1 }) => Promise<unknown>,
-  ): Promise<void> {
-    let topic: string | undefined;
-    let chunk: Message[] = [];
-    let bytes = 0;
-    const flush = async (): Promise<void> => {
-      if (topic !== undefined && chunk.length > 0) await send({ topic, messages: chunk, acks: -1 });
-      chunk = [];
-      bytes = 0;
-    };
-    for (const output of outputs) {
-      const size = recordSize(output);
-      if (output.topic !== topic || bytes + size > this.maxRequestBytes) {
-        await flush();
-        topic = output.topic;
+  /** Drops the task's open work: the transaction aborted, the stores' pending writes gone. */
+  private async abortOpen(handle: TaskHandle, err: unknown): Promise<void> {
+    const open = handle.open;
+    handle.open = undefined;
+    handle.positions.clear();
+    clearTimeout(open?.timer);
+    this.metrics.aborts.inc({ application: this.topology.applicationId });
+    await open?.transaction
+      ?.abort()
+      .catch((abortErr: unknown) => this.log.warn({ err: errorMessage(abortErr) }, 'abort failed'));
+    handle.task.abort();
+    this.log.warn(
+      { err: errorMessage(err), partition: handle.task.partition },
+      'transaction not committed; its records will be processed again',
+    );
+    if (open?.transaction && !(err instanceof TaskFailedError)) this.discardTask(handle);
+  }
+
+  /**
+   * Drops a task whose transaction failed: its producer may be fenced, which means another
+   * instance held the partition meanwhile and may have moved its stores on. The next batch
+   * creates it afresh: a new producer (fencing in turn) and stores restored from the changelogs.
+   */
+  private discardTask(handle: TaskHandle): void {
+    const { partition } = handle.task;
+    const current = this.tasks.get(partition);
+    if (!current) return;
+    void current.then(
+      (h) => {
+        if (h !== handle || this.tasks.get(partition) !== current) return;
+        this.tasks.delete(partition);
+        handle.task.close();
+        void handle.producer?.close().catch(() => undefined);
+        this.log.info(
+          { partition },
+          'task discarded after a failed transaction; recreated on demand',
+        );
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * The changelog records of the stores' pending writes, as StreamTask.commitStores() writes
+   * them — without folding them in yet: that waits for Kafka's commit.
+   */
+  private async pendingChangelog(task: StreamTask): Promise<TaskOutput[]> {
+    const records: TaskOutput[] = [];
+    for (const spec of this.topology.stores.values()) {
+      if (spec.changelog === false) continue;
+      for (const entry of task.store(spec.name).uncommitted()) {
+        records.push({
+          topic: changelogTopic(this.topology.applicationId, spec.name),
+          partition: task.partition,
+          key: await spec.serdes.key.serialize(entry.key),
+          value: entry.value === null ? null : await spec.serdes.value.serialize(entry.value),
+          timestamp: Math.max(0, task.streamTime),
+        });
       }
-      chunk.push({
-        key: output.key,
-        value: output.value,
-        partition: output.partition,
-        timestamp: String(output.timestamp),
-        headers: output.headers,
-      });
-      bytes += size;
     }
-    await flush();
+    return records;
+  }
+
+  private atLeastOnceProducer(): IdempotentProducer {
+    if (!this.sharedProducer) throw new Error('at-least-once producer not started');
+    return this.sharedProducer;
   }
 
   private record(handle: TaskHandle, outputs: readonly TaskOutput[]): void {
@@ -321,35 +495,23 @@ export class StreamsApplication {
           Math.max(0, now - output.timestamp) / 1000,
         );
     }
-    this.metrics.recordsProcessed.inc({ application }, 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.consumer.disconnect();
+    // Commit what tasks hold open while the consumer still is a member of the group.
     for (const [partition, handle] of [...this.tasks]) {
       this.tasks.delete(partition);
       const resolved = await handle.catch(() => undefined);
-      resolved?.task.close();
-      await resolved?.producer?.disconnect().catch(() => undefined);
+      if (resolved) await this.closeTask(resolved);
     }
-    await this.sharedProducer?.disconnect();
+    await this.consumer?.stop();
+    for (const follower of this.followers.splice(0)) await follower.stop();
+    await this.sharedProducer?.close();
     this.log.info('streams application stopped');
   }
 }
 
-/** Bytes a record takes in a produce request: key, value, headers and per-record overhead. */
-function recordSize(output: TaskOutput): number {
-  let headers = 0;
-  for (const [name, value] of Object.entries(output.headers ?? {})) {
-    headers +=
-      name.length +
-      (value === undefined
-        ? 0
-        : Array.isArray(value)
-          ? value.reduce((n, v) => n + String(v).length, 0)
-          : String(value).length) +
-      8;
-  }
-  return (output.key?.length ?? 0) + (output.value?.length ?? 0) + headers + 64;
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,0 +1,443 @@
+// The streams runtime's Kafka port on kafkajs (the design's client). kafkajs has no assign-style
+// reader, so ranges and followed topics are read through throwaway consumer groups, deleted after.
+import { randomBytes } from 'node:crypto';
+import {
+  AssignerProtocol,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  type PartitionAssigner,
+} from 'kafkajs';
+import { createKafkaClient } from '../../../core/kafka-client.ts';
+import type { Logger } from '../../../core/logger.ts';
+import { ContinuumError, errorMessage } from '../../../core/errors.ts';
+import { waitFor } from '../../../core/wait-for.ts';
+import {
+  chunkRecords,
+  DEFAULT_MAX_REQUEST_BYTES,
+  type ConsumedRecord,
+  type FollowOptions,
+  type GroupConsumerOptions,
+  type IdempotentProducer,
+  type NewTopic,
+  type PartitionOffsets,
+  type ProducedRecord,
+  type ReadRangesOptions,
+  type StreamsAdmin,
+  type StreamsClientOptions,
+  type StreamsGroupConsumer,
+  type StreamsKafkaClient,
+  type StreamsTransaction,
+  type TopicFollower,
+  type TopicPartitionOffset,
+  type TransactionalProducer,
+} from '../kafka-port.ts';
+
+export class KafkajsStreamsClient implements StreamsKafkaClient {
+  readonly kind = 'kafkajs' as const;
+  readonly kafka: Kafka;
+  private readonly log: Logger;
+  private readonly maxRequestBytes: number;
+
+  constructor(options: StreamsClientOptions & { kafka?: Kafka }) {
+    this.log = options.log;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.kafka = options.kafka ?? createKafkaClient(options.config, 'streams', options.log);
+  }
+
+  async admin(): Promise<StreamsAdmin> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return {
+      partitionCounts: async (topics) => {
+        if (topics.length === 0) return new Map();
+        const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+        return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+      },
+      listTopics: () => admin.listTopics(),
+      createTopics: async (topics: readonly NewTopic[]) => {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: topics.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions,
+            configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            })),
+          })),
+        });
+      },
+      endOffsets: async (topic): Promise<PartitionOffsets[]> =>
+        (await admin.fetchTopicOffsets(topic)).map((o) => ({
+          partition: o.partition,
+          low: o.low,
+          high: o.high,
+        })),
+      deleteGroups: async (groupIds) => {
+        await admin.deleteGroups([...groupIds]);
+      },
+      close: () => admin.disconnect(),
+    };
+  }
+
+  async groupConsumer(options: GroupConsumerOptions): Promise<StreamsGroupConsumer> {
+    const consumer = new KafkajsGroupConsumer(this.kafka, options, this.log);
+    await consumer.start();
+    return consumer;
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    // connect() runs InitProducerId: older producers with this id are fenced, their open
+    // transaction aborted.
+    await producer.connect();
+    return {
+      begin: async (): Promise<StreamsTransaction> => {
+        const transaction = await producer.transaction();
+        return {
+          send: (records) => this.send(records, (r) => transaction.send(r)),
+          sendOffsets: async (consumer, offsets) => {
+            if (!(consumer instanceof KafkajsGroupConsumer))
+              throw new TypeError('sendOffsets needs a kafkajs group consumer');
+            await transaction.sendOffsets({
+              consumerGroupId: consumer.groupId,
+              topics: byTopic(offsets),
+            });
+          },
+          commit: () => transaction.commit(),
+          abort: async () => {
+            if (transaction.isActive()) await transaction.abort();
+          },
+        };
+      },
+      close: () => producer.disconnect(),
+    };
+  }
+
+  async idempotentProducer(): Promise<IdempotentProducer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return {
+      send: (records) => this.send(records, (r) => producer.send(r)),
+      close: () => producer.disconnect(),
+    };
+  }
+
+  /** Sends in order, per topic, in requests below maxRequestBytes (see StreamsClientOptions). */
+  private async send(
+    records: readonly ProducedRecord[],
+    send: (record: { topic: string; messages: Message[]; acks: -1 }) => Promise<unknown>,
+  ): Promise<void> {
+    for (const chunk of chunkRecords(records, this.maxRequestBytes)) {
+      await send({
+        topic: chunk.topic,
+        acks: -1,
+        messages: chunk.records.map((r) => ({
+          key: r.key,
+          value: r.value,
+          partition: r.partition,
+          timestamp: String(r.timestamp),
+          headers: r.headers,
+        })),
+      });
+    }
+  }
+
+  async readRanges(options: ReadRangesOptions): Promise<void> {
+    if (options.ranges.length === 0) return;
+    const byKey = new Map(options.ranges.map((r) => [`${r.topic}:${r.partition}`, r]));
+    const reader = await this.throwawayReader({
+      topics: [...new Set(options.ranges.map((r) => r.topic))],
+      ends: new Map(options.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.to)])),
+      groupPrefix: `restore-${options.ranges.map((r) => r.partition).join('-')}`,
+      onRecords: (topic, partition, records) => {
+        const range = byKey.get(`${topic}:${partition}`);
+        return range ? options.onBatch(range, records) : Promise.resolve();
+      },
+    });
+    try {
+      await reader.caughtUp;
+    } finally {
+      await reader.stop();
+    }
+  }
+
+  async follow(options: FollowOptions): Promise<TopicFollower> {
+    const admin = await this.admin();
+    let ends: PartitionOffsets[];
+    try {
+      ends = await admin.endOffsets(options.topic);
+    } finally {
+      await admin.close();
+    }
+    return this.throwawayReader({
+      topics: [options.topic],
+      ends: new Map(ends.map((e) => [`${options.topic}:${e.partition}`, BigInt(e.high)])),
+      groupPrefix: 'follow',
+      onRecords: (_topic, partition, records) => options.onRecords(partition, records),
+    });
+  }
+
+  /**
+   * Reads `topics` from the beginning through a fresh group; `caughtUp` resolves once every
+   * `topic:partition` in `ends` has reached its end. The group is deleted on stop.
+   */
+  private async throwawayReader(options: {
+    topics: string[];
+    ends: ReadonlyMap<string, bigint>;
+    groupPrefix: string;
+    onRecords: (topic: string, partition: number, records: ConsumedRecord[]) => Promise<void>;
+  }): Promise<TopicFollower> {
+    const { topics, ends } = options;
+    const groupId = `${topics[0] ?? 'none'}-${options.groupPrefix}-${randomBytes(4).toString('hex')}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+    });
+    const done = new Set<string>();
+    for (const [key, end] of ends) if (end <= 0n) done.add(key);
+    const reached = (topic: string, partition: number, lastOffset: string): void => {
+      const key = `${topic}:${partition}`;
+      const end = ends.get(key);
+      if (end !== undefined && BigInt(lastOffset) >= end - 1n) done.add(key);
+    };
+    // A batch of only transaction markers or aborted records never reaches eachBatch, but kafkajs
+    // reports it here; aborted transactions of crashed instances end many changelogs that way.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      reached(payload.topic, payload.partition, payload.lastOffset);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
+        const last = batch.messages.at(-1);
+        if (last) payload.resolveOffset(last.offset);
+        reached(batch.topic, batch.partition, batch.lastOffset());
+      },
+    });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let stopped = false;
+    // kafkajs does not hand over a batch holding only a transaction marker, so a partition is
+    // also complete when the group's committed position has reached its end.
+    const caughtUp = waitFor(
+      async () => {
+        if (stopped || done.size >= ends.size) return true;
+        for (const committed of await admin.fetchOffsets({ groupId, topics })) {
+          for (const { partition, offset } of committed.partitions) {
+            const key = `${committed.topic}:${partition}`;
+            const end = ends.get(key);
+            if (end !== undefined && BigInt(offset) >= end) done.add(key);
+          }
+        }
+        return done.size >= ends.size;
+      },
+      {
+        timeoutMs: 300_000,
+        intervalMs: 100,
+        maxIntervalMs: 500,
+        description: `${topics.join(', ')} read to its end (${options.groupPrefix})`,
+      },
+    );
+    caughtUp.catch(() => undefined);
+    return {
+      caughtUp: caughtUp.then(() => undefined),
+      stop: async () => {
+        stopped = true;
+        await consumer.disconnect();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+        await admin.disconnect();
+      },
+    };
+  }
+}
+
+/**
+ * A batch failed for a reason worth another try (fencing, an outage, an aborted transaction):
+ * retriable and without a `cause`, since kafkajs decides on restarting by the deepest cause.
+ */
+class RestartFromCommitted extends ContinuumError {
+  override readonly code = 'BATCH_FAILED';
+
+  constructor(topic: string, partition: number, error: unknown) {
+    super(`batch of ${topic}-${partition} failed: ${errorMessage(error)}`, {
+      retriable: true,
+      context: { topic, partition },
+    });
+  }
+}
+
+/** A member of the application's group: kafkajs's eachBatch, per-partition batches. */
+class KafkajsGroupConsumer implements StreamsGroupConsumer {
+  readonly groupId: string;
+  private readonly consumer: Consumer;
+  private readonly options: GroupConsumerOptions;
+  private readonly log: Logger;
+  private stopped = false;
+  /** The fatal error eachBatch threw, for onFatal. */
+  private fatal: Error | undefined;
+
+  constructor(kafka: Kafka, options: GroupConsumerOptions, log: Logger) {
+    this.groupId = options.groupId;
+    this.options = options;
+    this.log = log;
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
+      partitionAssigners: [coPartitionedAssigner],
+      // A failed batch restarts the consumer from the committed offsets (kafkajs restarts only
+      // when the error's deepest cause is retriable, hence RestartFromCommitted); retries in
+      // place would fetch on from the resolved offsets, past records of an aborted transaction.
+      // A processor's 'fail' (not retriable) stops us instead of looping.
+      retry: {
+        retries: 0,
+        restartOnFailure: (error) => Promise.resolve(!options.isFatal(error)),
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      options.onAssigned(
+        Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+          partitions.map((partition) => ({ topic, partition })),
+        ),
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        this.log.warn(
+          { err: payload.error.message },
+          'consumer crashed; restarting from committed offsets',
+        );
+        return;
+      }
+      // kafkajs wraps what eachBatch threw in a KafkaJSNonRetriableError whose cause skips it
+      // (`cause: e.cause || e`); hand over our own error.
+      options.onFatal(this.fatal ?? payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (
+          batch.messages.length === 0 ||
+          this.stopped ||
+          !payload.isRunning() ||
+          payload.isStale()
+        )
+          return;
+        try {
+          await options.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map(consumedRecord),
+            nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
+          });
+        } catch (err) {
+          if (options.isFatal(err) && err instanceof Error) {
+            this.fatal = err;
+            throw err;
+          }
+          throw new RestartFromCommitted(batch.topic, batch.partition, err);
+        }
+        payload.resolveOffset(batch.lastOffset());
+        await payload.heartbeat();
+      },
+    });
+  }
+
+  async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    await this.consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer.disconnect().catch((err: unknown) => {
+      this.log.warn({ err: errorMessage(err) }, 'consumer disconnect failed');
+    });
+  }
+}
+
+/**
+ * A task is a partition number across all input topics (they are co-partitioned), so a member
+ * must get partition p of every topic or of none; kafkajs's round robin deals topic-partitions
+ * out one by one and would split a task between members.
+ */
+const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'ContinuumCoPartitioned',
+  version: 1,
+  assign({ members, topics }) {
+    const ids = members.map((m) => m.memberId).sort();
+    const assignment = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+    for (const topic of topics) {
+      for (const { partitionId } of cluster.findTopicPartitionMetadata(topic)) {
+        const owner = assignment.get(ids[partitionId % ids.length] ?? '');
+        if (owner) (owner[topic] ??= []).push(partitionId);
+      }
+    }
+    return Promise.resolve(
+      [...assignment].map(([memberId, topicPartitions]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: topicPartitions,
+          userData: Buffer.alloc(0),
+        }),
+      })),
+    );
+  },
+  protocol({ topics }) {
+    return {
+      name: 'ContinuumCoPartitioned',
+      metadata: AssignerProtocol.MemberMetadata.encode({
+        version: 1,
+        topics,
+        userData: Buffer.alloc(0),
+      }),
+    };
+  },
+});
+
+function consumedRecord(message: KafkaMessage): ConsumedRecord {
+  return {
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    timestamp: Number(message.timestamp),
+    headers: message.headers,
+  };
+}
+
+function byTopic(
+  offsets: readonly TopicPartitionOffset[],
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const partitions = topics.get(topic) ?? [];
+    partitions.push({ partition, offset });
+    topics.set(topic, partitions);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}

@@ -1,0 +1,209 @@
+// The few Kafka operations the streams runtime needs, in our own types, so the runtime and its
+// processors never see which client runs underneath (adapters in clients/: kafkajs, platformatic).
+import type { KafkaClientConfig } from '../../core/kafka-client.ts';
+import type { Logger } from '../../core/logger.ts';
+
+/** Record headers as the runtime passes them on (kafkajs's shape, which our records use). */
+export interface RecordHeaders {
+  [name: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+
+/** A consumed record. Offsets are decimal strings: Kafka's are 64-bit. */
+export interface ConsumedRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers?: RecordHeaders;
+}
+
+/** Records of one partition, in offset order, as one fetch delivered them. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+  /** The offset after the batch's last record: what to commit once it is processed. */
+  nextOffset: string;
+}
+
+export interface ProducedRecord {
+  topic: string;
+  /** Set for changelogs (the task's own partition); otherwise the key's murmur2 partition. */
+  partition?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers?: RecordHeaders;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: string;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** First offset still in the log. */
+  low: string;
+  /** The log end offset (the next offset to be written). */
+  high: string;
+}
+
+export interface NewTopic {
+  topic: string;
+  partitions: number;
+  configs?: Record<string, string>;
+}
+
+/** Admin operations; the caller closes it. */
+export interface StreamsAdmin {
+  /** Partition count per topic; a topic that does not exist is missing from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  listTopics(): Promise<string[]>;
+  /** Creates the topics and returns once every partition has a leader. */
+  createTopics(topics: readonly NewTopic[]): Promise<void>;
+  endOffsets(topic: string): Promise<PartitionOffsets[]>;
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** How long the group waits for a silent member before moving its partitions. */
+  sessionTimeoutMs: number;
+  /** The member's partitions after each rebalance (all topics). */
+  onAssigned: (partitions: TopicPartition[]) => void;
+  /**
+   * Processes one batch (read_committed records). Returning commits nothing by itself: the
+   * handler commits (in its transaction, or with commitOffsets). Throwing makes the consumer
+   * start again from the committed offsets, unless `isFatal(error)`: then it stops and calls
+   * onFatal.
+   */
+  onBatch: (batch: PartitionBatch) => Promise<void>;
+  isFatal: (error: unknown) => boolean;
+  onFatal: (error: Error) => void;
+}
+
+/** A member of a consumer group, delivering per-partition batches from the committed offsets. */
+export interface StreamsGroupConsumer {
+  /** Commits offsets for the group outside any transaction (at-least-once). */
+  commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StreamsTransaction {
+  send(records: readonly ProducedRecord[]): Promise<void>;
+  /** Adds the consumer's input positions to the transaction (TxnOffsetCommit). */
+  sendOffsets(
+    consumer: StreamsGroupConsumer,
+    offsets: readonly TopicPartitionOffset[],
+  ): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** A producer with a transactional id; connecting fences older producers with the same id. */
+export interface TransactionalProducer {
+  begin(): Promise<StreamsTransaction>;
+  close(): Promise<void>;
+}
+
+export interface IdempotentProducer {
+  send(records: readonly ProducedRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A partition to read from the beginning of its log up to `to`. */
+export interface PartitionRange {
+  topic: string;
+  partition: number;
+  /** Exclusive: reading stops once the position reaches it (transaction markers included). */
+  to: string;
+}
+
+export interface ReadRangesOptions {
+  ranges: readonly PartitionRange[];
+  onBatch: (range: PartitionRange, records: ConsumedRecord[]) => Promise<void>;
+}
+
+export interface FollowOptions {
+  topic: string;
+  /** Every record of every partition, in order per partition, from the beginning. */
+  onRecords: (partition: number, records: ConsumedRecord[]) => Promise<void>;
+}
+
+/** A whole topic being followed: `caughtUp` resolves once the ends seen at start are reached. */
+export interface TopicFollower {
+  readonly caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StreamsKafkaClient {
+  /** Which adapter this is, for logs and benchmarks. */
+  readonly kind: StreamsClientKind;
+  admin(): Promise<StreamsAdmin>;
+  groupConsumer(options: GroupConsumerOptions): Promise<StreamsGroupConsumer>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  idempotentProducer(): Promise<IdempotentProducer>;
+  /** Reads partition ranges (one topic each), read_committed, leaving no group offsets behind. */
+  readRanges(options: ReadRangesOptions): Promise<void>;
+  /** Reads a whole topic, read_committed, from the beginning and keeps following it. */
+  follow(options: FollowOptions): Promise<TopicFollower>;
+}
+
+export type StreamsClientKind = 'kafkajs' | 'platformatic';
+
+export interface StreamsClientOptions {
+  /** Brokers and client id prefix (a Config fits). */
+  config: KafkaClientConfig;
+  log: Logger;
+  /**
+   * Upper bound of one produce request. kafkajs packs one send's records for a partition into a
+   * single record batch, so a large flush must be chunked below the broker's message size.
+   */
+  maxRequestBytes?: number;
+}
+
+export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Bytes a record takes in a produce request: key, value, headers and per-record overhead. */
+export function recordSize(record: ProducedRecord): number {
+  let headers = 0;
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    headers +=
+      name.length +
+      (value === undefined
+        ? 0
+        : Array.isArray(value)
+          ? value.reduce((n, v) => n + v.length, 0)
+          : value.length) +
+      8;
+  }
+  return (record.key?.length ?? 0) + (record.value?.length ?? 0) + headers + 64;
+}
+
+/** Splits records, in order, into runs of one topic below `maxBytes` each. */
+export function chunkRecords(
+  records: readonly ProducedRecord[],
+  maxBytes: number,
+): { topic: string; records: ProducedRecord[] }[] {
+  const chunks: { topic: string; records: ProducedRecord[] }[] = [];
+  let current: { topic: string; records: ProducedRecord[] } | undefined;
+  let bytes = 0;
+  for (const record of records) {
+    const size = recordSize(record);
+    if (!current || current.topic !== record.topic || bytes + size > maxBytes) {
+      current = { topic: record.topic, records: [] };
+      chunks.push(current);
+      bytes = 0;
+    }
+    current.records.push(record);
+    bytes += size;
+  }
+  return chunks;
+}

@@ -1,0 +1,229 @@
+// StreamsApplication's commit logic against a small in-memory fake of our Kafka port: a store
+// holds no write Kafka did not commit, and a transaction spans batches until the commit interval
+// (or a rebalance) ends it.
+import { Registry } from 'prom-client';
+import { createLogger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import type {
+  GroupConsumerOptions,
+  PartitionBatch,
+  ProducedRecord,
+  ReadRangesOptions,
+  StreamsKafkaClient,
+  TopicPartitionOffset,
+} from './kafka-port.ts';
+import type { Processor, ProcessorContext } from './processor.ts';
+import type { StreamRecord } from './record.ts';
+import { jsonSerde, stringSerde } from './serde.ts';
+import type { KeyValueStore } from './state-store.ts';
+import { StreamsApplication } from './streams-application.ts';
+import { changelogTopic, TopologyBuilder, type Topology } from './topology.ts';
+
+class Sum implements Processor<string, number, string, number> {
+  private context!: ProcessorContext<string, number>;
+  private totals!: KeyValueStore<string, number>;
+  init(context: ProcessorContext<string, number>): void {
+    this.context = context;
+    this.totals = context.getStateStore('totals');
+  }
+  process(record: StreamRecord<string, number>): void {
+    const total = (this.totals.get(record.key) ?? 0) + record.value;
+    this.totals.put(record.key, total);
+    this.context.forward({ ...record, value: total });
+  }
+}
+
+function sumTopology(): Topology {
+  const serdes = { key: stringSerde, value: jsonSerde<number>() };
+  return new TopologyBuilder('unit-sum')
+    .addSource('in', 'in', serdes)
+    .addProcessor('sum', () => new Sum(), ['in'])
+    .addStateStore({ name: 'totals', serdes }, ['sum'])
+    .addSink('out', 'out', serdes, ['sum'])
+    .build();
+}
+
+interface Committed {
+  records: ProducedRecord[];
+  offsets: TopicPartitionOffset[];
+}
+
+/** Kafka as far as the application can tell: committed transactions and nothing else. */
+class FakeKafka implements StreamsKafkaClient {
+  readonly kind = 'kafkajs' as const;
+  consumer: GroupConsumerOptions | undefined;
+  readonly committed: Committed[] = [];
+  failNextCommit = false;
+
+  admin(): ReturnType<StreamsKafkaClient['admin']> {
+    return Promise.resolve({
+      partitionCounts: (topics) => Promise.resolve(new Map(topics.map((t) => [t, 1]))),
+      listTopics: () => Promise.resolve([]),
+      createTopics: () => Promise.resolve(),
+      endOffsets: (topic) =>
+        Promise.resolve([{ partition: 0, low: '0', high: String(this.written(topic).length) }]),
+      deleteGroups: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    });
+  }
+
+  groupConsumer(options: GroupConsumerOptions): ReturnType<StreamsKafkaClient['groupConsumer']> {
+    this.consumer = options;
+    return Promise.resolve({
+      commitOffsets: () => Promise.resolve(),
+      stop: () => Promise.resolve(),
+    });
+  }
+
+  transactionalProducer(): ReturnType<StreamsKafkaClient['transactionalProducer']> {
+    return Promise.resolve({
+      begin: () => {
+        const pending: Committed = { records: [], offsets: [] };
+        return Promise.resolve({
+          send: (records) => {
+            pending.records.push(...records);
+            return Promise.resolve();
+          },
+          sendOffsets: (_consumer, offsets) => {
+            pending.offsets.push(...offsets);
+            return Promise.resolve();
+          },
+          commit: () => {
+            if (this.failNextCommit) {
+              this.failNextCommit = false;
+              return Promise.reject(new Error('commit failed (injected)'));
+            }
+            this.committed.push(pending);
+            return Promise.resolve();
+          },
+          abort: () => Promise.resolve(),
+        });
+      },
+      close: () => Promise.resolve(),
+    });
+  }
+
+  idempotentProducer(): ReturnType<StreamsKafkaClient['idempotentProducer']> {
+    return Promise.reject(new Error('not used'));
+  }
+
+  /** A restore reads the committed changelog, as Kafka would hand it over. */
+  async readRanges(options: ReadRangesOptions): Promise<void> {
+    for (const range of options.ranges)
+      await options.onBatch(
+        range,
+        this.written(range.topic).map((r, i) => ({
+          offset: String(i),
+          key: r.key,
+          value: r.value,
+          timestamp: r.timestamp,
+        })),
+      );
+  }
+
+  private written(topic: string): ProducedRecord[] {
+    return this.committed.flatMap((c) => c.records.filter((r) => r.topic === topic));
+  }
+
+  follow(): ReturnType<StreamsKafkaClient['follow']> {
+    return Promise.resolve({ caughtUp: Promise.resolve(), stop: () => Promise.resolve() });
+  }
+
+  /** Latest committed value per key written to `topic`. */
+  latest(topic: string): Record<string, number> {
+    const latest: Record<string, number> = {};
+    for (const { records } of this.committed)
+      for (const r of records)
+        if (r.topic === topic && r.key && r.value)
+          latest[r.key.toString()] = Number(r.value.toString());
+    return latest;
+  }
+}
+
+function batch(from: number, values: number[]): PartitionBatch {
+  return {
+    topic: 'in',
+    partition: 0,
+    records: values.map((v, i) => ({
+      offset: String(from + i),
+      key: Buffer.from('BER'),
+      value: Buffer.from(String(v)),
+      timestamp: 1_000 + from + i,
+    })),
+    nextOffset: String(from + values.length),
+  };
+}
+
+async function started(
+  commitIntervalMs: number,
+): Promise<{ kafka: FakeKafka; app: StreamsApplication; consumer: GroupConsumerOptions }> {
+  const kafka = new FakeKafka();
+  const app = new StreamsApplication({
+    topology: sumTopology(),
+    client: kafka,
+    log: createLogger('silent'),
+    guarantee: 'exactly-once',
+    metricsRegistry: new Registry(),
+    commitIntervalMs,
+  });
+  await app.start();
+  const consumer = kafka.consumer;
+  if (!consumer) throw new Error('no consumer');
+  consumer.onAssigned([{ topic: 'in', partition: 0 }]);
+  return { kafka, app, consumer };
+}
+
+describe('StreamsApplication commits', () => {
+  it('keeps no store write of a transaction whose commit failed', async () => {
+    const { kafka, app, consumer } = await started(0);
+    await consumer.onBatch(batch(0, [5]));
+    kafka.failNextCommit = true;
+    await expect(consumer.onBatch(batch(1, [3]))).rejects.toThrow('injected');
+    // The consumer hands the failed batch over again; the task, discarded after the failure,
+    // is created anew and restored from the committed changelog.
+    await waitFor(() => app.partitions.length === 0, {
+      timeoutMs: 5_000,
+      description: 'the failed task discarded',
+    });
+    await consumer.onBatch(batch(1, [3]));
+    expect(kafka.latest('out')).toEqual({ BER: 8 });
+    expect(kafka.latest(changelogTopic('unit-sum', 'totals'))).toEqual({ BER: 8 });
+    expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '2' }]);
+    await app.stop();
+  });
+
+  it('keeps one transaction across batches until the interval, and commits it at a rebalance', async () => {
+    const { kafka, app, consumer } = await started(60_000);
+    await consumer.onBatch(batch(0, [1, 2]));
+    await consumer.onBatch(batch(2, [3]));
+    expect(kafka.committed).toHaveLength(0);
+    consumer.onAssigned([{ topic: 'in', partition: 0 }]);
+    await waitFor(() => kafka.committed.length === 1, {
+      timeoutMs: 5_000,
+      description: 'the open transaction committed at the rebalance',
+    });
+    const [tx] = kafka.committed;
+    expect(tx?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '3' }]);
+    // One changelog record per key and commit, not one per write.
+    expect(
+      tx?.records.filter((r) => r.topic === changelogTopic('unit-sum', 'totals')),
+    ).toHaveLength(1);
+    expect(kafka.latest('out')).toEqual({ BER: 6 });
+    // Records the consumer repeats after the rebalance are not counted twice.
+    await consumer.onBatch(batch(1, [2, 3, 4]));
+    await app.stop();
+    expect(kafka.latest('out')).toEqual({ BER: 10 });
+    expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '4' }]);
+  });
+
+  it('commits an open transaction once the interval has passed, with no further batch', async () => {
+    const { kafka, app, consumer } = await started(50);
+    await consumer.onBatch(batch(0, [7]));
+    await waitFor(() => kafka.committed.length === 1, {
+      timeoutMs: 5_000,
+      description: 'the timed commit',
+    });
+    expect(kafka.latest('out')).toEqual({ BER: 7 });
+    await app.stop();
+  });
+});
