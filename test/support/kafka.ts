@@ -59,7 +59,9 @@ export async function createTestTopic(
   await withAdmin(adminOrKafka, async (admin) => {
     const created = await admin.createTopics({
       topics: [{ topic, numPartitions, configEntries: options.configEntries ?? [] }],
-      waitForLeaders: true,
+      // kafkajs's own leader wait gives up on "does not host this topic-partition" under load;
+      // the metadata wait below retries until every partition has a leader.
+      waitForLeaders: false,
     });
     if (!created) throw new Error(`topic ${topic} already existed`);
     await waitFor(
