@@ -13,6 +13,9 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** Short-lived groups the stream runtime reads changelogs and global topics with (kafkajs). */
+const RUNTIME_READER_GROUP = /-(restore(-\d+)*|follow)-[0-9a-f]{8}$/;
+
 /**
  * Lag of every consumer group whose id starts with `groupPrefix`. A partition without a
  * committed offset is left out (the group has not read it). Under exactly-once the end
@@ -26,7 +29,7 @@ export async function measureConsumerLag(
   const { groups } = await admin.listGroups();
   const ids = groups
     .map((g) => g.groupId)
-    .filter((id) => id.startsWith(groupPrefix))
+    .filter((id) => id.startsWith(groupPrefix) && !RUNTIME_READER_GROUP.test(id))
     .sort();
   const ends = new Map<string, Map<number, number>>();
   const endOf = async (topic: string): Promise<Map<number, number>> => {
