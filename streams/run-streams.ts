@@ -86,8 +86,16 @@ export async function runStreams(
       commitIntervalMs: config.streams.commitIntervalMs,
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
-    await app.start();
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());
+    try {
+      await app.start();
+    } catch (err) {
+      // Stop what already runs (the other application, /metrics), so the process exits with
+      // the error instead of staying up with half a pipeline.
+      shutdown.trigger(`start of ${topology.applicationId} failed`);
+      await shutdown.done;
+      throw err;
+    }
   }
   log.info(
     {
