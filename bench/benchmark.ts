@@ -19,6 +19,8 @@ export interface BenchContext {
   log: Logger;
   /** Multiplies the default event counts (1 = the documented run; smaller for a smoke run). */
   scale: number;
+  /** Command-line options by benchmark name (e.g. `pipeline`); each benchmark validates its own. */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 export interface Benchmark {

@@ -1,4 +1,4 @@
-import { benchTable, type BenchReport } from './run-benchmarks.ts';
+import { BENCHMARKS, benchTable, type BenchReport } from './run-benchmarks.ts';
 
 describe('benchTable', () => {
   it('puts each figure beside its same-run baseline with the ratio', () => {
@@ -29,5 +29,13 @@ describe('benchTable', () => {
       /telemetry-sdk\s+sdk publish\s+30,000 events\/s\s+40,000 events\/s\s+0\.75×\s+raw producer/,
     );
     expect(lines[3]).toMatch(/cdc\s+latency p99\s+12\.35 ms\s+-\s+-/);
+  });
+});
+
+describe('BENCHMARKS', () => {
+  it('names each benchmark once, so `npm run bench -- <name>` selects exactly one', () => {
+    const names = BENCHMARKS.map((b) => b.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('pipeline');
   });
 });

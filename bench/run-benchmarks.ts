@@ -7,9 +7,14 @@ import { repoRoot } from '../core/paths.ts';
 import { formatTable } from '../core/table.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
+import { pipelineBenchmark } from './pipeline.ts';
 import { telemetrySdkBenchmark } from './telemetry-sdk.ts';
 
-export const BENCHMARKS: readonly Benchmark[] = [telemetrySdkBenchmark, cdcThroughputBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  telemetrySdkBenchmark,
+  cdcThroughputBenchmark,
+  pipelineBenchmark,
+];
 
 export interface BenchReport {
   startedAt: string;

@@ -5,6 +5,7 @@ import {
   PIPELINE_BENCH_DEFAULTS,
   PIPELINE_CLIENTS,
   PIPELINE_ROWS,
+  resolvePipelineBenchOptions,
 } from '../../bench/pipeline-options.ts';
 import { stackUp, type CommandEnv } from './stack.ts';
 
@@ -70,25 +71,21 @@ export function benchCommand(env: CommandEnv): Command {
           env.setExitCode(2);
           return;
         }
+        const pipeline = {
+          records: opts.records,
+          partitions: opts.partitions,
+          rows: opts.rows,
+          clients: opts.clients,
+          freshnessSeconds: opts.freshnessSeconds,
+          freshnessRate: opts.freshnessRate,
+          freshnessVehicles: opts.freshnessVehicles,
+          graceMs: opts.graceMs,
+        };
+        // A wrong option fails now, not after the benchmarks before the pipeline have run.
+        resolvePipelineBenchOptions(pipeline);
         if (!(await stackUp(env))) return;
         const report = await runBenchmarks(
-          {
-            config: env.config(),
-            log: env.log(),
-            scale: opts.scale,
-            options: {
-              pipeline: {
-                records: opts.records,
-                partitions: opts.partitions,
-                rows: opts.rows,
-                clients: opts.clients,
-                freshnessSeconds: opts.freshnessSeconds,
-                freshnessRate: opts.freshnessRate,
-                freshnessVehicles: opts.freshnessVehicles,
-                graceMs: opts.graceMs,
-              },
-            },
-          },
+          { config: env.config(), log: env.log(), scale: opts.scale, options: { pipeline } },
           only.length > 0 ? only : undefined,
         );
         env.out(`\n${benchTable(report)}\n\nresults: bench/results/latest.json`);

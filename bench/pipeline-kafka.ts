@@ -1,0 +1,419 @@
+// Kafka plumbing of the pipeline benchmark: the topics, groups and registry subjects a run
+// creates (all removed afterwards), timed produce, "has every group drained its inputs" by
+// polling committed offsets, a paced producer, a read_committed latency probe and an RSS sampler.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import { ContinuumError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { dlqTopic } from '../core/topics.ts';
+import { waitFor } from '../core/wait-for.ts';
+import type { Topology } from '../streams/runtime/topology.ts';
+import type { BenchProgress } from './bench-progress.ts';
+import { parseOffset, partitionLag, recordsDue } from './pipeline-stats.ts';
+
+export class PipelineBenchError extends ContinuumError {
+  override readonly code = 'PIPELINE_BENCH_FAILED';
+}
+
+/** Everything one benchmark run creates on the broker and in the registry, removed by `cleanup`. */
+export class BenchScope {
+  readonly runId = randomBytes(4).toString('hex');
+  readonly admin: Admin;
+  private readonly registryUrl: string;
+  private readonly log: Logger;
+  private readonly topics = new Set<string>();
+  private readonly groups = new Set<string>();
+  private readonly subjects = new Set<string>();
+
+  constructor(kafka: Kafka, registryUrl: string, log: Logger) {
+    this.admin = kafka.admin();
+    this.registryUrl = registryUrl;
+    this.log = log;
+  }
+
+  topic(role: string): string {
+    return `bench.${this.runId}.${role}`;
+  }
+
+  /** A name unique to this run (application id prefixes, transactional ids). */
+  name(role: string): string {
+    return `bench-${this.runId}-${role}`;
+  }
+
+  /** A consumer group, remembered for deletion. */
+  group(role: string): string {
+    const id = this.name(role);
+    this.groups.add(id);
+    return id;
+  }
+
+  /** Creates the topics (compacted when asked) and returns once every partition has a leader. */
+  async createTopics(
+    topics: readonly (string | { topic: string; compacted: boolean })[],
+    partitions: number,
+  ): Promise<void> {
+    const specs = topics.map((t) => (typeof t === 'string' ? { topic: t, compacted: false } : t));
+    const names = specs.map((t) => t.topic);
+    for (const t of names) this.topics.add(t);
+    // Not kafkajs's waitForLeaders: it gives up when a busy broker's metadata does not list a
+    // topic it has just created yet (UNKNOWN_TOPIC_OR_PARTITION) instead of asking again.
+    await this.admin.createTopics({
+      waitForLeaders: false,
+      topics: specs.map(({ topic, compacted }) => ({
+        topic,
+        numPartitions: partitions,
+        configEntries: compacted
+          ? [{ name: 'cleanup.policy', value: 'compact' }]
+          : // No time retention: records whose timestamps are old (event times) must not be
+            // deleted under a running benchmark; the topics are deleted at its end anyway.
+            [{ name: 'retention.ms', value: '-1' }],
+      })),
+    });
+    await waitFor(
+      async () => {
+        const { topics: found } = await this.admin.fetchTopicMetadata({ topics: names });
+        return (
+          found.length === names.length &&
+          found.every(
+            (t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
+          )
+        );
+      },
+      { timeoutMs: 60_000, description: `leaders for ${names.join(', ')}` },
+    );
+  }
+
+  /**
+   * Creates what a topology would create at start (changelogs, repartitions, DLQs) as the
+   * runtime does, and remembers them and its group for deletion. Done before the clock starts:
+   * topic creation is not what the benchmark measures, and kafkajs's own create-and-wait fails
+   * now and then on this busy broker (see bench/README.md).
+   */
+  async prepare(topology: Topology, partitions: number): Promise<void> {
+    this.groups.add(topology.applicationId);
+    const existing = new Set(await this.admin.listTopics());
+    const wanted = [
+      ...topology.internalTopics(),
+      ...topology.inputTopics().map((input) => ({ topic: dlqTopic(input), compacted: false })),
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) await this.createTopics(wanted, partitions);
+  }
+
+  subject(subject: string): void {
+    this.subjects.add(subject);
+  }
+
+  async cleanup(): Promise<void> {
+    const groups = [...this.groups];
+    // One at a time: kafkajs fails the whole call when one group is missing (never joined).
+    const existingGroups = new Set(
+      (await this.admin.listGroups().catch(() => ({ groups: [] }))).groups.map((g) => g.groupId),
+    );
+    for (const groupId of groups.filter((g) => existingGroups.has(g))) {
+      await this.admin
+        .deleteGroups([groupId])
+        .catch((err: unknown) =>
+          this.log.warn({ err: errorMessage(err), groupId }, 'group cleanup failed'),
+        );
+    }
+    const existing = new Set(await this.admin.listTopics().catch(() => [] as string[]));
+    const topics = [...this.topics].filter((t) => existing.has(t));
+    if (topics.length > 0)
+      await this.admin
+        .deleteTopics({ topics })
+        .catch((err: unknown) =>
+          this.log.warn({ err: errorMessage(err), topics }, 'topic cleanup failed'),
+        );
+    for (const subject of this.subjects) {
+      // Soft delete first: the registry refuses a permanent delete of a live subject.
+      for (const query of ['', '?permanent=true']) {
+        await fetch(`${this.registryUrl}/subjects/${encodeURIComponent(subject)}${query}`, {
+          method: 'DELETE',
+        }).catch(() => undefined);
+      }
+    }
+    this.log.info(
+      { topics: topics.length, groups: groups.length, subjects: this.subjects.size },
+      'benchmark topics, groups and subjects deleted',
+    );
+  }
+}
+
+/** How long committed offsets may stand still before a drain counts as stuck. */
+export const DRAIN_STALL_MS = 90_000;
+
+export interface OutboundRecord {
+  topic: string;
+  message: Message;
+}
+
+export const PRODUCE_BATCH = 1_000;
+
+/** Sends the records in order, PRODUCE_BATCH per request (one topic each); returns the seconds taken. */
+export async function produceAll(
+  producer: Producer,
+  records: readonly OutboundRecord[],
+  progress: BenchProgress,
+): Promise<number> {
+  const started = performance.now();
+  let i = 0;
+  while (i < records.length) {
+    const topic = records[i]?.topic ?? '';
+    const messages: Message[] = [];
+    while (i < records.length && messages.length < PRODUCE_BATCH && records[i]?.topic === topic) {
+      const record = records[i];
+      if (record) messages.push(record.message);
+      i += 1;
+    }
+    await producer.send({ topic, acks: -1, messages });
+    progress.update(i);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** A group consuming a topic; `transactional` when only transactional producers write the topic. */
+export interface DrainStage {
+  groupId: string;
+  topic: string;
+  transactional: boolean;
+}
+
+/**
+ * Waits until every stage's group has committed past the end of its topic. Stages are in levels:
+ * a level is checked once every earlier level has drained, because the earlier stages write its
+ * topics. Returns the wall time (Date.now()) at which the last level drained.
+ *
+ * Ends are read on every poll, after the committed offsets: kafkajs reads them read_committed
+ * (the last stable offset), which reaches a transaction's records only once its markers are
+ * written, a moment after the upstream group's offsets (in the same transaction) show. A level
+ * counts as drained when two polls in a row find it so with the same ends; the time is the first's.
+ * Fails when committed offsets stop moving for `stallMs`, and when one is past its partition's end.
+ */
+export async function waitForDrain(
+  admin: Admin,
+  levels: readonly (readonly DrainStage[])[],
+  options: {
+    timeoutMs: number;
+    stallMs?: number;
+    description: string;
+    signal?: AbortSignal;
+    progress?: BenchProgress;
+  },
+): Promise<number> {
+  const stallMs = options.stallMs ?? DRAIN_STALL_MS;
+  let drainedAt = 0;
+  for (const [index, level] of levels.entries()) {
+    const description = `${options.description} (level ${index + 1} of ${levels.length})`;
+    const failed = new AbortController();
+    let lastLag = Number.POSITIVE_INFINITY;
+    let movedAt = Date.now();
+    let candidate: { at: number; ends: string } | undefined;
+    drainedAt = await waitFor(
+      async () => {
+        const committed = new Map<DrainStage, Map<number, bigint | undefined>>();
+        for (const stage of level) {
+          const offsets = await admin.fetchOffsets({
+            groupId: stage.groupId,
+            topics: [stage.topic],
+          });
+          committed.set(
+            stage,
+            new Map(
+              (offsets[0]?.partitions ?? []).map((p) => [p.partition, parseOffset(p.offset)]),
+            ),
+          );
+        }
+        const polledAt = Date.now();
+        const ends = new Map<string, { partition: number; end: bigint }[]>();
+        for (const topic of new Set(level.map((s) => s.topic))) {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          ends.set(
+            topic,
+            offsets.map((o) => ({ partition: o.partition, end: BigInt(o.high) })),
+          );
+        }
+        let lag = 0;
+        let total = 0;
+        for (const stage of level) {
+          for (const { partition, end } of ends.get(stage.topic) ?? []) {
+            const at = committed.get(stage)?.get(partition);
+            // Past the log end is never right: offsets were committed for records that do not exist.
+            if (at !== undefined && at > end)
+              failed.abort(
+                new PipelineBenchError(
+                  `${stage.groupId} committed offset ${at} on ${stage.topic}-${partition}, beyond its end ${end}`,
+                  { context: { ...stage, partition, committed: String(at), end: String(end) } },
+                ),
+              );
+            lag += partitionLag(end, at, stage.transactional);
+            total += Number(end);
+          }
+        }
+        if (index === 0) options.progress?.update(total - lag, `lag ${lag}`);
+        if (lag !== lastLag) {
+          lastLag = lag;
+          movedAt = polledAt;
+        } else if (lag > 0 && polledAt - movedAt > stallMs) {
+          failed.abort(
+            new PipelineBenchError(`${description}: no progress for ${stallMs} ms (lag ${lag})`, {
+              context: { lag, stallMs, groups: level.map((s) => s.groupId) },
+            }),
+          );
+        }
+        const signature = JSON.stringify(
+          [...ends].map(([t, e]) => [t, e.map((x) => String(x.end))]),
+        );
+        if (lag > 0) {
+          candidate = undefined;
+          return undefined;
+        }
+        if (candidate?.ends === signature) return candidate.at;
+        candidate = { at: polledAt, ends: signature };
+        return undefined;
+      },
+      {
+        timeoutMs: options.timeoutMs,
+        // A fixed, short interval: the poll's resolution is the measurement's.
+        intervalMs: 200,
+        maxIntervalMs: 200,
+        description,
+        signal: options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal,
+      },
+    );
+  }
+  return drainedAt;
+}
+
+/** Peak resident set size of this process, sampled while a row runs. */
+export class RssSampler {
+  /** RSS when sampling started: what the process held before the row. */
+  readonly startBytes = process.memoryUsage.rss();
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(intervalMs = 200) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak;
+  }
+}
+
+/**
+ * Sends `build(seq, now)` records at `ratePerSecond` for `seconds`, each stamped with the wall
+ * clock when its request is built (record timestamp = event time = send time). A request that
+ * takes longer than the tick makes the next one larger, so the average rate holds.
+ */
+export async function producePaced(
+  producer: Producer,
+  options: {
+    topic: string;
+    ratePerSecond: number;
+    seconds: number;
+    build: (seq: number, now: number) => Promise<Message>;
+    progress: BenchProgress;
+    signal?: AbortSignal;
+  },
+): Promise<{ sent: number; startedAt: number }> {
+  const startedAt = Date.now();
+  const endsAt = startedAt + options.seconds * 1000;
+  let sent = 0;
+  const tickMs = 5;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const now = Date.now();
+    if (now >= endsAt) break;
+    const owed = recordsDue(options.ratePerSecond, now - startedAt) - sent;
+    if (owed > 0) {
+      const messages: Message[] = [];
+      for (let k = 0; k < owed; k++) messages.push(await options.build(sent + k, now));
+      await producer.send({ topic: options.topic, acks: -1, messages });
+      sent += owed;
+      options.progress.update((now - startedAt) / 1000, `${sent} sent`);
+    } else {
+      // Pacing is the point here, not synchronization: wait for the next records to fall due.
+      await delay(tickMs);
+    }
+  }
+  return { sent, startedAt };
+}
+
+/**
+ * A read_committed consumer that notes, for every record whose timestamp falls in a window,
+ * how long after that timestamp it became visible here.
+ */
+export class LatencyProbe {
+  /**
+   * Latency by `<partition>:<offset>`: a record the probe is handed twice (its own group
+   * rebalancing) counts once, while a duplicate the pipeline wrote has an offset of its own.
+   */
+  private readonly measured = new Map<string, number>();
+  /** Records seen with a timestamp at or after the mark of `countFrom`. */
+  seen = 0;
+  private readonly consumer: Consumer;
+  private window: { from: number; to: number } = { from: Number.POSITIVE_INFINITY, to: 0 };
+  private mark = Number.POSITIVE_INFINITY;
+  private joined = false;
+
+  constructor(kafka: Kafka, groupId: string) {
+    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+  }
+
+  async start(topic: string): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await this.consumer.run({
+      eachBatch: ({ batch }) => {
+        const seenAt = Date.now();
+        for (const message of batch.messages) {
+          const timestamp = Number(message.timestamp);
+          if (timestamp >= this.mark) this.seen += 1;
+          if (timestamp >= this.window.from && timestamp < this.window.to)
+            this.measured.set(`${batch.partition}:${message.offset}`, seenAt - timestamp);
+        }
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => this.joined, {
+      timeoutMs: 60_000,
+      description: `the probe of ${topic} to join`,
+    });
+  }
+
+  /** Records measured so far. */
+  get count(): number {
+    return this.measured.size;
+  }
+
+  latencies(): number[] {
+    return [...this.measured.values()];
+  }
+
+  /** Counts records stamped `from` or later in `seen`, from zero. */
+  countFrom(from: number): void {
+    this.mark = from;
+    this.seen = 0;
+  }
+
+  /** Records with timestamps in [from, to) count from now on. */
+  measure(from: number, to: number): void {
+    this.window = { from, to };
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,67 @@
+// The arithmetic of the pipeline benchmark, apart from any I/O so it is unit-tested: percentiles,
+// when a consumer group has drained a partition, and how many records a paced producer owes.
+
+/** Nearest-rank percentile of ascending `sorted` values; NaN when there are none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function summarizeLatencies(values: readonly number[]): LatencySummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+/**
+ * Whether a group's committed offset covers a partition whose log ends (exclusive) at `end`.
+ * `committed` is undefined when the group committed nothing there. A partition written only by
+ * transactional producers ends with a transaction marker that no record sits behind, and a
+ * consumer commits either the marker's offset or the one after it: both mean "drained".
+ */
+export function partitionDrained(
+  end: bigint,
+  committed: bigint | undefined,
+  transactional: boolean,
+): boolean {
+  const target = transactional && end > 0n ? end - 1n : end;
+  if (target === 0n) return true;
+  return committed !== undefined && committed >= target;
+}
+
+/** Records of a consumed partition still behind the committed offset (0 once drained). */
+export function partitionLag(
+  end: bigint,
+  committed: bigint | undefined,
+  transactional: boolean,
+): number {
+  if (partitionDrained(end, committed, transactional)) return 0;
+  return Number(end - (committed ?? 0n));
+}
+
+/** How many records a producer pacing `ratePerSecond` owes after `elapsedMs` (all of them sent or not). */
+export function recordsDue(ratePerSecond: number, elapsedMs: number): number {
+  return Math.floor((ratePerSecond * Math.max(0, elapsedMs)) / 1000);
+}
+
+/** Parses a committed or end offset as kafkajs reports it ('-1' or '' for none). */
+export function parseOffset(offset: string | undefined): bigint | undefined {
+  if (offset === undefined || offset === '' || offset === '-1') return undefined;
+  return BigInt(offset);
+}
+
+export function mebibytes(bytes: number): number {
+  return bytes / 2 ** 20;
+}
