@@ -1,0 +1,95 @@
+// The whole stream path on the real stack: the simulator writes shipments (PostgreSQL → CDC →
+// shipments.cdc) and telemetry (SDK → telemetry.raw) while `continuum streams` and the Redis and
+// PostgreSQL sinks run; afterwards every stage equals the offline fold of the same input events.
+import type { Kafka } from 'kafkajs';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { NO_FAULTS } from '../../seeder/faults.ts';
+import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
+import { createKafka } from '../support/kafka.ts';
+import { checkPipeline, firstLines } from '../support/pipeline/pipeline-checks.ts';
+import { PipelineHarness } from '../support/pipeline/pipeline-harness.ts';
+
+const config = loadConfig(process.env);
+const log = createLogger('warn');
+
+/**
+ * Small and deterministic: a few vehicles for a few simulated hours, so some shipments finish
+ * and some are still on the road. Faults limited to those the fold models plainly (see
+ * reference-fold.ts): duplicates, reordering within the grace period, MPH/°F and malformed bytes.
+ */
+export const FOLD_SIMULATION: SimulationOptions = {
+  ...SIMULATION_DEFAULTS,
+  seed: 20261125,
+  vehicles: 5,
+  shipments: 10,
+  customers: 12,
+  durationMs: 2 * 3_600_000,
+  telemetryIntervalMs: 10_000,
+  faults: {
+    ...NO_FAULTS,
+    duplicate: 0.02,
+    outOfOrder: 0.02,
+    mph: 0.03,
+    fahrenheit: 0.03,
+    malformed: 0.002,
+  },
+};
+
+describe('stream pipeline against the offline fold', () => {
+  let kafka: Kafka;
+  let harness: PipelineHarness;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, 'pipeline-fold');
+    harness = await PipelineHarness.create(config, kafka, log);
+  });
+
+  afterAll(async () => {
+    // Undefined when beforeAll failed before creating it.
+    await (harness as PipelineHarness | undefined)?.cleanup();
+  });
+
+  it('leaves Redis and PostgreSQL equal to the fold of shipments.cdc and telemetry.raw, field by field', async () => {
+    const streams = await harness.startStreams('exactly-once');
+    await harness.startSinks();
+    const report = await harness.seed(FOLD_SIMULATION);
+    await harness.waitUntilProcessed(streams);
+    await streams.kill('SIGTERM');
+
+    const findings = await checkPipeline(harness);
+    const { fold } = findings;
+    const summary = {
+      ...findings.counts,
+      shipments: fold.expected.size,
+      delivered: fold.delivered.length,
+      telemetryDlq: fold.telemetry.rejected.length,
+      duplicatesDropped: fold.telemetry.duplicates,
+      // How many final states the fold pins to one reading, and how many only to a set of them.
+      readingRules: [...fold.expected.values()].reduce<Record<string, number>>(
+        (n, e) => ({ ...n, [e.reading]: (n[e.reading] ?? 0) + 1 }),
+        {},
+      ),
+      committedShortOfEnd: harness.stuckBehindMarkers,
+    };
+    process.stdout.write(`pipeline fold: ${JSON.stringify(summary)}\n`);
+    // The run is big enough to mean something: finished and unfinished trips, faults that fired.
+    const statuses = [...fold.expected.values()].map((e) => e.last.change.after?.status);
+    expect(fold.expected.size).toBe(report.statistics.shipmentsCreated);
+    expect(statuses).toContain('DELIVERED');
+    expect(statuses.some((s) => s !== 'DELIVERED' && s !== 'CANCELLED')).toBe(true);
+    expect(fold.telemetry.duplicates).toBeGreaterThan(0);
+    expect(fold.telemetry.rejected.length).toBeGreaterThan(0);
+    expect(fold.delivered.length).toBeGreaterThan(0);
+
+    expect(firstLines(findings.cleanDiffs)).toEqual([]);
+    expect(findings.duplicateCleanReadings).toBe(0);
+    expect(firstLines(findings.dlqDiffs)).toEqual([]);
+    expect(firstLines(findings.redisDiffs)).toEqual([]);
+    expect(firstLines(findings.postgresDiffs)).toEqual([]);
+    expect(firstLines(findings.sinkDiffs)).toEqual([]);
+    expect(findings.duplicateStates).toBe(0);
+    expect(firstLines(findings.deliveryDiffs)).toEqual([]);
+    expect(findings.duplicateDeliveries).toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,341 @@
+// Reads every stage of a finished pipeline run back and holds it against the offline fold of its
+// inputs: telemetry.clean, the DLQs, shipment.state, deliveries.completed, Redis and PostgreSQL.
+// Returns findings (readable diff lines and counts) rather than asserting, so the exactly-once
+// tests can demand none and the at-least-once ones can report what replays did.
+import { DLQ_HEADERS } from '../../../core/dead-letter.ts';
+import { dlqTopic } from '../../../core/topics.ts';
+import type {
+  DeliveryExample,
+  ShipmentChange,
+  UnifiedShipmentState,
+  VehicleTelemetry,
+} from '../../../schemas/types.ts';
+import type { PipelineHarness } from './pipeline-harness.ts';
+import {
+  diffShipmentState,
+  foldPipeline,
+  type ExpectedRejection,
+  type PipelineFold,
+} from './reference-fold.ts';
+
+export interface PipelineFindings {
+  fold: PipelineFold;
+  counts: {
+    changes: number;
+    telemetry: number;
+    clean: number;
+    states: number;
+    deliveries: number;
+  };
+  /** telemetry.clean against the fold, per vehicle (lost, reordered or changed readings). */
+  cleanDiffs: string[];
+  /** Clean readings written more than once (replays), and fold readings never written. */
+  duplicateCleanReadings: number;
+  lostCleanReadings: number;
+  /** Dead letters of the input topics against the fold's rejections. */
+  dlqDiffs: string[];
+  /** Redis and PostgreSQL against the fold, field by field. */
+  redisDiffs: string[];
+  postgresDiffs: string[];
+  /** Each store against the newest version of shipment.state (the sinks' own job). */
+  sinkDiffs: string[];
+  /** (shipment, version) pairs on shipment.state more than once, and how many of those disagree. */
+  duplicateStates: number;
+  conflictingDuplicateStates: number;
+  /** The first few conflicting duplicates: where they are and which fields differ. */
+  conflictingExamples: string[];
+  /**
+   * States on shipment.state not newer than one before them for the same shipment (log order).
+   * Some are legitimate under any guarantee: a shipment that moves to its vehicle's task can
+   * still get a stale state from the old one; replays add more.
+   */
+  versionRegressions: number;
+  /**
+   * Changes the shipment cleaner forwarded more than once to the join (the repartition topic,
+   * read_committed): where a replay came from when states are duplicated.
+   */
+  duplicateRepartitionChanges: number;
+  /** Shipments whose last valid change never reached the join (lost before the repartition). */
+  lastChangeNotRepartitioned: string[];
+  /** DeliveryExamples against the delivered shipments. */
+  deliveryDiffs: string[];
+  duplicateDeliveries: number;
+}
+
+function key(p: number, o: number): string {
+  return `${p}@${o}`;
+}
+
+/** Dead letters of `topic` against `expected`: same records, with stage, reason and origin. */
+async function checkDlq(
+  harness: PipelineHarness,
+  topic: string,
+  expected: readonly ExpectedRejection[],
+  originals: ReadonlyMap<string, Buffer | null>,
+): Promise<string[]> {
+  const letters = await harness.readRaw(dlqTopic(topic));
+  const diffs: string[] = [];
+  const want = new Map(expected.map((r) => [key(r.partition, r.offset), r]));
+  const seen = new Set<string>();
+  for (const letter of letters) {
+    const h = (name: string): string | undefined => letter.headers?.[name]?.toString();
+    const at = key(Number(h(DLQ_HEADERS.partition)), Number(h(DLQ_HEADERS.offset)));
+    const rejection = want.get(at);
+    if (h(DLQ_HEADERS.topic) !== topic)
+      diffs.push(`${topic}.dlq ${at}: source topic ${h(DLQ_HEADERS.topic)}`);
+    if (!rejection) {
+      diffs.push(
+        `${topic}.dlq: unexpected dead letter of ${at} (${h(DLQ_HEADERS.reason) ?? h(DLQ_HEADERS.errorMessage)})`,
+      );
+      continue;
+    }
+    if (seen.has(at)) diffs.push(`${topic}.dlq: ${at} dead-lettered twice`);
+    seen.add(at);
+    if (h(DLQ_HEADERS.stage) !== rejection.stage)
+      diffs.push(`${topic}.dlq ${at}: stage ${h(DLQ_HEADERS.stage)}, expected ${rejection.stage}`);
+    if (rejection.reason !== undefined && h(DLQ_HEADERS.reason) !== rejection.reason)
+      diffs.push(
+        `${topic}.dlq ${at}: reason ${h(DLQ_HEADERS.reason)}, expected ${rejection.reason}`,
+      );
+    const original = originals.get(at);
+    if (
+      original !== undefined &&
+      !(letter.value ?? Buffer.alloc(0)).equals(original ?? Buffer.alloc(0))
+    )
+      diffs.push(`${topic}.dlq ${at}: value is not the original bytes`);
+  }
+  for (const at of want.keys())
+    if (!seen.has(at)) diffs.push(`${topic}.dlq: missing dead letter of ${at}`);
+  return diffs;
+}
+
+function compareStores(
+  label: string,
+  stored: ReadonlyMap<string, UnifiedShipmentState>,
+  fold: PipelineFold,
+  harness: PipelineHarness,
+  cleanPositions: ReadonlyMap<string, { partition: number; offset: number }>,
+): string[] {
+  const diffs: string[] = [];
+  for (const [id, expectation] of fold.expected) {
+    const actual = stored.get(id);
+    if (!actual) {
+      diffs.push(`${label} ${id}: missing`);
+      continue;
+    }
+    for (const d of diffShipmentState(expectation, actual, {
+      shipmentsCdcTopic: harness.topics.shipmentsCdc,
+      telemetryCleanTopic: harness.topics.telemetryClean,
+      cleanPositions,
+    }))
+      diffs.push(`${label} ${d}`);
+  }
+  for (const id of stored.keys())
+    if (!fold.expected.has(id)) diffs.push(`${label} ${id}: not in the fold`);
+  return diffs;
+}
+
+export async function checkPipeline(harness: PipelineHarness): Promise<PipelineFindings> {
+  const t = harness.topics;
+  const changes = await harness.read<ShipmentChange>(t.shipmentsCdc);
+  const telemetry = await harness.read<VehicleTelemetry>(t.telemetryRaw);
+  const fold = foldPipeline(changes, telemetry);
+
+  // telemetry.clean, per vehicle in log order.
+  const clean = await harness.read<VehicleTelemetry>(t.telemetryClean);
+  const cleanPositions = new Map<string, { partition: number; offset: number }>();
+  const cleanByVehicle = new Map<string, VehicleTelemetry[]>();
+  let duplicateCleanReadings = 0;
+  const cleanDiffs: string[] = [];
+  for (const r of clean) {
+    if (!r.value) {
+      cleanDiffs.push(`telemetry.clean ${key(r.partition, r.offset)}: undecodable`);
+      continue;
+    }
+    if (cleanPositions.has(r.value.eventId)) duplicateCleanReadings += 1;
+    else cleanPositions.set(r.value.eventId, { partition: r.partition, offset: r.offset });
+    const list = cleanByVehicle.get(r.value.vehicleId) ?? [];
+    list.push(r.value);
+    cleanByVehicle.set(r.value.vehicleId, list);
+  }
+  for (const [vehicleId, want] of fold.telemetry.clean) {
+    const got = cleanByVehicle.get(vehicleId) ?? [];
+    if (JSON.stringify(got) === JSON.stringify(want)) continue;
+    const i = want.findIndex((w, n) => JSON.stringify(w) !== JSON.stringify(got[n]));
+    cleanDiffs.push(
+      `telemetry.clean ${vehicleId}: ${got.length} readings, expected ${want.length}; first difference at #${i}: expected ${JSON.stringify(want[i] ?? null)}, got ${JSON.stringify(got[i] ?? null)}`,
+    );
+  }
+  for (const vehicleId of cleanByVehicle.keys())
+    if (!fold.telemetry.clean.has(vehicleId))
+      cleanDiffs.push(`telemetry.clean ${vehicleId}: not in the fold`);
+
+  const originals = (records: typeof changes | typeof telemetry): Map<string, Buffer | null> =>
+    new Map(records.map((r) => [key(r.partition, r.offset), r.raw.value]));
+  const dlqDiffs = [
+    ...(await checkDlq(harness, t.telemetryRaw, fold.telemetry.rejected, originals(telemetry))),
+    ...(await checkDlq(harness, t.shipmentsCdc, fold.shipments.rejected, originals(changes))),
+    ...(await checkDlq(harness, t.telemetryClean, [], new Map())),
+  ];
+
+  // shipment.state: the newest version per shipment, and replays.
+  const states = await harness.read<UnifiedShipmentState>(t.shipmentState);
+  const newest = new Map<string, UnifiedShipmentState>();
+  const byVersion = new Map<string, UnifiedShipmentState[]>();
+  const at = new Map<UnifiedShipmentState, string>();
+  for (const r of states) {
+    if (!r.value) continue;
+    const s = r.value;
+    const held = newest.get(s.shipmentId);
+    if (!held || s.version > held.version) newest.set(s.shipmentId, s);
+    const k = `${s.shipmentId}#${s.version}`;
+    byVersion.set(k, [...(byVersion.get(k) ?? []), s]);
+    at.set(s, `${r.partition}@${r.offset}`);
+  }
+  const highest = new Map<string, number>();
+  let versionRegressions = 0;
+  for (const r of states) {
+    if (!r.value) continue;
+    const before = highest.get(r.value.shipmentId) ?? Number.NEGATIVE_INFINITY;
+    if (r.value.version <= before) versionRegressions += 1;
+    highest.set(r.value.shipmentId, Math.max(before, r.value.version));
+  }
+  const repeated = [...byVersion.values()].filter((l) => l.length > 1);
+  const conflicting = repeated.filter((l) =>
+    l.some((s) => JSON.stringify(s) !== JSON.stringify(l[0])),
+  );
+  const conflictingExamples = conflicting.slice(0, 5).map((list) => {
+    const [first, ...rest] = list as [UnifiedShipmentState, ...UnifiedShipmentState[]];
+    const fields = (Object.keys(first) as (keyof UnifiedShipmentState)[]).filter((f) =>
+      rest.some((s) => JSON.stringify(s[f]) !== JSON.stringify(first[f])),
+    );
+    return `${first.shipmentId} v${first.version} at ${list.map((s) => at.get(s)).join(', ')}: ${fields
+      .map((f) => `${f} ${list.map((s) => JSON.stringify(s[f])).join(' vs ')}`)
+      .join('; ')}`;
+  });
+
+  const redis = await harness.redisStates();
+  const postgres = await harness.postgresStates();
+  const sinkDiffs: string[] = [];
+  for (const [label, stored] of [
+    ['redis', redis],
+    ['postgres', postgres],
+  ] as const) {
+    for (const [id, want] of newest) {
+      const got = stored.get(id);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        sinkDiffs.push(
+          `${label} ${id}: holds version ${got?.version ?? 'none'}, shipment.state's newest is ${want.version}${got?.version === want.version ? ' (same version, different content)' : ''}`,
+        );
+    }
+    for (const id of stored.keys())
+      if (!newest.has(id)) sinkDiffs.push(`${label} ${id}: not on shipment.state`);
+  }
+
+  // The repartition topic (JSON, the application's own format): one record per change and key.
+  const routed = new Map<string, number>();
+  for (const m of await harness.readRaw(harness.repartitionTopic)) {
+    const value = JSON.parse(m.value?.toString('utf8') ?? 'null') as {
+      kind: string;
+      change: ShipmentChange;
+    } | null;
+    const row = value?.change.after ?? value?.change.before;
+    const k = `${m.key?.toString() ?? ''}/${value?.kind ?? ''}/${row?.shipmentId ?? ''}/${row?.changeSeq ?? ''}`;
+    routed.set(k, (routed.get(k) ?? 0) + 1);
+  }
+  const duplicateRepartitionChanges = [...routed.values()].reduce((n, c) => n + c - 1, 0);
+  const lastChangeNotRepartitioned = [...fold.expected.values()]
+    .map((e) => e.last.change.after)
+    .filter((row) => row !== null && row !== undefined)
+    .filter(
+      (row) =>
+        !routed.has(`${row.vehicleId ?? row.shipmentId}/change/${row.shipmentId}/${row.changeSeq}`),
+    )
+    .map((row) => `${row.shipmentId} (changeSeq ${row.changeSeq})`);
+
+  // deliveries.completed: one example per delivered shipment, labelled by its DELIVERED row.
+  const deliveries = await harness.read<DeliveryExample>(t.deliveriesCompleted);
+  const examples = new Map<string, DeliveryExample[]>();
+  for (const r of deliveries) {
+    if (!r.value) continue;
+    examples.set(r.value.shipmentId, [...(examples.get(r.value.shipmentId) ?? []), r.value]);
+  }
+  const deliveryDiffs: string[] = [];
+  let duplicateDeliveries = 0;
+  for (const id of fold.delivered) {
+    const list = examples.get(id) ?? [];
+    if (list.length === 0) {
+      deliveryDiffs.push(`deliveries.completed ${id}: missing`);
+      continue;
+    }
+    duplicateDeliveries += list.length - 1;
+    const row = fold.expected.get(id)?.last.change.after;
+    for (const ex of list) {
+      const want = {
+        shipmentId: id,
+        vehicleId: row?.vehicleId,
+        originId: row?.originId,
+        destinationId: row?.destinationId,
+        promisedAt: row?.promisedAt,
+        actualArrival: row?.updatedAt,
+      };
+      const got = {
+        shipmentId: ex.shipmentId,
+        vehicleId: ex.vehicleId,
+        originId: ex.originId,
+        destinationId: ex.destinationId,
+        promisedAt: ex.promisedAt,
+        actualArrival: ex.actualArrival,
+      };
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        deliveryDiffs.push(
+          `deliveries.completed ${id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+        );
+      for (const c of ex.checkpoints) {
+        if (
+          c.checkpointTime > ex.actualArrival ||
+          c.minutesToArrival !== (ex.actualArrival - c.checkpointTime) / 60_000
+        )
+          deliveryDiffs.push(
+            `deliveries.completed ${id}: checkpoint ${c.checkpointTime} mislabelled (${c.minutesToArrival} min)`,
+          );
+      }
+    }
+  }
+  for (const id of examples.keys())
+    if (!fold.delivered.includes(id))
+      deliveryDiffs.push(`deliveries.completed ${id}: not delivered in the fold`);
+
+  return {
+    fold,
+    counts: {
+      changes: changes.length,
+      telemetry: telemetry.length,
+      clean: clean.length,
+      states: states.length,
+      deliveries: deliveries.length,
+    },
+    cleanDiffs,
+    duplicateCleanReadings,
+    lostCleanReadings: [...fold.telemetry.clean.values()]
+      .flat()
+      .filter((r) => !cleanPositions.has(r.eventId)).length,
+    dlqDiffs,
+    redisDiffs: compareStores('redis', redis, fold, harness, cleanPositions),
+    postgresDiffs: compareStores('postgres', postgres, fold, harness, cleanPositions),
+    sinkDiffs,
+    duplicateStates: repeated.length,
+    conflictingDuplicateStates: conflicting.length,
+    conflictingExamples,
+    versionRegressions,
+    duplicateRepartitionChanges,
+    lastChangeNotRepartitioned,
+    deliveryDiffs,
+    duplicateDeliveries,
+  };
+}
+
+/** At most `n` lines of a diff, with how many more there were. */
+export function firstLines(lines: readonly string[], n = 20): string[] {
+  return lines.length <= n ? [...lines] : [...lines.slice(0, n), `… and ${lines.length - n} more`];
+}
