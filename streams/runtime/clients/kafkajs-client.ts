@@ -208,7 +208,12 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     });
     const done = new Set<string>();
     for (const [key, end] of ends) if (end <= 0n) done.add(key);
+    // A read that stops moving (seen under load: a throwaway group whose fetches never deliver
+    // the partition's tail) fails after READER_STALL_MS without progress, so the task is
+    // created again on a fresh group instead of standing still until the overall timeout.
+    let lastProgress = Date.now();
     const reached = (topic: string, partition: number, lastOffset: string): void => {
+      lastProgress = Date.now();
       const key = `${topic}:${partition}`;
       const end = ends.get(key);
       if (end !== undefined && BigInt(lastOffset) >= end - 1n) done.add(key);
@@ -253,11 +258,30 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
         description: `${topics.join(', ')} read to its end (${options.groupPrefix})`,
       },
     );
-    caughtUp.catch(() => undefined);
+    let watchdog: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      watchdog = setInterval(() => {
+        if (stopped || done.size >= ends.size) return clearInterval(watchdog);
+        if (Date.now() - lastProgress < READER_STALL_MS) return;
+        clearInterval(watchdog);
+        reject(
+          new ContinuumError(
+            `${topics.join(', ')} (${options.groupPrefix}) made no progress for ${READER_STALL_MS / 1000} s; ${ends.size - done.size} partition(s) short of their end`,
+            {
+              retriable: true,
+              context: { groupId, pending: [...ends.keys()].filter((k) => !done.has(k)) },
+            },
+          ),
+        );
+      }, 1_000);
+    });
+    const finished = Promise.race([caughtUp, stalled]).finally(() => clearInterval(watchdog));
+    finished.catch(() => undefined);
     return {
-      caughtUp: caughtUp.then(() => undefined),
+      caughtUp: finished.then(() => undefined),
       stop: async () => {
         stopped = true;
+        clearInterval(watchdog);
         await consumer.disconnect();
         await admin.deleteGroups([groupId]).catch(() => undefined);
         await admin.disconnect();
@@ -270,6 +294,9 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
  * A batch failed for a reason worth another try (fencing, an outage, an aborted transaction):
  * retriable and without a `cause`, since kafkajs decides on restarting by the deepest cause.
  */
+/** How long a throwaway reader (restore, global-store follow) may go without progress. */
+const READER_STALL_MS = 30_000;
+
 class RestartFromCommitted extends ContinuumError {
   override readonly code = 'BATCH_FAILED';
 

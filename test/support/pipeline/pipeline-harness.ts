@@ -2,6 +2,7 @@
 // CDC → shipments.cdc, simulator → telemetry SDK → telemetry.raw, `continuum streams` as a child
 // process, and the Redis and PostgreSQL state sinks in-process. Knows when everything has been
 // consumed, reads every stage back, and removes everything it created.
+import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -118,7 +119,10 @@ export class StreamsProcess {
 
   constructor(child: ChildProcess) {
     this.child = child;
+    // PIPELINE_DEBUG_LOG=<file> keeps the whole log of every streams process (for failures).
+    const debug = process.env.PIPELINE_DEBUG_LOG;
     const keep = (chunk: Buffer): void => {
+      if (debug) appendFileSync(debug, chunk);
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
         this.lines.push(line);
