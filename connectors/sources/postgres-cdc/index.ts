@@ -8,7 +8,11 @@ export {
   type CdcSourceOptionsInput,
   type CdcProducerOptions,
 } from './options.ts';
-export { isDuplicateChange, compareChangeMarks, type ChangeMark } from '../../../schemas/change-marks.ts';
+export {
+  isDuplicateChange,
+  compareChangeMarks,
+  type ChangeMark,
+} from '../../../schemas/change-marks.ts';
 export { CdcDecodeError, CdcKafkaError, CdcPostgresError } from './errors.ts';
 export { lsnToNumber, numberToLsn } from './lsn.ts';
 export { cdcOptionsFromConfig, type CdcOverrides } from './env.ts';
