@@ -6,13 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
 import { repoRoot } from '../../core/paths.ts';
-import { dlqTopic } from '../../core/topics.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { STREAMS_CLIENT_KINDS } from '../../streams/runtime/clients/create-streams-client.ts';
 import type { StreamsClientKind } from '../../streams/runtime/kafka-port.ts';
 import type { ProcessingGuarantee } from '../../streams/runtime/streams-application.ts';
 import { repartitionTopic } from '../../streams/runtime/topology.ts';
-import { depotTotalsTopology, type Delivery } from '../support/depot-totals-topology.ts';
+import { depotTotalsTopics, type Delivery } from '../support/depot-totals-topology.ts';
 import {
   countRecords,
   createKafka,
@@ -90,16 +89,9 @@ describe.each<[StreamsClientKind, ProcessingGuarantee]>(CASES)(
 
     afterAll(async () => {
       child?.kill('SIGKILL');
-      const internal = depotTotalsTopology(applicationId, input, output)
-        .internalTopics()
-        .map((t) => t.topic);
-      await deleteTestTopics(kafka, [
-        input,
-        output,
-        dlqTopic(input),
-        dlqTopic(repartitionTopic(applicationId, 'by-depot')),
-        ...internal,
-      ]).catch(() => undefined);
+      await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+        () => undefined,
+      );
     });
 
     it(`SIGKILLed ${KILLS} times mid-stream, the totals ${guarantee === 'exactly-once' ? 'equal' : 'are at least'} the sums of the input`, async () => {

@@ -32,7 +32,12 @@ import {
   TopologyBuilder,
   type Topology,
 } from '../../streams/runtime/topology.ts';
-import { depotTotalsTopology, type Delivery } from '../support/depot-totals-topology.ts';
+import {
+  deliveryMessages,
+  depotTotalsTopics,
+  depotTotalsTopology,
+  type Delivery,
+} from '../support/depot-totals-topology.ts';
 import {
   countRecords,
   createKafka,
@@ -160,14 +165,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
 
       afterAll(async () => {
         for (const app of apps) await app.stop().catch(() => undefined);
-        const topology = depotTotalsTopology(applicationId, input, output);
-        await deleteTestTopics(kafka, [
-          input,
-          output,
-          dlqTopic(input),
-          ...topology.internalTopics().map((t) => t.topic),
-          dlqTopic(repartitionTopic(applicationId, 'by-depot')),
-        ]).catch(() => undefined);
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
       });
 
       async function startApp(): Promise<StreamsApplication> {
@@ -193,7 +193,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           topic: input,
           acks: -1,
           messages: [
-            ...records.map((d) => ({ key: d.parcel, value: JSON.stringify(d) })),
+            ...deliveryMessages(records),
             ...raw.map((value) => ({ key: 'poison', value })),
           ],
         });
@@ -262,7 +262,6 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         partitions: 1,
       });
       const applicationId = uniqueName(`test-app-restore-${kind}`);
-      const topology = depotTotalsTopology(applicationId, input, output);
       const apps: StreamsApplication[] = [];
       const run = async (): Promise<StreamsApplication> => {
         const app = new StreamsApplication({
@@ -282,7 +281,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         await producer.send({
           topic: input,
           acks: -1,
-          messages: records.map((d) => ({ key: d.parcel, value: JSON.stringify(d) })),
+          messages: deliveryMessages(records),
         });
         await producer.disconnect();
       };
@@ -323,13 +322,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         );
       } finally {
         for (const app of apps) await app.stop().catch(() => undefined);
-        await deleteTestTopics(kafka, [
-          input,
-          output,
-          dlqTopic(input),
-          ...topology.internalTopics().map((t) => t.topic),
-          dlqTopic(repartitionTopic(applicationId, 'by-depot')),
-        ]).catch(() => undefined);
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
       }
     });
   });
@@ -354,11 +349,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           { topic: output, key: Buffer.from('BER'), value: Buffer.from('-1'), timestamp: 1 },
         ]);
         const records = deliveries(0, 20);
-        await produceTo(
-          kafka,
-          input,
-          records.map((d) => ({ key: d.parcel, value: JSON.stringify(d) })),
-        );
+        await produceTo(kafka, input, deliveryMessages(records));
         app = new StreamsApplication({
           topology,
           client,
@@ -381,13 +372,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
       } finally {
         await app?.stop().catch(() => undefined);
         await zombie.close().catch(() => undefined);
-        await deleteTestTopics(kafka, [
-          input,
-          output,
-          dlqTopic(input),
-          ...topology.internalTopics().map((t) => t.topic),
-          dlqTopic(repartitionTopic(applicationId, 'by-depot')),
-        ]).catch(() => undefined);
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
       }
     });
 
@@ -578,7 +565,6 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         partitions: 3,
       });
       const applicationId = uniqueName(`test-app-scale-${kind}`);
-      const topology = depotTotalsTopology(applicationId, input, output);
       const apps: StreamsApplication[] = [];
       const start = async (): Promise<StreamsApplication> => {
         const app = new StreamsApplication({
@@ -628,13 +614,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         expect(apps.every((a) => a.error === undefined)).toBe(true);
       } finally {
         for (const app of apps) await app.stop().catch(() => undefined);
-        await deleteTestTopics(kafka, [
-          input,
-          output,
-          dlqTopic(input),
-          ...topology.internalTopics().map((t) => t.topic),
-          dlqTopic(repartitionTopic(applicationId, 'by-depot')),
-        ]).catch(() => undefined);
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
       }
     }, 180_000);
   });

@@ -9,7 +9,12 @@ import {
 import type { StreamRecord } from '../../streams/runtime/record.ts';
 import { jsonSerde, stringSerde } from '../../streams/runtime/serde.ts';
 import type { KeyValueStore } from '../../streams/runtime/state-store.ts';
-import { TopologyBuilder, type Topology } from '../../streams/runtime/topology.ts';
+import { dlqTopic } from '../../core/topics.ts';
+import {
+  repartitionTopic,
+  TopologyBuilder,
+  type Topology,
+} from '../../streams/runtime/topology.ts';
 
 export interface Delivery {
   parcel: string;
@@ -61,4 +66,22 @@ export function depotTotalsTopology(
     .addStateStore({ name: 'totals', serdes: totals }, ['sum'])
     .addSink('totals-out', output, totals, ['sum'])
     .build();
+}
+
+/** Every topic a depot-totals run touches: its input, output, internal topics and DLQs. */
+export function depotTotalsTopics(applicationId: string, input: string, output: string): string[] {
+  return [
+    input,
+    output,
+    dlqTopic(input),
+    dlqTopic(repartitionTopic(applicationId, 'by-depot')),
+    ...depotTotalsTopology(applicationId, input, output)
+      .internalTopics()
+      .map((t) => t.topic),
+  ];
+}
+
+/** Deliveries as the input topic's messages (key = parcel, JSON value). */
+export function deliveryMessages(records: readonly Delivery[]): { key: string; value: string }[] {
+  return records.map((d) => ({ key: d.parcel, value: JSON.stringify(d) }));
 }
