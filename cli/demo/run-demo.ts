@@ -11,6 +11,8 @@ import { createKafkaClient } from '../../core/kafka-client.ts';
 import type { Logger } from '../../core/logger.ts';
 import { handleShutdown } from '../../core/shutdown.ts';
 import { prometheusTargetsDir } from '../../compose/native/services/prometheus.ts';
+import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
+import { shipmentStateRedisDefaults } from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
 import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-hash.ts';
 import { freshStart } from './fresh-start.ts';
 import { ProcessGroup } from './process-group.ts';
@@ -128,7 +130,7 @@ export async function runDemo(
       shutdown.trigger(stoppedBy);
     });
     const statusTimer = setInterval(() => {
-      readStatus(redis, pool)
+      readStatus(config, redis, pool)
         .then((s) => out(formatStatus(s)))
         .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'status read failed'));
     }, options.statusIntervalMs);
@@ -137,7 +139,7 @@ export async function runDemo(
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
     for (const t of timers) clearTimeout(t);
     await group.stop();
-    const status = await readStatus(redis, pool);
+    const status = await readStatus(config, redis, pool);
     out(`demo stopped (${stoppedBy}). ${formatStatus(status)}`);
     return { status, stoppedBy, logFiles: group.logFiles };
   } finally {
@@ -157,17 +159,17 @@ async function writeSinkTargets(config: Config): Promise<void> {
   await writeFile(nodePath.join(dir, 'demo-sinks.json'), `${JSON.stringify(targets, null, 2)}\n`);
 }
 
-export async function readStatus(redis: Redis, pool: pg.Pool): Promise<DemoStatus> {
-  const keys = shipmentStateKeys('');
+/** What the sinks have materialized, where the demo's sinks write it (their defaults). */
+export async function readStatus(config: Config, redis: Redis, pool: pg.Pool): Promise<DemoStatus> {
+  const keys = shipmentStateKeys(shipmentStateRedisDefaults(config).keyNamespace);
+  const table = `"${shipmentStatePostgresDefaults(config).schema}".shipment_state`;
   const onMap = await redis.zcard(keys.geoKey);
-  const exists = await pool.query<{ t: string | null }>(
-    "SELECT to_regclass('public.shipment_state') AS t",
-  );
+  const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);
   const shipmentsByStatus: Record<string, number> = {};
   let statesInPostgres = 0;
   if (exists.rows[0]?.t) {
     const rows = await pool.query<{ status: string; n: string }>(
-      'SELECT status, count(*) AS n FROM public.shipment_state GROUP BY status ORDER BY status',
+      `SELECT status, count(*) AS n FROM ${table} GROUP BY status ORDER BY status`,
     );
     for (const row of rows.rows) {
       shipmentsByStatus[row.status] = Number(row.n);
