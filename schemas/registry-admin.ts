@@ -113,9 +113,21 @@ export class RegistryAdmin {
     return answer?.compatibilityLevel ?? answer?.compatibility;
   }
 
-  /** Sets the subject's compatibility level; works before the subject's first version too. */
+  /**
+   * Sets the subject's compatibility level; works before the subject's first version too. Safe
+   * against a concurrent caller: Apicurio creates a subject's first rule with check-then-insert,
+   * so two callers racing on a new subject see one of them refused with 409 "A rule named
+   * 'COMPATIBILITY' already exists". Then the rule exists and a second PUT updates it.
+   */
   async setCompatibility(subject: string, level: string): Promise<void> {
-    await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+    const path = `/config/${encodeURIComponent(subject)}`;
+    try {
+      await this.request('PUT', path, { compatibility: level });
+    } catch (err) {
+      if (!(err instanceof SchemaRegistryRequestError && err.status === 409)) throw err;
+      if ((await this.compatibility(subject)) === level) return;
+      await this.request('PUT', path, { compatibility: level });
+    }
   }
 
   /**

@@ -179,6 +179,28 @@ describe('schema registry: contracts and their evolution', () => {
     );
   });
 
+  test('processes starting together register the same new subjects at once: every one succeeds with one id', async () => {
+    // `continuum streams`, the CDC source and the seeder all register their contracts on start;
+    // started together they race on each new subject's first compatibility rule.
+    const bindings = [randomBinding('Parcel', parcelV1), randomBinding('Parcel', parcelV1)];
+    const callers = Array.from({ length: 6 }, () =>
+      registerSchemas(
+        createSchemaRegistry(config),
+        new RegistryAdmin(config.schemaRegistry.url),
+        bindings,
+        log,
+      ),
+    );
+    const outcomes = (await Promise.all(callers)).flat();
+    expect(outcomes.map((o) => o.error)).toEqual(outcomes.map(() => undefined));
+    for (const binding of bindings) {
+      const mine = outcomes.filter((o) => o.binding === binding);
+      expect(new Set(mine.map((o) => o.id)).size).toBe(1);
+      expect(await admin.compatibility(binding.subject)).toBe('BACKWARD');
+      expect(await admin.versions(binding.subject)).toEqual([1]);
+    }
+  });
+
   test('a breaking change is refused by the registry, and check explains each broken rule', async () => {
     const registry = createSchemaRegistry(config);
     const v1 = randomBinding('Parcel', parcelV1);
