@@ -7,6 +7,8 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+# Our postinstall patches dependencies (patches/apply.mjs: kafkajs's read_committed filter).
+COPY patches ./patches
 # Install scripts stay on: the `node` package needs its own to fetch the platform's binary.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund

@@ -3,13 +3,24 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.continuum/**', 'dist/**', 'coverage/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.continuum/**',
+      'dist/**',
+      'coverage/**',
+      // Replacement files for a dependency (patches/apply.mjs): its code, in its own style.
+      'patches/*@*/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'test/harness/*.js'] },
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.js', 'test/harness/*.js', 'patches/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -23,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

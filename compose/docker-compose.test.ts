@@ -559,6 +559,13 @@ describe('Dockerfile', () => {
     expect(
       finalStage.some((ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args)),
     ).toBe(true);
+    // The postinstall (patches/apply.mjs) needs its patches in place when npm ci runs.
+    const firstInstall = instructions.indexOf(installs[0] as (typeof instructions)[number]);
+    expect(
+      instructions
+        .slice(0, firstInstall)
+        .some((ins) => ins.keyword === 'COPY' && /(^|\s)patches(\s|$)/.test(ins.args)),
+    ).toBe(true);
   });
 
   it('runs the package bin as a non-root user', () => {

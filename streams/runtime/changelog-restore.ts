@@ -31,6 +31,7 @@ export async function restoreTaskStores(
   } finally {
     await admin.close();
   }
+  log.debug({ partition, ends: Object.fromEntries(ends) }, 'restoring stores up to');
   let records = 0;
   const byTopic = new Map(specs.map((s) => [changelogTopic(topology.applicationId, s.name), s]));
   await client.readRanges({

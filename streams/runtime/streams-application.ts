@@ -313,6 +313,18 @@ export class StreamsApplication {
       position === undefined
         ? batch.records
         : batch.records.filter((r) => BigInt(r.offset) >= position);
+    this.log.debug(
+      {
+        partition: batch.partition,
+        topic: batch.topic,
+        first: batch.records[0]?.offset,
+        next: batch.nextOffset,
+        count: batch.records.length,
+        kept: records.length,
+        position: position?.toString(),
+      },
+      'batch',
+    );
     if (records.length === 0) return;
     const application = this.topology.applicationId;
     const { task } = handle;
@@ -391,6 +403,16 @@ export class StreamsApplication {
         await consumer.commitOffsets(offsets);
       }
       handle.open = undefined;
+      this.log.debug(
+        {
+          partition: handle.task.partition,
+          offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`),
+          changelog: changelog.length,
+          outputs: open.outputs.length,
+          openMs: Date.now() - open.startedAt,
+        },
+        'committed',
+      );
       // Kafka has the writes now: fold them into the stores (its changelog output is sent above).
       await handle.task.commitStores();
       stopCommit();

@@ -6,6 +6,7 @@ import {
   createKafka,
   createTestTopic,
   deleteTestTopics,
+  readToEnd,
   waitForMessages,
 } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
@@ -82,6 +83,91 @@ describe('Kafka transactions', () => {
         isolationLevel: 'read_uncommitted',
       });
       expect(messages.map((m) => m.value?.toString())).toEqual([...committed, ...aborted, marker]);
+    },
+    KAFKA_TIMEOUT_MS,
+  );
+});
+
+// Several producers' transactions interleaved in one partition, as a streams application's
+// tasks write its repartition topics, and aborted in a different order than they began (as a
+// SIGKILL and the fencing after it leave them). The broker lists a fetch's aborted transactions
+// by abort marker; kafkajs 2.2.4 assumed first-offset order and let such records through until
+// patches/kafkajs@2.2.4 fixed it.
+describe('Kafka transactions of several producers, interleaved', () => {
+  let kafka: Kafka;
+  let topic: string | undefined;
+
+  beforeAll(async () => {
+    kafka = createKafka(config, 'transactions-interleaved');
+    topic = await createTestTopic(kafka, { partitions: 1 });
+    const producers = await Promise.all(
+      ['late-abort', 'commit', 'early-abort', 'after'].map(async (role) => {
+        const producer = kafka.producer({
+          transactionalId: uniqueName(`test-tx-${role}`),
+          idempotent: true,
+          maxInFlightRequests: 1,
+        });
+        await producer.connect();
+        return producer;
+      }),
+    );
+    const [lateAbort, commit, earlyAbort, after] = producers as [
+      (typeof producers)[number],
+      (typeof producers)[number],
+      (typeof producers)[number],
+      (typeof producers)[number],
+    ];
+    const send = (value: string) => ({
+      topic: topic as string,
+      messages: [{ key: value, value }],
+    });
+    try {
+      const late = await lateAbort.transaction();
+      await late.send(send('late-abort-1')); // offset 0: begins first
+      const committing = await commit.transaction();
+      await committing.send(send('committed-1')); // 1
+      const early = await earlyAbort.transaction();
+      await early.send(send('early-abort-1')); // 2
+      await early.abort(); // 3: the first abort marker
+      await committing.commit(); // 4
+      await late.send(send('late-abort-2')); // 5
+      await late.abort(); // 6: aborted last, begun first
+      const last = await after.transaction();
+      await last.send(send('committed-2')); // 7
+      await last.commit(); // 8
+    } finally {
+      for (const producer of producers) await producer.disconnect();
+    }
+  }, KAFKA_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (topic) await deleteTestTopics(kafka, [topic]);
+  }, KAFKA_TIMEOUT_MS);
+
+  test(
+    'a read_committed consumer sees only the committed records, in order',
+    async () => {
+      const messages = await readToEnd(kafka, topic as string);
+      expect(messages.map((m) => m.value?.toString())).toEqual(['committed-1', 'committed-2']);
+    },
+    KAFKA_TIMEOUT_MS,
+  );
+
+  test(
+    'the log holds all of them: the aborted records are there to be filtered',
+    async () => {
+      const messages = await waitForMessages(kafka, topic as string, {
+        count: 5,
+        fromBeginning: true,
+        isolationLevel: 'read_uncommitted',
+      });
+      expect(messages.map((m) => m.value?.toString())).toEqual([
+        'late-abort-1',
+        'committed-1',
+        'early-abort-1',
+        'late-abort-2',
+        'committed-2',
+      ]);
     },
     KAFKA_TIMEOUT_MS,
   );

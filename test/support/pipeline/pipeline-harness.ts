@@ -398,7 +398,8 @@ export class PipelineHarness {
       CONTINUUM_STREAMS_APPLICATION_PREFIX: this.applicationPrefix,
       CONTINUUM_STREAMS_GUARANTEE: guarantee,
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
-      CONTINUUM_LOG_LEVEL: 'info',
+      // The debug log (PIPELINE_DEBUG_LOG) gets every batch and commit; the tail for failures info.
+      CONTINUUM_LOG_LEVEL: process.env.PIPELINE_DEBUG_LOG ? 'debug' : 'info',
     };
     const child = spawn(
       `${repoRoot}/node_modules/.bin/node`,
