@@ -1,7 +1,8 @@
 // Applies our fixes to installed dependencies (npm runs it after every install: "postinstall").
-// Each patch replaces one file of one exact dependency version, and only a file whose content is
-// the one that version shipped: a different version or file fails the install loudly instead of
-// patching blindly. Why each patch exists is written at the top of its file (and in README.md).
+// A patch replaces one file, or one method (from `start` up to `end`), of one exact dependency
+// version, and only when what it replaces is what that version shipped (sha256): another
+// version or content fails the install loudly instead of patching blindly. Why each patch
+// exists is written at the top of its replacement, and in README.md ("Patched dependencies").
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,33 +13,60 @@ const root = join(here, '..');
 
 const PATCHES = [
   {
+    // read_committed let aborted records through (interleaved producers, out-of-order aborts).
     name: 'kafkajs',
     version: '2.2.4',
     file: 'src/consumer/filterAbortedMessages.js',
-    patch: 'kafkajs@2.2.4/filterAbortedMessages.js',
+    replacement: 'kafkajs@2.2.4/filterAbortedMessages.js',
     originalSha256: '54ce50f2a41ee1686da8b73bf8b502c7dd07c9d7cb0a494cdb36a7fc536ced8e',
+  },
+  {
+    // read_committed let aborted records through (repeated aborts, marker in a later response).
+    name: '@platformatic/kafka',
+    version: '2.12.1',
+    file: 'dist/clients/consumer/consumer.js',
+    start: '    #filterUncommittedMessages(response) {',
+    end: '    #getRejoinError(error) {',
+    replacement: '@platformatic+kafka@2.12.1/filterUncommittedMessages.js',
+    originalSha256: 'a7086647afb32fc7c4f38206827a9bb89b39b7c1a6be9ee34f8e18a8ee04062a',
   },
 ];
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
+/** The part of `text` a patch replaces: the whole file, or its [start, end) section. */
+function section(text, patch) {
+  if (!patch.start) return { from: 0, to: text.length };
+  const from = text.indexOf(patch.start);
+  const to = from < 0 ? -1 : text.indexOf(patch.end, from);
+  return from < 0 || to < 0 ? undefined : { from, to };
+}
+
 let failed = false;
-for (const p of PATCHES) {
-  const packageDir = join(root, 'node_modules', p.name);
+for (const patch of PATCHES) {
+  const packageDir = join(root, 'node_modules', patch.name);
   if (!existsSync(packageDir)) continue; // not installed (e.g. an --omit that excludes it)
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-  const target = join(packageDir, p.file);
-  const patched = readFileSync(join(here, p.patch), 'utf8');
-  const current = readFileSync(target, 'utf8');
-  if (current === patched) continue;
-  if (version !== p.version || sha256(current) !== p.originalSha256) {
+  const target = join(packageDir, patch.file);
+  const replacement = readFileSync(join(here, patch.replacement), 'utf8');
+  const text = readFileSync(target, 'utf8');
+  const at = section(text, patch);
+  const current = at && text.slice(at.from, at.to);
+  if (current === replacement) continue;
+  if (
+    version !== patch.version ||
+    current === undefined ||
+    sha256(current) !== patch.originalSha256
+  ) {
     console.error(
-      `patches: ${p.name}@${version} ${p.file} is not the file the patch was written for (${p.name}@${p.version}); review patches/${p.patch} before upgrading`,
+      `patches: ${patch.name}@${version} ${patch.file} is not what patches/${patch.replacement} was written for (${patch.name}@${patch.version}); review the patch before upgrading`,
     );
     failed = true;
     continue;
   }
-  writeFileSync(target, patched);
-  console.log(`patches: ${p.name}@${version} ${p.file} patched (patches/${p.patch})`);
+  writeFileSync(target, text.slice(0, at.from) + replacement + text.slice(at.to));
+  console.log(
+    `patches: ${patch.name}@${version} ${patch.file} patched (patches/${patch.replacement})`,
+  );
 }
 if (failed) process.exit(1);

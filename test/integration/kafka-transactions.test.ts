@@ -2,6 +2,13 @@
 // read_committed consumer, an aborted one is not (but is to read_uncommitted).
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import {
+  createStreamsClient,
+  STREAMS_CLIENT_KINDS,
+} from '../../streams/runtime/clients/create-streams-client.ts';
+import type { StreamsClientKind, StreamsKafkaClient } from '../../streams/runtime/kafka-port.ts';
 import {
   createKafka,
   createTestTopic,
@@ -12,6 +19,7 @@ import {
 import { uniqueName } from '../support/names.ts';
 
 const config = loadConfig(process.env);
+const log = createLogger('warn');
 // Explicit per test and hook: group joins and transaction coordinator start-up take seconds on a cold broker.
 const KAFKA_TIMEOUT_MS = 90_000;
 
@@ -129,12 +137,15 @@ describe('Kafka transactions of several producers, interleaved', () => {
       const early = await earlyAbort.transaction();
       await early.send(send('early-abort-1')); // 2
       await early.abort(); // 3: the first abort marker
-      await committing.commit(); // 4
-      await late.send(send('late-abort-2')); // 5
-      await late.abort(); // 6: aborted last, begun first
+      const again = await earlyAbort.transaction();
+      await again.send(send('early-abort-2')); // 4: the same producer aborts a second time
+      await again.abort(); // 5
+      await committing.commit(); // 6
+      await late.send(send('late-abort-2')); // 7
+      await late.abort(); // 8: aborted last, begun first
       const last = await after.transaction();
-      await last.send(send('committed-2')); // 7
-      await last.commit(); // 8
+      await last.send(send('committed-2')); // 9
+      await last.commit(); // 10
     } finally {
       for (const producer of producers) await producer.disconnect();
     }
@@ -157,7 +168,7 @@ describe('Kafka transactions of several producers, interleaved', () => {
     'the log holds all of them: the aborted records are there to be filtered',
     async () => {
       const messages = await waitForMessages(kafka, topic as string, {
-        count: 5,
+        count: 6,
         fromBeginning: true,
         isolationLevel: 'read_uncommitted',
       });
@@ -165,10 +176,78 @@ describe('Kafka transactions of several producers, interleaved', () => {
         'late-abort-1',
         'committed-1',
         'early-abort-1',
+        'early-abort-2',
         'late-abort-2',
         'committed-2',
       ]);
     },
     KAFKA_TIMEOUT_MS,
   );
+
+  // What the streams runtime reads through: each adapter's group consumer (inputs, repartition
+  // topics) and its range reader (changelog restore).
+  describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('the %s streams client', (kind) => {
+    let client: StreamsKafkaClient;
+
+    beforeAll(() => {
+      client = createStreamsClient(config, kind, log);
+    });
+
+    afterAll(async () => {
+      await (client as { close?: () => Promise<void> } | undefined)?.close?.();
+    });
+
+    test(
+      'its group consumer hands over only the committed records',
+      async () => {
+        const values: string[] = [];
+        let fatal: Error | undefined;
+        const consumer = await client.groupConsumer({
+          groupId: uniqueName(`test-tx-group-${kind}`),
+          topics: [topic as string],
+          sessionTimeoutMs: 10_000,
+          onAssigned: () => undefined,
+          onBatch: (batch) => {
+            values.push(...batch.records.map((r) => r.value?.toString() ?? ''));
+            return Promise.resolve();
+          },
+          isFatal: () => true,
+          onFatal: (error) => {
+            fatal = error;
+          },
+        });
+        try {
+          await waitFor(
+            () => {
+              if (fatal) throw fatal;
+              return values.includes('committed-2');
+            },
+            { timeoutMs: 60_000, description: `${kind} group consumer reaching committed-2` },
+          );
+        } finally {
+          await consumer.stop();
+        }
+        expect(values).toEqual(['committed-1', 'committed-2']);
+      },
+      KAFKA_TIMEOUT_MS,
+    );
+
+    test(
+      'its range reader restores only the committed records',
+      async () => {
+        const values: string[] = [];
+        const admin = await client.admin();
+        const [end] = await admin.endOffsets(topic as string).finally(() => admin.close());
+        await client.readRanges({
+          ranges: [{ topic: topic as string, partition: 0, to: end?.high ?? '0' }],
+          onBatch: (_range, records) => {
+            values.push(...records.map((r) => r.value?.toString() ?? ''));
+            return Promise.resolve();
+          },
+        });
+        expect(values).toEqual(['committed-1', 'committed-2']);
+      },
+      KAFKA_TIMEOUT_MS,
+    );
+  });
 });

@@ -223,12 +223,40 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       reached(payload.topic, payload.partition, payload.lastOffset);
     });
+    // kafkajs retries a failing batch or fetch on its own: say so, or a read that cannot get past
+    // something looks like one that is merely slow.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.log.warn(
+        {
+          groupId,
+          err: payload.error.message,
+          cause: errorMessage((payload.error as { cause?: unknown }).cause ?? ''),
+          restart: payload.restart,
+        },
+        'throwaway reader failed',
+      );
+    });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       eachBatch: async (payload) => {
         const { batch } = payload;
-        await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
+        try {
+          await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
+        } catch (err) {
+          this.log.warn(
+            {
+              groupId,
+              topic: batch.topic,
+              partition: batch.partition,
+              first: batch.firstOffset(),
+              last: batch.lastOffset(),
+              err: errorMessage(err),
+            },
+            'throwaway reader could not apply a batch',
+          );
+          throw err;
+        }
         const last = batch.messages.at(-1);
         if (last) payload.resolveOffset(last.offset);
         reached(batch.topic, batch.partition, batch.lastOffset());

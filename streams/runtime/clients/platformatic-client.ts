@@ -1,12 +1,10 @@
 // The streams runtime's Kafka port on @platformatic/kafka (2.12). The group consumer reads the
 // library's MessagesStream and cuts what is buffered into per-partition batches; ranges and
 // followed topics are read with plain Fetch requests (no group), filtering aborted
-// transactions ourselves. Known limit, from the library's source
-// (dist/clients/consumer/consumer.js, #filterUncommittedMessages): a read_committed fetch whose
-// response holds an aborted transaction's records but not its abort marker (a response cut at
-// maxBytes or at a segment end) delivers those records, "ignoring the range for safety". Our
-// own reader (readRanges/follow) handles that case; the group consumer relies on responses not
-// being cut (maxBytes 50 MB, so only a segment boundary can do it).
+// transactions ourselves (committedRecords). The library's own read_committed filter, which the
+// group consumer relies on, let aborted records through (a producer aborting twice in one
+// response, or an abort marker in a later response); patches/apply.mjs replaces it at install
+// with the Java Fetcher's rule (test/integration/kafka-transactions.test.ts shows both).
 import {
   Admin,
   compatibilityPartitioner,
