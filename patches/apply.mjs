@@ -21,6 +21,16 @@ const PATCHES = [
     originalSha256: '54ce50f2a41ee1686da8b73bf8b502c7dd07c9d7cb0a494cdb36a7fc536ced8e',
   },
   {
+    // A record batch that compaction emptied (or cut short at its end) was never fetched past.
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/requests/fetch/v4/decodeMessages.js',
+    start: '        const recordBatch = await RecordBatchDecoder(messagesDecoder)\n',
+    end: '      } catch (e) {',
+    replacement: 'kafkajs@2.2.4/decodeMessages.batch.js',
+    originalSha256: '8efd33b152c9df9f9078cd882f83b75490af9ff9d1c114c1e72360651aebc9a1',
+  },
+  {
     // read_committed let aborted records through (repeated aborts, marker in a later response).
     name: '@platformatic/kafka',
     version: '2.12.1',

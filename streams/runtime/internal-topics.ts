@@ -33,10 +33,19 @@ export async function ensureTopologyTopics(
     ...topology.internalTopics().map((t) => ({
       topic: t.topic,
       partitions,
-      configs: t.compacted ? { 'cleanup.policy': 'compact' } : {},
+      configs: internalTopicConfigs(t),
     })),
     ...topology.inputTopics().map((t) => ({ topic: dlqTopic(t), partitions })),
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length > 0) await admin.createTopics(wanted);
   return { partitions, created: wanted.map((t) => t.topic) };
+}
+
+/**
+ * Topic configs of an internal topic. Changelogs are compacted. Repartition topics keep their
+ * records whatever their timestamps (as Kafka Streams' do): records carry event time, and time
+ * retention would delete a replayed or simulated past before the next sub-topology read it.
+ */
+export function internalTopicConfigs(topic: { compacted: boolean }): Record<string, string> {
+  return topic.compacted ? { 'cleanup.policy': 'compact' } : { 'retention.ms': '-1' };
 }

@@ -351,8 +351,17 @@ export class StreamsApplication {
       }
       stopProcessing();
       const outputs = await task.drainOutputs();
+      const sendStarted = performance.now();
       if (open.transaction) await open.transaction.send(outputs);
       else await this.atLeastOnceProducer().send(outputs);
+      this.log.debug(
+        {
+          partition: batch.partition,
+          outputs: outputs.length,
+          sendMs: Math.round(performance.now() - sendStarted),
+        },
+        'batch processed',
+      );
       open.outputs.push(...outputs);
       open.records += records.length;
       handle.positions.set(key, BigInt(batch.nextOffset));
@@ -394,10 +403,18 @@ export class StreamsApplication {
       if (!consumer) throw new Error('consumer not started');
       const changelog = await this.pendingChangelog(handle.task);
       const offsets = [...open.offsets.values()];
+      const steps: Record<string, number> = {};
+      const step = async (name: string, work: () => Promise<void>): Promise<void> => {
+        const started = performance.now();
+        this.log.debug({ partition: handle.task.partition, step: name }, 'commit step');
+        await work();
+        steps[name] = Math.round(performance.now() - started);
+      };
       if (open.transaction) {
-        await open.transaction.send(changelog);
-        await open.transaction.sendOffsets(consumer, offsets);
-        await open.transaction.commit();
+        const transaction = open.transaction;
+        await step('changelog', () => transaction.send(changelog));
+        await step('offsets', () => transaction.sendOffsets(consumer, offsets));
+        await step('commit', () => transaction.commit());
       } else {
         await this.atLeastOnceProducer().send(changelog);
         await consumer.commitOffsets(offsets);
@@ -410,6 +427,7 @@ export class StreamsApplication {
           changelog: changelog.length,
           outputs: open.outputs.length,
           openMs: Date.now() - open.startedAt,
+          steps,
         },
         'committed',
       );

@@ -251,3 +251,103 @@ describe('Kafka transactions of several producers, interleaved', () => {
     );
   });
 });
+
+// A changelog after the log cleaner has been through it: compaction removes an aborted
+// transaction's records but keeps their (now empty) record batch. kafkajs 2.2.4 never fetched
+// past such a batch, so a restore stood still until patches/kafkajs@2.2.4 fixed it. Records
+// stamped a month back make the broker roll the segment at the next append (segment.ms is
+// measured from a segment's first timestamp), as event-time changelogs do, so it can be cleaned.
+describe('a compacted topic whose aborted transactions the cleaner removed', () => {
+  let kafka: Kafka;
+  let topic: string | undefined;
+  const monthAgo = String(Date.now() - 30 * 24 * 3_600_000);
+
+  beforeAll(async () => {
+    kafka = createKafka(config, 'transactions-compacted');
+    topic = await createTestTopic(kafka, {
+      partitions: 1,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.cleanable.dirty.ratio', value: '0.01' },
+        { name: 'min.compaction.lag.ms', value: '0' },
+      ],
+    });
+    const producer = kafka.producer({
+      transactionalId: uniqueName('test-tx-compacted'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const send = (values: string[]) => ({
+      topic: topic as string,
+      messages: values.map((value) => ({ key: value, value, timestamp: monthAgo })),
+    });
+    try {
+      const aborted = await producer.transaction();
+      await aborted.send(send(['aborted-1', 'aborted-2', 'aborted-3'])); // 0-2
+      await aborted.abort(); // 3, in a new segment
+      const committed = await producer.transaction();
+      await committed.send(send(['committed-1'])); // 4
+      await committed.commit(); // 5
+      const last = await producer.transaction();
+      await last.send(send(['committed-2'])); // 6: rolls again, so offsets 4-5 can be cleaned
+      await last.commit(); // 7
+    } finally {
+      await producer.disconnect();
+    }
+    // The cleaner has run once even a read_uncommitted reader no longer sees the aborted records.
+    await waitFor(
+      async () => {
+        const values = (
+          await waitForMessages(kafka, topic as string, {
+            count: 2,
+            fromBeginning: true,
+            isolationLevel: 'read_uncommitted',
+          })
+        ).map((m) => m.value?.toString());
+        return values[0] === 'committed-1';
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 1_000,
+        description: 'the log cleaner removing aborted records',
+      },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    if (topic) await deleteTestTopics(kafka, [topic]);
+  }, KAFKA_TIMEOUT_MS);
+
+  test.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])(
+    'the %s streams client restores past the emptied batch',
+    async (kind) => {
+      const client = createStreamsClient(config, kind, log);
+      try {
+        const values: string[] = [];
+        const admin = await client.admin();
+        const [end] = await admin.endOffsets(topic as string).finally(() => admin.close());
+        await client.readRanges({
+          ranges: [{ topic: topic as string, partition: 0, to: end?.high ?? '0' }],
+          onBatch: (_range, records) => {
+            values.push(...records.map((r) => r.value?.toString() ?? ''));
+            return Promise.resolve();
+          },
+        });
+        expect(values).toEqual(['committed-1', 'committed-2']);
+      } finally {
+        await (client as { close?: () => Promise<void> }).close?.();
+      }
+    },
+    KAFKA_TIMEOUT_MS,
+  );
+
+  test(
+    'a kafkajs consumer reads and commits past it',
+    async () => {
+      const messages = await readToEnd(kafka, topic as string, 30_000);
+      expect(messages.map((m) => m.value?.toString())).toEqual(['committed-1', 'committed-2']);
+    },
+    KAFKA_TIMEOUT_MS,
+  );
+});

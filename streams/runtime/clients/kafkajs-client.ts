@@ -225,7 +225,10 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     });
     // kafkajs retries a failing batch or fetch on its own: say so, or a read that cannot get past
     // something looks like one that is merely slow.
+    let failReader: (error: Error) => void = () => undefined;
+    const crashed = new Promise<never>((_, reject) => (failReader = reject));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) failReader(payload.error);
       this.log.warn(
         {
           groupId,
@@ -303,7 +306,9 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
         );
       }, 1_000);
     });
-    const finished = Promise.race([caughtUp, stalled]).finally(() => clearInterval(watchdog));
+    const finished = Promise.race([caughtUp, stalled, crashed]).finally(() =>
+      clearInterval(watchdog),
+    );
     finished.catch(() => undefined);
     return {
       caughtUp: finished.then(() => undefined),

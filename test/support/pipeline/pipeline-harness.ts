@@ -35,6 +35,7 @@ import { PostgresShipmentStore } from '../../../seeder/shipment-store.ts';
 import type { SimulationOptions } from '../../../seeder/simulation.ts';
 import type { ProcessingGuarantee } from '../../../streams/runtime/streams-application.ts';
 import { jsonSerde } from '../../../streams/runtime/serde.ts';
+import { internalTopicConfigs } from '../../../streams/runtime/internal-topics.ts';
 import {
   SHIPMENTS_BY_VEHICLE,
   shipmentStateTopology,
@@ -374,7 +375,10 @@ export class PipelineHarness {
         wanted.map((t) => ({
           topic: t.topic,
           numPartitions: this.options.partitions,
-          configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          configEntries: Object.entries(internalTopicConfigs(t)).map(([name, value]) => ({
+            name,
+            value,
+          })),
         })),
       );
     } finally {
@@ -659,7 +663,8 @@ export class PipelineHarness {
       ).catch(() => undefined);
       const existing = new Set(await admin.listTopics());
       const mine = [...this.created, ...this.internalTopics()].filter((t) => existing.has(t));
-      await deleteTestTopics(admin, mine);
+      // While debugging (PIPELINE_DEBUG_LOG) the topics stay, to be read or dumped afterwards.
+      if (!process.env.PIPELINE_DEBUG_LOG) await deleteTestTopics(admin, mine);
     } finally {
       await admin.disconnect();
     }
