@@ -428,8 +428,31 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
     });
   }
 
+  /**
+   * kafkajs's commitOffsets returns without committing while its runner restarts (runner.js:
+   * `if (!this.running) return`). A commit the runtime then took as done would let its stores
+   * run ahead of the group's offsets, so the commit must be seen: kafkajs reports each one it
+   * made (COMMIT_OFFSETS, before the call returns), and a skipped one fails here.
+   */
   async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    await this.consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+    if (offsets.length === 0) return;
+    const wanted = new Set(offsets.map((o) => `${o.topic}:${o.partition}:${o.offset}`));
+    const seen = new Set<string>();
+    const stopListening = this.consumer.on(this.consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+      for (const { topic, partitions } of payload.topics)
+        for (const { partition, offset } of partitions) seen.add(`${topic}:${partition}:${offset}`);
+    });
+    try {
+      await this.consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+    } finally {
+      stopListening();
+    }
+    const skipped = [...wanted].filter((k) => !seen.has(k));
+    if (skipped.length > 0)
+      throw new ContinuumError(
+        `offsets not committed: the kafkajs consumer of ${this.groupId} is restarting`,
+        { retriable: true, context: { groupId: this.groupId, skipped } },
+      );
   }
 
   async stop(): Promise<void> {
