@@ -28,6 +28,21 @@ const aborted = ['aborted-1', 'aborted-2'];
 // Committed after the aborted batch: reading it proves the consumer has read past the abort.
 const marker = 'marker-after-abort';
 
+/** The values a streams client's range reader (a changelog restore) reads from partition 0. */
+async function restoredValues(client: StreamsKafkaClient, topic: string): Promise<string[]> {
+  const values: string[] = [];
+  const admin = await client.admin();
+  const [end] = await admin.endOffsets(topic).finally(() => admin.close());
+  await client.readRanges({
+    ranges: [{ topic, partition: 0, to: end?.high ?? '0' }],
+    onBatch: (_range, records) => {
+      values.push(...records.map((r) => r.value?.toString() ?? ''));
+      return Promise.resolve();
+    },
+  });
+  return values;
+}
+
 describe('Kafka transactions', () => {
   let kafka: Kafka;
   let topic: string | undefined;
@@ -235,17 +250,10 @@ describe('Kafka transactions of several producers, interleaved', () => {
     test(
       'its range reader restores only the committed records',
       async () => {
-        const values: string[] = [];
-        const admin = await client.admin();
-        const [end] = await admin.endOffsets(topic as string).finally(() => admin.close());
-        await client.readRanges({
-          ranges: [{ topic: topic as string, partition: 0, to: end?.high ?? '0' }],
-          onBatch: (_range, records) => {
-            values.push(...records.map((r) => r.value?.toString() ?? ''));
-            return Promise.resolve();
-          },
-        });
-        expect(values).toEqual(['committed-1', 'committed-2']);
+        expect(await restoredValues(client, topic as string)).toEqual([
+          'committed-1',
+          'committed-2',
+        ]);
       },
       KAFKA_TIMEOUT_MS,
     );
@@ -324,17 +332,10 @@ describe('a compacted topic whose aborted transactions the cleaner removed', () 
     async (kind) => {
       const client = createStreamsClient(config, kind, log);
       try {
-        const values: string[] = [];
-        const admin = await client.admin();
-        const [end] = await admin.endOffsets(topic as string).finally(() => admin.close());
-        await client.readRanges({
-          ranges: [{ topic: topic as string, partition: 0, to: end?.high ?? '0' }],
-          onBatch: (_range, records) => {
-            values.push(...records.map((r) => r.value?.toString() ?? ''));
-            return Promise.resolve();
-          },
-        });
-        expect(values).toEqual(['committed-1', 'committed-2']);
+        expect(await restoredValues(client, topic as string)).toEqual([
+          'committed-1',
+          'committed-2',
+        ]);
       } finally {
         await (client as { close?: () => Promise<void> }).close?.();
       }
