@@ -193,6 +193,11 @@ export const CONFIG_VARIABLES = {
     '100',
     parse.integer(0, 60_000),
   ),
+  CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: variable(
+    'how often consumed repartition records are deleted (ms; 0 = never)',
+    '30000',
+    parse.integer(0, 86_400_000),
+  ),
 
   CONTINUUM_STACK_START_TIMEOUT_MS: variable(
     'how long `stack up` waits for one service to become ready',
@@ -248,6 +253,8 @@ export interface Config {
     guarantee: 'exactly-once' | 'at-least-once';
     applicationPrefix: string;
     commitIntervalMs: number;
+    /** 0 = never (consumed repartition records stay). */
+    repartitionPurgeIntervalMs: number;
   };
   stack: { startTimeoutMs: number };
 }
@@ -323,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
       guarantee: v.CONTINUUM_STREAMS_GUARANTEE,
       applicationPrefix: v.CONTINUUM_STREAMS_APPLICATION_PREFIX,
       commitIntervalMs: v.CONTINUUM_STREAMS_COMMIT_INTERVAL_MS,
+      repartitionPurgeIntervalMs: v.CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS,
     },
     stack: { startTimeoutMs: v.CONTINUUM_STACK_START_TIMEOUT_MS },
   });

@@ -84,6 +84,7 @@ export async function runStreams(
       log,
       guarantee: options.guarantee,
       commitIntervalMs: config.streams.commitIntervalMs,
+      repartitionPurgeIntervalMs: config.streams.repartitionPurgeIntervalMs,
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());

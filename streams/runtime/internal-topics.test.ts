@@ -21,6 +21,7 @@ function fakeAdmin(existing: Record<string, number>): StreamsAdmin & { created: 
       return Promise.resolve();
     },
     endOffsets: () => Promise.resolve([]),
+    deleteRecordsBefore: () => Promise.resolve(),
     deleteGroups: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

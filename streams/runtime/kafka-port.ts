@@ -67,6 +67,8 @@ export interface StreamsAdmin {
   /** Creates the topics and returns once every partition has a leader. */
   createTopics(topics: readonly NewTopic[]): Promise<void>;
   endOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Deletes each partition's records below `offset` (DeleteRecords): consumed repartition records. */
+  deleteRecordsBefore(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -62,6 +62,7 @@ class FakeKafka implements StreamsKafkaClient {
       createTopics: () => Promise.resolve(),
       endOffsets: (topic) =>
         Promise.resolve([{ partition: 0, low: '0', high: String(this.written(topic).length) }]),
+      deleteRecordsBefore: () => Promise.resolve(),
       deleteGroups: () => Promise.resolve(),
       close: () => Promise.resolve(),
     });

@@ -52,9 +52,16 @@ export interface StreamsApplicationOptions {
    * every batch.
    */
   commitIntervalMs?: number;
+  /**
+   * How often the records of repartition topics that the group has committed past are deleted
+   * (Kafka Streams' repartition.purge.interval.ms): repartition topics keep records whatever
+   * their timestamps, so without this they only grow. 0 = never.
+   */
+  repartitionPurgeIntervalMs?: number;
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+export const DEFAULT_REPARTITION_PURGE_INTERVAL_MS = 30_000;
 
 /** What a task has written since its last commit. */
 interface OpenCommit {
@@ -104,6 +111,13 @@ export class StreamsApplication {
   private readonly onFatal: (error: Error) => void;
   private fatal: Error | undefined;
   private stopped = false;
+  /** Repartition topics this application reads: their committed records can go. */
+  private readonly repartitionTopics: ReadonlySet<string>;
+  private readonly repartitionPurgeIntervalMs: number;
+  /** Per `topic:partition` of a repartition topic, the offset committed since the last purge. */
+  private readonly purgeable = new Map<string, TopicPartitionOffset>();
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private purging: Promise<void> | undefined;
 
   constructor(options: StreamsApplicationOptions) {
     this.topology = options.topology;
@@ -120,6 +134,15 @@ export class StreamsApplication {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
+    this.repartitionPurgeIntervalMs =
+      options.repartitionPurgeIntervalMs ?? DEFAULT_REPARTITION_PURGE_INTERVAL_MS;
+    const inputs = new Set(this.topology.inputTopics());
+    this.repartitionTopics = new Set(
+      this.topology
+        .internalTopics()
+        .filter((t) => !t.compacted && inputs.has(t.topic))
+        .map((t) => t.topic),
+    );
     this.globalStores = new GlobalStores(this.topology, {
       onSkip: (skip) => this.log.warn(skip, 'global store record skipped'),
     });
@@ -178,7 +201,41 @@ export class StreamsApplication {
         this.onFatal(error);
       },
     });
+    if (this.repartitionTopics.size > 0 && this.repartitionPurgeIntervalMs > 0) {
+      this.purgeTimer = setInterval(() => {
+        this.purging ??= this.purgeRepartitions().finally(() => (this.purging = undefined));
+      }, this.repartitionPurgeIntervalMs);
+      this.purgeTimer.unref();
+    }
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
+  }
+
+  /**
+   * Deletes repartition records below the offsets committed since the last purge, as Kafka
+   * Streams does. A failure is only logged: the offsets stay for the next round.
+   */
+  private async purgeRepartitions(): Promise<void> {
+    const offsets = [...this.purgeable.values()];
+    if (offsets.length === 0 || this.stopped) return;
+    this.purgeable.clear();
+    try {
+      const admin = await this.client.admin();
+      try {
+        await admin.deleteRecordsBefore(offsets);
+      } finally {
+        await admin.close();
+      }
+      this.log.debug(
+        { offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`) },
+        'repartition records purged',
+      );
+    } catch (err) {
+      for (const o of offsets) {
+        const key = `${o.topic}:${o.partition}`;
+        if (!this.purgeable.has(key)) this.purgeable.set(key, o);
+      }
+      this.log.warn({ err: errorMessage(err) }, 'repartition purge failed; retried next round');
+    }
   }
 
   /** Reads every global store's topic to its current end, then keeps following it. */
@@ -420,6 +477,8 @@ export class StreamsApplication {
         await consumer.commitOffsets(offsets);
       }
       handle.open = undefined;
+      for (const o of offsets)
+        if (this.repartitionTopics.has(o.topic)) this.purgeable.set(`${o.topic}:${o.partition}`, o);
       this.log.debug(
         {
           partition: handle.task.partition,
@@ -539,6 +598,8 @@ export class StreamsApplication {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.purgeTimer);
+    await this.purging;
     // Commit what tasks hold open while the consumer still is a member of the group.
     for (const [partition, handle] of [...this.tasks]) {
       this.tasks.delete(partition);

@@ -179,6 +179,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           // One transaction per batch here; the other cases and the crash test run the default
           // interval (100 ms), with transactions spanning batches.
           commitIntervalMs: guarantee === 'exactly-once' ? 0 : undefined,
+          repartitionPurgeIntervalMs: 500,
           metricsRegistry: new Registry(),
         });
         apps.push(app);
@@ -233,6 +234,33 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           changelog.map((m) => [m.key?.toString() ?? '', Number(m.value?.toString())]),
         );
         for (const depot of DEPOTS) expect(fromChangelog.has(depot)).toBe(true);
+
+        // Consumed repartition records are deleted (the topic keeps records regardless of age,
+        // so this is what bounds it): each partition starts where the group has committed.
+        const repartition = repartitionTopic(applicationId, 'by-depot');
+        await waitFor(
+          async () => {
+            const admin = kafka.admin();
+            await admin.connect();
+            try {
+              const [group] = await admin.fetchOffsets({
+                groupId: applicationId,
+                topics: [repartition],
+              });
+              const committed = new Map(
+                (group?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+              );
+              const offsets = await admin.fetchTopicOffsets(repartition);
+              return (
+                [...committed.values()].some((o) => o > 0) &&
+                offsets.every((o) => Number(o.low) === Math.max(0, committed.get(o.partition) ?? 0))
+              );
+            } finally {
+              await admin.disconnect();
+            }
+          },
+          { timeoutMs: 30_000, description: 'consumed repartition records purged' },
+        );
 
         await app.stop();
         apps.pop();

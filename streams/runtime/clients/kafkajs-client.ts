@@ -75,6 +75,13 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
           low: o.low,
           high: o.high,
         })),
+      deleteRecordsBefore: async (offsets) => {
+        const topics = byTopic(offsets);
+        // deleteTopicRecords finds leaders in the admin's metadata, which a new admin lacks.
+        await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+        for (const { topic, partitions } of topics)
+          await admin.deleteTopicRecords({ topic, partitions });
+      },
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups([...groupIds]);
       },

@@ -155,6 +155,14 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
         );
       },
       endOffsets: (topic) => endOffsets(lister, topic),
+      deleteRecordsBefore: async (offsets) => {
+        const topics = new Map<string, { partition: number; offset: bigint }[]>();
+        for (const { topic, partition, offset } of offsets)
+          topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset: BigInt(offset) }]);
+        await admin.deleteRecords({
+          topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+        });
+      },
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups({ groups: [...groupIds] });
       },

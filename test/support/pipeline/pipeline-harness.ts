@@ -402,6 +402,8 @@ export class PipelineHarness {
       CONTINUUM_STREAMS_APPLICATION_PREFIX: this.applicationPrefix,
       CONTINUUM_STREAMS_GUARANTEE: guarantee,
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
+      // The checks read the whole repartition topic (where a duplicate came from).
+      CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: '0',
       // The debug log (PIPELINE_DEBUG_LOG) gets every batch and commit; the tail for failures info.
       CONTINUUM_LOG_LEVEL: process.env.PIPELINE_DEBUG_LOG ? 'debug' : 'info',
     };
