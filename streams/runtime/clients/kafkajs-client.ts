@@ -215,12 +215,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     });
     const done = new Set<string>();
     for (const [key, end] of ends) if (end <= 0n) done.add(key);
-    // A read that stops moving (seen under load: a throwaway group whose fetches never deliver
-    // the partition's tail) fails after READER_STALL_MS without progress, so the task is
-    // created again on a fresh group instead of standing still until the overall timeout.
-    let lastProgress = Date.now();
     const reached = (topic: string, partition: number, lastOffset: string): void => {
-      lastProgress = Date.now();
       const key = `${topic}:${partition}`;
       const end = ends.get(key);
       if (end !== undefined && BigInt(lastOffset) >= end - 1n) done.add(key);
@@ -230,8 +225,8 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       reached(payload.topic, payload.partition, payload.lastOffset);
     });
-    // kafkajs retries a failing batch or fetch on its own: say so, or a read that cannot get past
-    // something looks like one that is merely slow.
+    // kafkajs retries a failing batch or fetch on its own (and logs the error): a crash it will
+    // not retry fails the read at once instead of leaving it to the timeout.
     let failReader: (error: Error) => void = () => undefined;
     const crashed = new Promise<never>((_, reject) => (failReader = reject));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -251,22 +246,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     await consumer.run({
       eachBatch: async (payload) => {
         const { batch } = payload;
-        try {
-          await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
-        } catch (err) {
-          this.log.warn(
-            {
-              groupId,
-              topic: batch.topic,
-              partition: batch.partition,
-              first: batch.firstOffset(),
-              last: batch.lastOffset(),
-              err: errorMessage(err),
-            },
-            'throwaway reader could not apply a batch',
-          );
-          throw err;
-        }
+        await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
         const last = batch.messages.at(-1);
         if (last) payload.resolveOffset(last.offset);
         reached(batch.topic, batch.partition, batch.lastOffset());
@@ -296,32 +276,12 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
         description: `${topics.join(', ')} read to its end (${options.groupPrefix})`,
       },
     );
-    let watchdog: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      watchdog = setInterval(() => {
-        if (stopped || done.size >= ends.size) return clearInterval(watchdog);
-        if (Date.now() - lastProgress < READER_STALL_MS) return;
-        clearInterval(watchdog);
-        reject(
-          new ContinuumError(
-            `${topics.join(', ')} (${options.groupPrefix}) made no progress for ${READER_STALL_MS / 1000} s; ${ends.size - done.size} partition(s) short of their end`,
-            {
-              retriable: true,
-              context: { groupId, pending: [...ends.keys()].filter((k) => !done.has(k)) },
-            },
-          ),
-        );
-      }, 1_000);
-    });
-    const finished = Promise.race([caughtUp, stalled, crashed]).finally(() =>
-      clearInterval(watchdog),
-    );
+    const finished = Promise.race([caughtUp, crashed]);
     finished.catch(() => undefined);
     return {
       caughtUp: finished.then(() => undefined),
       stop: async () => {
         stopped = true;
-        clearInterval(watchdog);
         await consumer.disconnect();
         await admin.deleteGroups([groupId]).catch(() => undefined);
         await admin.disconnect();
@@ -334,9 +294,6 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
  * A batch failed for a reason worth another try (fencing, an outage, an aborted transaction):
  * retriable and without a `cause`, since kafkajs decides on restarting by the deepest cause.
  */
-/** How long a throwaway reader (restore, global-store follow) may go without progress. */
-const READER_STALL_MS = 30_000;
-
 class RestartFromCommitted extends ContinuumError {
   override readonly code = 'BATCH_FAILED';
 
