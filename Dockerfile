@@ -7,7 +7,7 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Our postinstall patches dependencies (patches/apply.mjs: kafkajs's read_committed filter).
+# Our postinstall patches kafkajs and @platformatic/kafka (patches/apply.mjs; README "Patched dependencies").
 COPY patches ./patches
 # Install scripts stay on: the `node` package needs its own to fetch the platform's binary.
 RUN --mount=type=cache,target=/root/.npm \

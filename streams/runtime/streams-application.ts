@@ -101,6 +101,8 @@ export class StreamsApplication {
   /** Filled from their topics before processing starts, shared by every task. */
   readonly globalStores: GlobalStores;
   private readonly log: Logger;
+  /** Per-batch and per-commit debug lines: built only when they will be written (hot path). */
+  private readonly debug: boolean;
   private readonly sessionTimeoutMs: number;
   private readonly commitIntervalMs: number;
   private consumer: StreamsGroupConsumer | undefined;
@@ -130,17 +132,18 @@ export class StreamsApplication {
       client: options.client.kind,
       commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
     });
+    this.debug = this.log.isLevelEnabled('debug');
     this.metrics = new StreamsMetrics(options.metricsRegistry);
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
     this.repartitionPurgeIntervalMs =
       options.repartitionPurgeIntervalMs ?? DEFAULT_REPARTITION_PURGE_INTERVAL_MS;
-    const inputs = new Set(this.topology.inputTopics());
+    // The internal topics that are not changelogs are the repartitions.
     this.repartitionTopics = new Set(
       this.topology
         .internalTopics()
-        .filter((t) => !t.compacted && inputs.has(t.topic))
+        .filter((t) => !t.compacted)
         .map((t) => t.topic),
     );
     this.globalStores = new GlobalStores(this.topology, {
@@ -370,18 +373,18 @@ export class StreamsApplication {
       position === undefined
         ? batch.records
         : batch.records.filter((r) => BigInt(r.offset) >= position);
-    this.log.debug(
-      {
-        partition: batch.partition,
-        topic: batch.topic,
-        first: batch.records[0]?.offset,
-        next: batch.nextOffset,
-        count: batch.records.length,
-        kept: records.length,
-        position: position?.toString(),
-      },
-      'batch',
-    );
+    if (this.debug)
+      this.log.debug(
+        {
+          partition: batch.partition,
+          topic: batch.topic,
+          first: batch.records[0]?.offset,
+          next: batch.nextOffset,
+          count: batch.records.length,
+          kept: records.length,
+        },
+        'batch',
+      );
     if (records.length === 0) return;
     const application = this.topology.applicationId;
     const { task } = handle;
@@ -408,17 +411,8 @@ export class StreamsApplication {
       }
       stopProcessing();
       const outputs = await task.drainOutputs();
-      const sendStarted = performance.now();
       if (open.transaction) await open.transaction.send(outputs);
       else await this.atLeastOnceProducer().send(outputs);
-      this.log.debug(
-        {
-          partition: batch.partition,
-          outputs: outputs.length,
-          sendMs: Math.round(performance.now() - sendStarted),
-        },
-        'batch processed',
-      );
       open.outputs.push(...outputs);
       open.records += records.length;
       handle.positions.set(key, BigInt(batch.nextOffset));
@@ -460,18 +454,10 @@ export class StreamsApplication {
       if (!consumer) throw new Error('consumer not started');
       const changelog = await this.pendingChangelog(handle.task);
       const offsets = [...open.offsets.values()];
-      const steps: Record<string, number> = {};
-      const step = async (name: string, work: () => Promise<void>): Promise<void> => {
-        const started = performance.now();
-        this.log.debug({ partition: handle.task.partition, step: name }, 'commit step');
-        await work();
-        steps[name] = Math.round(performance.now() - started);
-      };
       if (open.transaction) {
-        const transaction = open.transaction;
-        await step('changelog', () => transaction.send(changelog));
-        await step('offsets', () => transaction.sendOffsets(consumer, offsets));
-        await step('commit', () => transaction.commit());
+        await open.transaction.send(changelog);
+        await open.transaction.sendOffsets(consumer, offsets);
+        await open.transaction.commit();
       } else {
         await this.atLeastOnceProducer().send(changelog);
         await consumer.commitOffsets(offsets);
@@ -479,17 +465,17 @@ export class StreamsApplication {
       handle.open = undefined;
       for (const o of offsets)
         if (this.repartitionTopics.has(o.topic)) this.purgeable.set(`${o.topic}:${o.partition}`, o);
-      this.log.debug(
-        {
-          partition: handle.task.partition,
-          offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`),
-          changelog: changelog.length,
-          outputs: open.outputs.length,
-          openMs: Date.now() - open.startedAt,
-          steps,
-        },
-        'committed',
-      );
+      if (this.debug)
+        this.log.debug(
+          {
+            partition: handle.task.partition,
+            offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`),
+            changelog: changelog.length,
+            outputs: open.outputs.length,
+            openMs: Date.now() - open.startedAt,
+          },
+          'committed',
+        );
       // Kafka has the writes now: fold them into the stores (its changelog output is sent above).
       await handle.task.commitStores();
       stopCommit();

@@ -404,7 +404,7 @@ export class PipelineHarness {
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
       // The checks read the whole repartition topic (where a duplicate came from).
       CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: '0',
-      // The debug log (PIPELINE_DEBUG_LOG) gets every batch and commit; the tail for failures info.
+      // With PIPELINE_DEBUG_LOG the children log every batch and commit (to that file).
       CONTINUUM_LOG_LEVEL: process.env.PIPELINE_DEBUG_LOG ? 'debug' : 'info',
     };
     const child = spawn(
