@@ -99,6 +99,7 @@ export interface StreamsGroupConsumer {
 }
 
 export interface StreamsTransaction {
+  /** Sends in order; see IdempotentProducer.send for how the records are cut into requests. */
   send(records: readonly ProducedRecord[]): Promise<void>;
   /** Adds the consumer's input positions to the transaction (TxnOffsetCommit). */
   sendOffsets(
@@ -116,6 +117,13 @@ export interface TransactionalProducer {
 }
 
 export interface IdempotentProducer {
+  /**
+   * Sends in order (per partition), as few produce requests as the byte limit allows: records
+   * of all topics that fit go out together, one request per broker. A caller that must not
+   * leave half of a set of records behind when its process dies (at-least-once changelog
+   * flushes) gets all or none of it from one broker, as long as the set fits in
+   * maxRequestBytes.
+   */
   send(records: readonly ProducedRecord[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -189,22 +197,25 @@ export function recordSize(record: ProducedRecord): number {
   return (record.key?.length ?? 0) + (record.value?.length ?? 0) + headers + 64;
 }
 
-/** Splits records, in order, into runs of one topic below `maxBytes` each. */
+/**
+ * Splits records, in order, into runs below `maxBytes` each (a record larger than that alone);
+ * a run mixes topics, so each run is one produce request per broker.
+ */
 export function chunkRecords(
   records: readonly ProducedRecord[],
   maxBytes: number,
-): { topic: string; records: ProducedRecord[] }[] {
-  const chunks: { topic: string; records: ProducedRecord[] }[] = [];
-  let current: { topic: string; records: ProducedRecord[] } | undefined;
+): ProducedRecord[][] {
+  const chunks: ProducedRecord[][] = [];
+  let current: ProducedRecord[] | undefined;
   let bytes = 0;
   for (const record of records) {
     const size = recordSize(record);
-    if (!current || current.topic !== record.topic || bytes + size > maxBytes) {
-      current = { topic: record.topic, records: [] };
+    if (!current || bytes + size > maxBytes) {
+      current = [];
       chunks.push(current);
       bytes = 0;
     }
-    current.records.push(record);
+    current.push(record);
     bytes += size;
   }
   return chunks;

@@ -33,14 +33,27 @@ class Sum implements Processor<string, number, string, number> {
   }
 }
 
-function sumTopology(): Topology {
+/** Sum, and how many records made it (a second store, so a commit writes two changelogs). */
+class SumAndCount extends Sum {
+  private counts!: KeyValueStore<string, number>;
+  override init(context: ProcessorContext<string, number>): void {
+    super.init(context);
+    this.counts = context.getStateStore('counts');
+  }
+  override process(record: StreamRecord<string, number>): void {
+    this.counts.put(record.key, (this.counts.get(record.key) ?? 0) + 1);
+    super.process(record);
+  }
+}
+
+function sumTopology(withCounts = false): Topology {
   const serdes = { key: stringSerde, value: jsonSerde<number>() };
-  return new TopologyBuilder('unit-sum')
+  const builder = new TopologyBuilder('unit-sum')
     .addSource('in', 'in', serdes)
-    .addProcessor('sum', () => new Sum(), ['in'])
-    .addStateStore({ name: 'totals', serdes }, ['sum'])
-    .addSink('out', 'out', serdes, ['sum'])
-    .build();
+    .addProcessor('sum', () => (withCounts ? new SumAndCount() : new Sum()), ['in'])
+    .addStateStore({ name: 'totals', serdes }, ['sum']);
+  if (withCounts) builder.addStateStore({ name: 'counts', serdes }, ['sum']);
+  return builder.addSink('out', 'out', serdes, ['sum']).build();
 }
 
 interface Committed {
@@ -54,6 +67,8 @@ class FakeKafka implements StreamsKafkaClient {
   consumer: GroupConsumerOptions | undefined;
   readonly committed: Committed[] = [];
   failNextCommit = false;
+  /** at-least-once: each idempotent send (its topics) and offset commit, in order. */
+  readonly atLeastOnceCalls: string[] = [];
 
   admin(): ReturnType<StreamsKafkaClient['admin']> {
     return Promise.resolve({
@@ -71,7 +86,10 @@ class FakeKafka implements StreamsKafkaClient {
   groupConsumer(options: GroupConsumerOptions): ReturnType<StreamsKafkaClient['groupConsumer']> {
     this.consumer = options;
     return Promise.resolve({
-      commitOffsets: () => Promise.resolve(),
+      commitOffsets: (offsets) => {
+        this.atLeastOnceCalls.push(`commit ${offsets.map((o) => o.offset).join(',')}`);
+        return Promise.resolve();
+      },
       stop: () => Promise.resolve(),
     });
   }
@@ -105,7 +123,13 @@ class FakeKafka implements StreamsKafkaClient {
   }
 
   idempotentProducer(): ReturnType<StreamsKafkaClient['idempotentProducer']> {
-    return Promise.reject(new Error('not used'));
+    return Promise.resolve({
+      send: (records) => {
+        this.atLeastOnceCalls.push(`send ${[...new Set(records.map((r) => r.topic))].join(',')}`);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    });
   }
 
   /** A restore reads the committed changelog, as Kafka would hand it over. */
@@ -157,13 +181,14 @@ function batch(from: number, values: number[]): PartitionBatch {
 
 async function started(
   commitIntervalMs: number,
+  guarantee: 'exactly-once' | 'at-least-once' = 'exactly-once',
 ): Promise<{ kafka: FakeKafka; app: StreamsApplication; consumer: GroupConsumerOptions }> {
   const kafka = new FakeKafka();
   const app = new StreamsApplication({
-    topology: sumTopology(),
+    topology: sumTopology(guarantee === 'at-least-once'),
     client: kafka,
     log: createLogger('silent'),
-    guarantee: 'exactly-once',
+    guarantee,
     metricsRegistry: new Registry(),
     commitIntervalMs,
   });
@@ -226,5 +251,21 @@ describe('StreamsApplication commits', () => {
     });
     expect(kafka.latest('out')).toEqual({ BER: 7 });
     await app.stop();
+  });
+
+  it('at-least-once: sends outputs with their batch, then all changelogs in one send, then offsets', async () => {
+    // A process killed between two changelog sends could leave the counts restored ahead of
+    // the totals; one send is one produce request per broker (kafka-port.ts), all or nothing.
+    const { kafka, app, consumer } = await started(60_000, 'at-least-once');
+    await consumer.onBatch(batch(0, [1, 2]));
+    await consumer.onBatch(batch(2, [3]));
+    expect(kafka.atLeastOnceCalls).toEqual(['send out', 'send out']);
+    await app.stop();
+    expect(kafka.atLeastOnceCalls).toEqual([
+      'send out',
+      'send out',
+      `send ${changelogTopic('unit-sum', 'totals')},${changelogTopic('unit-sum', 'counts')}`,
+      'commit 3',
+    ]);
   });
 });

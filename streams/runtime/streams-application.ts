@@ -9,7 +9,10 @@
 // commit.interval.ms; 0 = one per batch). Stores fold their writes in only once Kafka has
 // committed them, so an aborted transaction leaves no trace in memory either.
 // at-least-once: an idempotent producer writes outputs as they come; changelogs, then the
-// input offsets, at each commit.
+// input offsets, at each commit. Outputs before state, so a crash replays what the restored
+// stores have not seen; all changelogs of a commit in one send (one request per broker when
+// it fits), so a crash cannot restore one store ahead of another (say, dedupe ids without
+// the readings a reorder store held for release).
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';

@@ -7,6 +7,7 @@ import {
   type Kafka,
   type KafkaMessage,
   type Message,
+  type TopicMessages,
   type PartitionAssigner,
 } from 'kafkajs';
 import { createKafkaClient } from '../../../core/kafka-client.ts';
@@ -109,7 +110,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       begin: async (): Promise<StreamsTransaction> => {
         const transaction = await producer.transaction();
         return {
-          send: (records) => this.send(records, (r) => transaction.send(r)),
+          send: (records) => this.send(records, (batch) => transaction.sendBatch(batch)),
           sendOffsets: async (consumer, offsets) => {
             if (!(consumer instanceof KafkajsGroupConsumer))
               throw new TypeError('sendOffsets needs a kafkajs group consumer');
@@ -136,27 +137,35 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     });
     await producer.connect();
     return {
-      send: (records) => this.send(records, (r) => producer.send(r)),
+      send: (records) => this.send(records, (batch) => producer.sendBatch(batch)),
       close: () => producer.disconnect(),
     };
   }
 
-  /** Sends in order, per topic, in requests below maxRequestBytes (see StreamsClientOptions). */
+  /**
+   * Sends in order, in requests below maxRequestBytes (see StreamsClientOptions); sendBatch puts
+   * every topic of a chunk in one request per broker (see IdempotentProducer.send).
+   */
   private async send(
     records: readonly ProducedRecord[],
-    send: (record: { topic: string; messages: Message[]; acks: -1 }) => Promise<unknown>,
+    sendBatch: (batch: { topicMessages: TopicMessages[]; acks: -1 }) => Promise<unknown>,
   ): Promise<void> {
     for (const chunk of chunkRecords(records, this.maxRequestBytes)) {
-      await send({
-        topic: chunk.topic,
-        acks: -1,
-        messages: chunk.records.map((r) => ({
+      const byTopic = new Map<string, Message[]>();
+      for (const r of chunk) {
+        let messages = byTopic.get(r.topic);
+        if (!messages) byTopic.set(r.topic, (messages = []));
+        messages.push({
           key: r.key,
           value: r.value,
           partition: r.partition,
           timestamp: String(r.timestamp),
           headers: r.headers,
-        })),
+        });
+      }
+      await sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     }
   }

@@ -197,13 +197,13 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
     };
   }
 
-  /** Sends in order, per topic, in requests below maxRequestBytes. */
+  /** Sends in order, in requests below maxRequestBytes (one per broker each, all topics in it). */
   readonly send = async (
     records: readonly ProducedRecord[],
     send: (messages: MessageToProduce[]) => Promise<unknown>,
   ): Promise<void> => {
     for (const chunk of chunkRecords(records, this.maxRequestBytes))
-      await send(chunk.records.map(toMessage));
+      await send(chunk.map(toMessage));
   };
 
   async readRanges(options: ReadRangesOptions): Promise<void> {
