@@ -1,5 +1,5 @@
-// Produce requests are cut below the size limit only, keeping the records' order: a set of
-// records that fits (a task's changelog flush) goes out in one request per broker.
+// Produce requests are cut only where one topic's records would pass the size limit, keeping the
+// records' order: a task's changelog flush (one partition per store) goes out in one request.
 import { chunkRecords, recordSize, type ProducedRecord } from './kafka-port.ts';
 
 function record(topic: string, bytes: number): ProducedRecord {
@@ -13,11 +13,14 @@ describe('chunkRecords', () => {
     expect(chunks).toEqual([records]);
   });
 
-  it('splits before the byte limit, keeping order', () => {
+  it("starts a new chunk before one topic's records pass the byte limit, keeping order", () => {
     const records = [record('a', 100), record('b', 100), record('a', 100), record('c', 100)];
     const limit = recordSize(record('a', 100)) * 2;
-    const chunks = chunkRecords([...records, record('a', 100)], limit);
-    expect(chunks.map((c) => c.map((r) => r.topic))).toEqual([['a', 'b'], ['a', 'c'], ['a']]);
+    const chunks = chunkRecords([...records, record('a', 100), record('b', 100)], limit);
+    expect(chunks.map((c) => c.map((r) => r.topic))).toEqual([
+      ['a', 'b', 'a', 'c'],
+      ['a', 'b'],
+    ]);
   });
 
   it('sends a record larger than the limit on its own', () => {

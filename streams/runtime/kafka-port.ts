@@ -119,10 +119,10 @@ export interface TransactionalProducer {
 export interface IdempotentProducer {
   /**
    * Sends in order (per partition), as few produce requests as the byte limit allows: records
-   * of all topics that fit go out together, one request per broker. A caller that must not
-   * leave half of a set of records behind when its process dies (at-least-once changelog
-   * flushes) gets all or none of it from one broker, as long as the set fits in
-   * maxRequestBytes.
+   * of all topics go out together, one request per broker, until a topic's records would pass
+   * maxRequestBytes. A caller that must not leave half of a set of records behind when its
+   * process dies (at-least-once changelog flushes) gets all or none of it from one broker, as
+   * long as no topic's share passes maxRequestBytes.
    */
   send(records: readonly ProducedRecord[]): Promise<void>;
   close(): Promise<void>;
@@ -173,8 +173,9 @@ export interface StreamsClientOptions {
   config: KafkaClientConfig;
   log: Logger;
   /**
-   * Upper bound of one produce request. kafkajs packs one send's records for a partition into a
-   * single record batch, so a large flush must be chunked below the broker's message size.
+   * Upper bound of one topic's records in one produce request. kafkajs packs one send's records
+   * for a partition into a single record batch, so a large flush must be chunked below the
+   * broker's message size.
    */
   maxRequestBytes?: number;
 }
@@ -198,8 +199,10 @@ export function recordSize(record: ProducedRecord): number {
 }
 
 /**
- * Splits records, in order, into runs below `maxBytes` each (a record larger than that alone);
- * a run mixes topics, so each run is one produce request per broker.
+ * Splits records, in order, into runs in which no topic gets more than `maxBytes` (a record
+ * larger than that alone): the broker limits a partition's record batch, kafkajs packs a
+ * request's records for one partition into one batch, and a topic's records may all go to one
+ * partition. A run mixes topics, so each run is one produce request per broker.
  */
 export function chunkRecords(
   records: readonly ProducedRecord[],
@@ -207,16 +210,17 @@ export function chunkRecords(
 ): ProducedRecord[][] {
   const chunks: ProducedRecord[][] = [];
   let current: ProducedRecord[] | undefined;
-  let bytes = 0;
+  let topicBytes = new Map<string, number>();
   for (const record of records) {
     const size = recordSize(record);
+    const bytes = topicBytes.get(record.topic) ?? 0;
     if (!current || bytes + size > maxBytes) {
       current = [];
       chunks.push(current);
-      bytes = 0;
+      topicBytes = new Map();
     }
     current.push(record);
-    bytes += size;
+    topicBytes.set(record.topic, (topicBytes.get(record.topic) ?? 0) + size);
   }
   return chunks;
 }

@@ -1,7 +1,7 @@
 // The streams runtime on the real broker, once per Kafka client adapter (kafkajs and
 // @platformatic/kafka) with the same assertions: a stateful topology with a repartition, a
 // changelogged store, dead letters, a restart that restores the store from its changelog, a
-// zombie fenced, and a whole topic followed.
+// changelog flush above the broker's message size, a zombie fenced, and a whole topic followed.
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../core/config.ts';
@@ -25,7 +25,7 @@ import {
 import { TaskFailedError } from '../../streams/runtime/stream-task.ts';
 import type { Processor, ProcessorContext } from '../../streams/runtime/processor.ts';
 import { stringSerde } from '../../streams/runtime/serde.ts';
-import type { ReadOnlyKeyValueStore } from '../../streams/runtime/state-store.ts';
+import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../streams/runtime/state-store.ts';
 import {
   changelogTopic,
   repartitionTopic,
@@ -101,6 +101,45 @@ function depotNamesTopology(
     .addGlobalStore({ name: 'depot-names', topic: names, serdes: strings }, ['name'])
     .addSink('named', output, strings, ['name'])
     .build();
+}
+
+const WIDE_STORES = ['wide-a', 'wide-b'] as const;
+const WIDE_KEYS = 2_500;
+
+/**
+ * "fill" writes WIDE_KEYS values of 600 bytes into each of two stores (about 1.5 MB of changelog
+ * per store, in one commit); "count" forwards how many entries each store holds.
+ */
+function wideStoresTopology(applicationId: string, input: string, output: string): Topology {
+  const strings = { key: stringSerde, value: stringSerde };
+  const builder = new TopologyBuilder(applicationId).addSource('in', input, strings).addProcessor(
+    'wide',
+    (): Processor<string, string, string, string> => {
+      let context!: ProcessorContext<string, string>;
+      let stores!: KeyValueStore<string, string>[];
+      return {
+        init: (c) => {
+          context = c;
+          stores = WIDE_STORES.map((name) => c.getStateStore<string, string>(name));
+        },
+        process: (record) => {
+          if (record.value === 'fill') {
+            for (const store of stores)
+              for (let i = 0; i < WIDE_KEYS; i++) store.put(`key-${i}`, 'x'.repeat(600));
+            context.forward({ ...record, value: 'filled' });
+          } else {
+            context.forward({
+              ...record,
+              value: stores.map((store) => store.all().length).join(','),
+            });
+          }
+        },
+      };
+    },
+    ['in'],
+  );
+  for (const name of WIDE_STORES) builder.addStateStore({ name, serdes: strings }, ['wide']);
+  return builder.addSink('out', output, strings, ['wide']).build();
 }
 
 async function produceTo(
@@ -276,6 +315,54 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           { timeoutMs: 90_000, description: 'totals continue from the restored store' },
         );
         expect(apps.every((a) => a.error === undefined)).toBe(true);
+      });
+
+      it("commits a changelog flush larger than the broker's message size, and restores it", async () => {
+        const wideInput = await newTopic(kafka, { partitions: 1 });
+        const wideOutput = await newTopic(kafka, { partitions: 1 });
+        const wideId = uniqueName(`test-app-wide-${kind}`);
+        const run = async (): Promise<StreamsApplication> => {
+          const app = new StreamsApplication({
+            topology: wideStoresTopology(wideId, wideInput, wideOutput),
+            client,
+            log,
+            guarantee,
+            metricsRegistry: new Registry(),
+          });
+          apps.push(app);
+          await app.start();
+          return app;
+        };
+        try {
+          const first = await run();
+          await produceTo(kafka, wideInput, [{ key: 'k', value: 'fill' }]);
+          await waitForMessages(kafka, wideOutput, { count: 1, isolationLevel: 'read_committed' });
+          await first.stop();
+          expect(first.error).toBeUndefined();
+          // Each store's flush is above the broker's 1 MiB message limit on its own.
+          for (const store of WIDE_STORES) {
+            const changelog = await readToEnd(kafka, changelogTopic(wideId, store));
+            expect(changelog).toHaveLength(WIDE_KEYS);
+            expect(new Set(changelog.map((m) => m.key?.toString())).size).toBe(WIDE_KEYS);
+          }
+
+          await run();
+          await produceTo(kafka, wideInput, [{ key: 'k', value: 'count' }]);
+          const out = await waitForMessages(kafka, wideOutput, {
+            count: 2,
+            isolationLevel: 'read_committed',
+          });
+          expect(out.map((m) => m.value?.toString())).toEqual([
+            'filled',
+            `${WIDE_KEYS},${WIDE_KEYS}`,
+          ]);
+        } finally {
+          await deleteTestTopics(kafka, [
+            wideInput,
+            wideOutput,
+            ...WIDE_STORES.map((store) => changelogTopic(wideId, store)),
+          ]).catch(() => undefined);
+        }
       });
     },
   );
