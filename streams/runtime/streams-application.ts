@@ -218,12 +218,13 @@ export class StreamsApplication {
 
   /**
    * Deletes repartition records below the offsets committed since the last purge, as Kafka
-   * Streams does. A failure is only logged: the offsets stay for the next round.
+   * Streams does. A failure is logged and counted: the offsets stay for the next round.
    */
   private async purgeRepartitions(): Promise<void> {
     const offsets = [...this.purgeable.values()];
     if (offsets.length === 0 || this.stopped) return;
     this.purgeable.clear();
+    const application = this.topology.applicationId;
     try {
       const admin = await this.client.admin();
       try {
@@ -231,11 +232,13 @@ export class StreamsApplication {
       } finally {
         await admin.close();
       }
+      this.metrics.repartitionPurges.inc({ application, outcome: 'purged' });
       this.log.debug(
         { offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`) },
         'repartition records purged',
       );
     } catch (err) {
+      this.metrics.repartitionPurges.inc({ application, outcome: 'failed' });
       for (const o of offsets) {
         const key = `${o.topic}:${o.partition}`;
         if (!this.purgeable.has(key)) this.purgeable.set(key, o);

@@ -11,6 +11,7 @@ export class StreamsMetrics {
   readonly restoreSeconds: Histogram;
   readonly freshnessSeconds: Histogram;
   readonly aborts: Counter;
+  readonly repartitionPurges: Counter;
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
@@ -93,6 +94,17 @@ export class StreamsMetrics {
           name: 'continuum_transaction_aborts_total',
           help: 'Transactions aborted',
           labelNames: ['application'],
+          registers,
+        }),
+    );
+    this.repartitionPurges = registeredOnce(
+      registry,
+      'continuum_repartition_purges_total',
+      () =>
+        new Counter({
+          name: 'continuum_repartition_purges_total',
+          help: 'Rounds of deleting consumed repartition records, by outcome (purged, failed)',
+          labelNames: ['application', 'outcome'],
           registers,
         }),
     );

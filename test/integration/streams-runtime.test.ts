@@ -209,7 +209,10 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         );
       });
 
+      let registry = new Registry();
+
       async function startApp(): Promise<StreamsApplication> {
+        registry = new Registry();
         const app = new StreamsApplication({
           topology: depotTotalsTopology(applicationId, input, output),
           client,
@@ -219,7 +222,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           // interval (100 ms), with transactions spanning batches.
           commitIntervalMs: guarantee === 'exactly-once' ? 0 : undefined,
           repartitionPurgeIntervalMs: 500,
-          metricsRegistry: new Registry(),
+          metricsRegistry: registry,
         });
         apps.push(app);
         await app.start();
@@ -300,6 +303,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           },
           { timeoutMs: 30_000, description: 'consumed repartition records purged' },
         );
+        const purges = await registry.getSingleMetric('continuum_repartition_purges_total')?.get();
+        const purged = purges?.values.find((v) => v.labels.outcome === 'purged')?.value ?? 0;
+        expect(purged).toBeGreaterThan(0);
 
         await app.stop();
         apps.pop();
