@@ -8,6 +8,7 @@ describe('deadLetter', () => {
         topic: 'telemetry.raw',
         partition: 3,
         offset: '42',
+        timestamp: 1_767_589_200_000,
         key: Buffer.from('VEH-1'),
         value: Buffer.from([1, 2, 3]),
         headers: { trace: 'abc' },
@@ -31,6 +32,7 @@ describe('deadLetter', () => {
       [DLQ_HEADERS.topic]: 'telemetry.raw',
       [DLQ_HEADERS.partition]: '3',
       [DLQ_HEADERS.offset]: '42',
+      [DLQ_HEADERS.timestamp]: '1767589200000',
       [DLQ_HEADERS.failedAt]: '1000',
     });
   });

@@ -1,5 +1,8 @@
 // Dead letters: the original key, bytes and headers of a rejected record plus why, in headers
-// named like Kafka Connect's DLQ context headers, so nothing is dropped silently.
+// named like Kafka Connect's DLQ context headers, so nothing is dropped silently. Like
+// Connect's, a dead letter is stamped with the time it was written (failedAt), not the
+// record's own time, which a header keeps: a DLQ's time retention then counts from the
+// failure, and a replayed or simulated past is not deleted before anyone looked at it.
 import type { IHeaders } from 'kafkajs';
 
 export const DLQ_HEADERS = {
@@ -13,6 +16,8 @@ export const DLQ_HEADERS = {
   topic: 'continuum.source.topic',
   partition: 'continuum.source.partition',
   offset: 'continuum.source.offset',
+  /** The rejected record's own timestamp (ms); the dead letter is stamped with failedAt. */
+  timestamp: 'continuum.source.timestamp',
   failedAt: 'continuum.error.timestamp',
 } as const;
 
@@ -20,6 +25,8 @@ export interface RejectedRecord {
   topic: string;
   partition: number;
   offset: string;
+  /** The record's timestamp (ms), kept in a header. */
+  timestamp?: number;
   key: Buffer | null;
   value: Buffer | null;
   headers?: IHeaders;
@@ -67,6 +74,9 @@ export function deadLetter(
       [DLQ_HEADERS.topic]: record.topic,
       [DLQ_HEADERS.partition]: String(record.partition),
       [DLQ_HEADERS.offset]: record.offset,
+      ...(record.timestamp === undefined
+        ? {}
+        : { [DLQ_HEADERS.timestamp]: String(record.timestamp) }),
       [DLQ_HEADERS.failedAt]: String(now),
     },
   };

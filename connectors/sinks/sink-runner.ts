@@ -147,6 +147,7 @@ export class SinkRunner<T> {
               topic: batch.topic,
               partition: batch.partition,
               offset: message.offset,
+              timestamp: Number(message.timestamp),
               key: message.key,
               value: message.value,
               headers: message.headers,

@@ -254,11 +254,19 @@ export class StreamTask {
         `"${processor}" rejected a record outside of processing: ${errorMessage(error)}`,
         { cause: error },
       );
+    const failedAt = Date.now();
     const letter = deadLetter(
-      { ...metadata, key: raw.key, value: raw.value, headers: raw.headers },
+      {
+        ...metadata,
+        timestamp: raw.timestamp,
+        key: raw.key,
+        value: raw.value,
+        headers: raw.headers,
+      },
       { error, stage, processor: `${this.topology.applicationId}.${processor}` },
+      failedAt,
     );
-    this.letters.push({ topic: dlqTopic(metadata.topic), ...letter, timestamp: raw.timestamp });
+    this.letters.push({ topic: dlqTopic(metadata.topic), ...letter, timestamp: failedAt });
     this.counters.deadLettered += 1;
   }
 

@@ -112,6 +112,9 @@ describe('TopologyTestDriver', () => {
     expect(undecodable).toHaveLength(1);
     expect(undecodable[0]?.value?.toString()).toBe('{not json');
     expect(undecodable[0]?.headers?.[DLQ_HEADERS.stage]).toBe('deserialize');
+    // Stamped when it failed, like Kafka Connect's; the record's own time is kept in a header.
+    expect(undecodable[0]?.headers?.[DLQ_HEADERS.timestamp]).toBe('1');
+    expect(undecodable[0]?.timestamp).toBe(Number(undecodable[0]?.headers?.[DLQ_HEADERS.failedAt]));
     const rejected = driver.deadLetters('depots-by-depot-repartition');
     expect(rejected).toHaveLength(1);
     expect(JSON.parse(rejected[0]?.value?.toString() ?? '')).toEqual({
