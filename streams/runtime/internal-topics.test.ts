@@ -6,11 +6,16 @@ import { TopologyBuilder } from './topology.ts';
 const strings = { key: stringSerde, value: stringSerde };
 const noop = () => ({ process: () => undefined });
 
-/** An admin over an in-memory topic list: records what it is asked to create. */
-function fakeAdmin(existing: Record<string, number>): StreamsAdmin & { created: NewTopic[] } {
+/** An admin over an in-memory topic list and configs: records what it is asked to change. */
+function fakeAdmin(
+  existing: Record<string, number>,
+  configs: Record<string, Record<string, string>> = {},
+): StreamsAdmin & { created: NewTopic[]; set: [string, Record<string, string>][] } {
   const created: NewTopic[] = [];
+  const set: [string, Record<string, string>][] = [];
   return {
     created,
+    set,
     partitionCounts: (topics) =>
       Promise.resolve(
         new Map(topics.filter((t) => t in existing).map((t) => [t, existing[t] ?? 0])),
@@ -20,12 +25,30 @@ function fakeAdmin(existing: Record<string, number>): StreamsAdmin & { created: 
       created.push(...topics);
       return Promise.resolve();
     },
+    topicConfigs: (topics, names) =>
+      Promise.resolve(
+        new Map(
+          topics.map((t) => [
+            t,
+            Object.fromEntries(names.map((n) => [n, configs[t]?.[n] ?? BROKER_DEFAULTS[n] ?? ''])),
+          ]),
+        ),
+      ),
+    setTopicConfigs: (topic, values) => {
+      set.push([topic, { ...values }]);
+      return Promise.resolve();
+    },
     endOffsets: () => Promise.resolve([]),
     deleteRecordsBefore: () => Promise.resolve(),
     deleteGroups: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
+
+const BROKER_DEFAULTS: Record<string, string> = {
+  'cleanup.policy': 'delete',
+  'retention.ms': '604800000',
+};
 
 describe('ensureTopologyTopics', () => {
   const topology = new TopologyBuilder('app')
@@ -61,5 +84,32 @@ describe('ensureTopologyTopics', () => {
     await expect(ensureTopologyTopics(fakeAdmin({}), topology)).rejects.toThrow(
       'input topics of app do not exist: input',
     );
+  });
+
+  it('sets the configs an existing internal topic lacks, and leaves right ones alone', async () => {
+    const admin = fakeAdmin(
+      {
+        input: 3,
+        'app-by-vehicle-repartition': 3,
+        'app-latest-changelog': 3,
+      },
+      // Made before repartition topics kept their records: the broker's 7 days.
+      { 'app-latest-changelog': { 'cleanup.policy': 'compact,delete' } },
+    );
+    const { aligned } = await ensureTopologyTopics(admin, topology);
+    expect(admin.set).toEqual([['app-by-vehicle-repartition', { 'retention.ms': '-1' }]]);
+    expect(aligned).toEqual([
+      {
+        topic: 'app-by-vehicle-repartition',
+        had: { 'retention.ms': '604800000' },
+        set: { 'retention.ms': '-1' },
+      },
+    ]);
+    const compacted = fakeAdmin(
+      { input: 3, 'app-latest-changelog': 3 },
+      { 'app-latest-changelog': { 'cleanup.policy': 'delete' } },
+    );
+    await ensureTopologyTopics(compacted, topology);
+    expect(compacted.set).toEqual([['app-latest-changelog', { 'cleanup.policy': 'compact' }]]);
   });
 });

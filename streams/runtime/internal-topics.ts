@@ -1,14 +1,23 @@
 // Creates what a topology needs beyond its inputs: repartition topics, compacted changelogs
 // and a DLQ per input topic, all with the input topics' partition count (co-partitioning).
+// An internal topic that exists without the configs the runtime relies on (made by an older
+// version, or by hand) gets them set, as Kafka Streams' internal topic manager insists on them.
 import { ContinuumError } from '../../core/errors.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import type { NewTopic, StreamsAdmin } from './kafka-port.ts';
 import type { Topology } from './topology.ts';
 
+/** An existing internal topic whose configs were set: what it had, and what it got. */
+export interface AlignedTopic {
+  topic: string;
+  had: Record<string, string>;
+  set: Record<string, string>;
+}
+
 export async function ensureTopologyTopics(
   admin: StreamsAdmin,
   topology: Topology,
-): Promise<{ partitions: number; created: string[] }> {
+): Promise<{ partitions: number; created: string[]; aligned: AlignedTopic[] }> {
   const internal = new Set(topology.internalTopics().map((t) => t.topic));
   const external = topology.inputTopics().filter((t) => !internal.has(t));
   const counts = await admin.partitionCounts(external);
@@ -38,7 +47,46 @@ export async function ensureTopologyTopics(
     ...topology.inputTopics().map((t) => ({ topic: dlqTopic(t), partitions })),
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length > 0) await admin.createTopics(wanted);
-  return { partitions, created: wanted.map((t) => t.topic) };
+  const aligned = await alignInternalTopics(
+    admin,
+    topology.internalTopics().filter((t) => existing.has(t.topic)),
+  );
+  return { partitions, created: wanted.map((t) => t.topic), aligned };
+}
+
+/** Sets internalTopicConfigs on existing internal topics that lack them. */
+async function alignInternalTopics(
+  admin: StreamsAdmin,
+  topics: readonly { topic: string; compacted: boolean }[],
+): Promise<AlignedTopic[]> {
+  const names = [...new Set(topics.flatMap((t) => Object.keys(internalTopicConfigs(t))))];
+  const current = await admin.topicConfigs(
+    topics.map((t) => t.topic),
+    names,
+  );
+  const aligned: AlignedTopic[] = [];
+  for (const t of topics) {
+    const have = current.get(t.topic) ?? {};
+    const wrong = Object.entries(internalTopicConfigs(t)).filter(
+      ([name, value]) => !satisfies(name, have[name], value),
+    );
+    if (wrong.length === 0) continue;
+    const set = Object.fromEntries(wrong);
+    await admin.setTopicConfigs(t.topic, set);
+    aligned.push({
+      topic: t.topic,
+      had: Object.fromEntries(wrong.map(([name]) => [name, have[name] ?? '(unknown)'])),
+      set,
+    });
+  }
+  return aligned;
+}
+
+/** `cleanup.policy` may hold more than compaction (say `compact,delete`); the rest must equal. */
+function satisfies(name: string, have: string | undefined, want: string): boolean {
+  if (have === undefined) return false;
+  if (name === 'cleanup.policy') return have.split(',').includes(want);
+  return have === want;
 }
 
 /**

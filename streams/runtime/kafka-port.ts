@@ -66,6 +66,13 @@ export interface StreamsAdmin {
   listTopics(): Promise<string[]>;
   /** Creates the topics and returns once every partition has a leader. */
   createTopics(topics: readonly NewTopic[]): Promise<void>;
+  /** The named configs of each topic, as the broker applies them (defaults included). */
+  topicConfigs(
+    topics: readonly string[],
+    names: readonly string[],
+  ): Promise<Map<string, Record<string, string>>>;
+  /** Sets configs of an existing topic, leaving its other configs as they are. */
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
   endOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Deletes each partition's records below `offset` (DeleteRecords): consumed repartition records. */
   deleteRecordsBefore(offsets: readonly TopicPartitionOffset[]): Promise<void>;

@@ -77,6 +77,8 @@ class FakeKafka implements StreamsKafkaClient {
       createTopics: () => Promise.resolve(),
       endOffsets: (topic) =>
         Promise.resolve([{ partition: 0, low: '0', high: String(this.written(topic).length) }]),
+      topicConfigs: () => Promise.resolve(new Map()),
+      setTopicConfigs: () => Promise.resolve(),
       deleteRecordsBefore: () => Promise.resolve(),
       deleteGroups: () => Promise.resolve(),
       close: () => Promise.resolve(),

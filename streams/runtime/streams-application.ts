@@ -167,8 +167,10 @@ export class StreamsApplication {
   async start(): Promise<void> {
     const admin = await this.client.admin();
     try {
-      const { partitions, created } = await ensureTopologyTopics(admin, this.topology);
+      const { partitions, created, aligned } = await ensureTopologyTopics(admin, this.topology);
       if (created.length > 0) this.log.info({ created, partitions }, 'created internal topics');
+      for (const a of aligned)
+        this.log.warn(a, 'internal topic lacked the configs the runtime relies on; set them');
     } finally {
       await admin.close();
     }

@@ -2,7 +2,7 @@
 // @platformatic/kafka) with the same assertions: a stateful topology with a repartition, a
 // changelogged store, dead letters, a restart that restores the store from its changelog, a
 // changelog flush above the broker's message size, a zombie fenced, and a whole topic followed.
-import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../core/config.ts';
 import { DLQ_HEADERS } from '../../core/dead-letter.ts';
@@ -372,6 +372,66 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
       });
     },
   );
+
+  describe('internal topics', () => {
+    it('sets the configs the runtime relies on on internal topics that exist without them, keeping their other configs', async () => {
+      const kafka = createKafka(config, 'streams-internal-topics');
+      const input = await newTopic(kafka, { partitions: 1 });
+      const output = await newTopic(kafka, { partitions: 1 });
+      const applicationId = uniqueName(`test-app-configs-${kind}`);
+      const repartition = repartitionTopic(applicationId, 'by-depot');
+      const changelog = changelogTopic(applicationId, 'totals');
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // As an older version (or a hand) made them: time retention, no compaction.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: repartition,
+              numPartitions: 1,
+              configEntries: [{ name: 'max.message.bytes', value: '2000000' }],
+            },
+            { topic: changelog, numPartitions: 1 },
+          ],
+        });
+        const app = new StreamsApplication({
+          topology: depotTotalsTopology(applicationId, input, output),
+          client,
+          log,
+          guarantee: 'exactly-once',
+          metricsRegistry: new Registry(),
+        });
+        await app.start();
+        await app.stop();
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [repartition, changelog].map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: ['retention.ms', 'cleanup.policy', 'max.message.bytes'],
+          })),
+        });
+        const configs = new Map(
+          resources.map((r) => [
+            r.resourceName,
+            Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+          ]),
+        );
+        expect(configs.get(repartition)).toMatchObject({
+          'retention.ms': '-1',
+          'max.message.bytes': '2000000',
+        });
+        expect(configs.get(changelog)?.['cleanup.policy']).toBe('compact');
+      } finally {
+        await admin.disconnect();
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
+      }
+    });
+  });
 
   describe('changelog restore', () => {
     it('completes when the changelog ends in an aborted transaction (regression: restore hung on marker-only batches)', async () => {

@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   AssignerProtocol,
+  ConfigResourceTypes,
+  ConfigSource,
   type Consumer,
   type Kafka,
   type KafkaMessage,
@@ -68,6 +70,47 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
               value,
             })),
           })),
+        });
+      },
+      topicConfigs: async (topics, names) => {
+        if (topics.length === 0) return new Map();
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: topics.map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: [...names],
+          })),
+        });
+        return new Map(
+          resources.map((r) => [
+            r.resourceName,
+            Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+          ]),
+        );
+      },
+      setTopicConfigs: async (topic, configs) => {
+        // kafkajs has only AlterConfigs, which replaces a topic's whole dynamic config (no
+        // IncrementalAlterConfigs): send the configs it has, with ours over them.
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+        });
+        const merged = new Map(
+          (resources[0]?.configEntries ?? [])
+            .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
+            .map((e) => [e.configName, e.configValue]),
+        );
+        for (const [name, value] of Object.entries(configs)) merged.set(name, value);
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: topic,
+              configEntries: [...merged].map(([name, value]) => ({ name, value })),
+            },
+          ],
         });
       },
       endOffsets: async (topic): Promise<PartitionOffsets[]> =>

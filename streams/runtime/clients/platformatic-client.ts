@@ -8,8 +8,10 @@
 import {
   Admin,
   compatibilityPartitioner,
+  ConfigResourceTypes,
   Consumer,
   FetchIsolationLevels,
+  IncrementalAlterConfigOperationTypes,
   ListOffsetTimestamps,
   type GroupPartitionsAssigner,
   MessagesStreamFallbackModes,
@@ -153,6 +155,37 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
           },
           { timeoutMs: 30_000, description: `leaders of ${names.join(', ')}` },
         );
+      },
+      topicConfigs: async (topics, names) => {
+        if (topics.length === 0) return new Map();
+        const described = await admin.describeConfigs({
+          resources: topics.map((resourceName) => ({
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName,
+            configurationKeys: [...names],
+          })),
+        });
+        return new Map(
+          described.map((d) => [
+            d.resourceName,
+            Object.fromEntries(d.configs.map((c) => [c.name, c.value ?? ''])),
+          ]),
+        );
+      },
+      setTopicConfigs: async (topic, configs) => {
+        await admin.incrementalAlterConfigs({
+          resources: [
+            {
+              resourceType: ConfigResourceTypes.TOPIC,
+              resourceName: topic,
+              configs: Object.entries(configs).map(([name, value]) => ({
+                name,
+                value,
+                configOperation: IncrementalAlterConfigOperationTypes.SET,
+              })),
+            },
+          ],
+        });
       },
       endOffsets: (topic) => endOffsets(lister, topic),
       deleteRecordsBefore: async (offsets) => {
