@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { EXIT } from './exit-codes.ts';
 import { runProgram } from './program.ts';
 
@@ -21,6 +23,16 @@ describe('continuum CLI', () => {
     expect(code).toBe(EXIT.ok);
     expect(out).toMatch(/stack\s+the local stack/);
     expect(out).toContain('Exit codes:');
+  });
+
+  it('loads under plain Node, as `npx continuum` runs it (not through the Jest transform)', () => {
+    // Node's ESM view of a CommonJS package names only the exports its lexer finds (kafkajs's
+    // ConfigResourceTypes is not one); Jest's transform hides such an import error.
+    const bin = fileURLToPath(new URL('../bin/continuum.js', import.meta.url));
+    const run = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/streams\s/);
   });
 
   it('exits 2 on an unknown command', async () => {

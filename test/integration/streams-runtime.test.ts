@@ -2,7 +2,7 @@
 // @platformatic/kafka) with the same assertions: a stateful topology with a repartition, a
 // changelogged store, dead letters, a restart that restores the store from its changelog, a
 // changelog flush above the broker's message size, a zombie fenced, and a whole topic followed.
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../core/config.ts';
 import { DLQ_HEADERS } from '../../core/dead-letter.ts';
@@ -408,7 +408,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         const { resources } = await admin.describeConfigs({
           includeSynonyms: false,
           resources: [repartition, changelog].map((name) => ({
-            type: ConfigResourceTypes.TOPIC,
+            type: kafkajs.ConfigResourceTypes.TOPIC,
             name,
             configNames: ['retention.ms', 'cleanup.policy', 'max.message.bytes'],
           })),

@@ -1,10 +1,8 @@
 // The streams runtime's Kafka port on kafkajs (the design's client). kafkajs has no assign-style
 // reader, so ranges and followed topics are read through throwaway consumer groups, deleted after.
 import { randomBytes } from 'node:crypto';
-import {
+import kafkajs, {
   AssignerProtocol,
-  ConfigResourceTypes,
-  ConfigSource,
   type Consumer,
   type Kafka,
   type KafkaMessage,
@@ -36,6 +34,9 @@ import {
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '../kafka-port.ts';
+
+// Node's ESM view of kafkajs (CommonJS) names only some of its exports; these come by default.
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export class KafkajsStreamsClient implements StreamsKafkaClient {
   readonly kind = 'kafkajs' as const;
