@@ -90,6 +90,10 @@ const DASHBOARD_METRICS = [
   'continuum_freshness_seconds_bucket',
   'continuum_dlq_records_total',
   'continuum_http_requests_total',
+  'continuum_commit_seconds_bucket',
+  'continuum_restore_seconds_bucket',
+  'continuum_transaction_aborts_total',
+  'continuum_repartition_purges_total',
 ];
 
 const read = (relative: string): string => readFileSync(nodePath.join(repoRoot, relative), 'utf8');
@@ -726,7 +730,8 @@ describe('Grafana', () => {
   it('has a dashboard whose every panel queries the provisioned datasource with an expression', () => {
     expect(dashboard.uid).toBeTruthy();
     expect(dashboard.title).toBeTruthy();
-    expect(panels.length).toBeGreaterThanOrEqual(DASHBOARD_METRICS.length);
+    // A panel may chart more than one metric; `charts <metric>` below checks each is charted.
+    expect(panels.length).toBeGreaterThan(0);
     const uid = datasources.datasources?.find((d) => d.type === 'prometheus')?.uid;
     for (const panel of panels) {
       expect(panel.targets?.length).toBeGreaterThan(0);
