@@ -278,21 +278,22 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       reached(payload.topic, payload.partition, payload.lastOffset);
     });
-    // kafkajs retries a failing batch or fetch on its own (and logs the error): a crash it will
+    // kafkajs retries a failing batch or fetch on its own (and logs the crash): a crash it will
     // not retry fails the read at once instead of leaving it to the timeout.
     let failReader: (error: Error) => void = () => undefined;
     const crashed = new Promise<never>((_, reject) => (failReader = reject));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) failReader(payload.error);
+      if (payload.restart) return;
+      // kafkajs's own crash line leaves out the cause, which says what actually failed.
       this.log.warn(
         {
           groupId,
           err: payload.error.message,
           cause: errorMessage((payload.error as { cause?: unknown }).cause ?? ''),
-          restart: payload.restart,
         },
-        'throwaway reader failed',
+        'throwaway reader failed; kafkajs will not retry it',
       );
+      failReader(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
