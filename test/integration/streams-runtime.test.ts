@@ -21,6 +21,7 @@ import type {
 import {
   StreamsApplication,
   type ProcessingGuarantee,
+  type StreamsApplicationOptions,
 } from '../../streams/runtime/streams-application.ts';
 import { TaskFailedError } from '../../streams/runtime/stream-task.ts';
 import type { Processor, ProcessorContext } from '../../streams/runtime/processor.ts';
@@ -181,6 +182,20 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
     client = createStreamsClient(config, kind, log);
   });
 
+  /** An application on this client: exactly-once with metrics of its own, unless told otherwise. */
+  const newApp = (
+    topology: Topology,
+    options: Partial<Omit<StreamsApplicationOptions, 'topology' | 'client' | 'log'>> = {},
+  ): StreamsApplication =>
+    new StreamsApplication({
+      topology,
+      client,
+      log,
+      guarantee: 'exactly-once',
+      metricsRegistry: new Registry(),
+      ...options,
+    });
+
   describe.each<ProcessingGuarantee>(['exactly-once', 'at-least-once'])(
     'streams runtime (%s)',
     (guarantee) => {
@@ -213,10 +228,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
 
       async function startApp(): Promise<StreamsApplication> {
         registry = new Registry();
-        const app = new StreamsApplication({
-          topology: depotTotalsTopology(applicationId, input, output),
-          client,
-          log,
+        const app = newApp(depotTotalsTopology(applicationId, input, output), {
           guarantee,
           // One transaction per batch here; the other cases and the crash test run the default
           // interval (100 ms), with transactions spanning batches.
@@ -328,12 +340,8 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         const wideOutput = await newTopic(kafka, { partitions: 1 });
         const wideId = uniqueName(`test-app-wide-${kind}`);
         const run = async (): Promise<StreamsApplication> => {
-          const app = new StreamsApplication({
-            topology: wideStoresTopology(wideId, wideInput, wideOutput),
-            client,
-            log,
+          const app = newApp(wideStoresTopology(wideId, wideInput, wideOutput), {
             guarantee,
-            metricsRegistry: new Registry(),
           });
           apps.push(app);
           await app.start();
@@ -396,13 +404,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
             { topic: changelog, numPartitions: 1 },
           ],
         });
-        const app = new StreamsApplication({
-          topology: depotTotalsTopology(applicationId, input, output),
-          client,
-          log,
-          guarantee: 'exactly-once',
-          metricsRegistry: new Registry(),
-        });
+        const app = newApp(depotTotalsTopology(applicationId, input, output));
         await app.start();
         await app.stop();
         const { resources } = await admin.describeConfigs({
@@ -445,13 +447,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
       const applicationId = uniqueName(`test-app-restore-${kind}`);
       const apps: StreamsApplication[] = [];
       const run = async (): Promise<StreamsApplication> => {
-        const app = new StreamsApplication({
-          topology: depotTotalsTopology(applicationId, input, output),
-          client,
-          log,
-          guarantee: 'exactly-once',
-          metricsRegistry: new Registry(),
-        });
+        const app = newApp(depotTotalsTopology(applicationId, input, output));
         apps.push(app);
         await app.start();
         return app;
@@ -531,13 +527,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         ]);
         const records = deliveries(0, 20);
         await produceTo(kafka, input, deliveryMessages(records));
-        app = new StreamsApplication({
-          topology,
-          client,
-          log,
-          guarantee: 'exactly-once',
-          metricsRegistry: new Registry(),
-        });
+        app = newApp(topology);
         await app.start();
         await waitFor(
           async () => {
@@ -633,13 +623,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         }));
         // Waiting in the input before the application starts: processed straight away.
         await produceTo(kafka, input, first);
-        app = new StreamsApplication({
-          topology,
-          client,
-          log,
-          guarantee: 'exactly-once',
-          metricsRegistry: new Registry(),
-        });
+        app = newApp(topology);
         await app.start();
         const named = await waitForMessages(kafka, output, { count: first.length });
         expect(new Set(named.map((m) => m.value?.toString()))).toEqual(
@@ -709,12 +693,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
           { key: 'b', value: 'boom' },
         ]);
         let fatal: Error | undefined;
-        app = new StreamsApplication({
-          topology,
-          client,
-          log,
-          guarantee: 'exactly-once',
-          metricsRegistry: new Registry(),
+        app = newApp(topology, {
           onFatal: (error) => void (fatal = error),
         });
         await app.start();
@@ -748,13 +727,8 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
       const applicationId = uniqueName(`test-app-scale-${kind}`);
       const apps: StreamsApplication[] = [];
       const start = async (): Promise<StreamsApplication> => {
-        const app = new StreamsApplication({
-          topology: depotTotalsTopology(applicationId, input, output),
-          client,
-          log,
-          guarantee: 'exactly-once',
+        const app = newApp(depotTotalsTopology(applicationId, input, output), {
           sessionTimeoutMs: 6_000,
-          metricsRegistry: new Registry(),
         });
         apps.push(app);
         await app.start();
