@@ -1,5 +1,6 @@
 // Fresh topics for one benchmark, deleted afterwards, so runs never read each other's data.
 import { randomBytes } from 'node:crypto';
+import { createTopicsWithLeaders } from '../core/create-topics.ts';
 import { createKafkaClient } from '../core/kafka-client.ts';
 import type { BenchContext } from './benchmark.ts';
 
@@ -13,10 +14,10 @@ export async function withBenchTopics<T>(
   const admin = createKafkaClient(ctx.config, 'bench-admin', ctx.log).admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-      waitForLeaders: true,
-    });
+    await createTopicsWithLeaders(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: partitions })),
+    );
     return await fn(topics);
   } finally {
     await admin.deleteTopics({ topics }).catch(() => undefined);

@@ -7,6 +7,7 @@ import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
 import { ContinuumError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { dlqTopic } from '../core/topics.ts';
+import { createTopicsWithLeaders } from '../core/create-topics.ts';
 import { waitFor } from '../core/wait-for.ts';
 import type { Topology } from '../streams/runtime/topology.ts';
 import type { BenchProgress } from './bench-progress.ts';
@@ -56,11 +57,9 @@ export class BenchScope {
     const specs = topics.map((t) => (typeof t === 'string' ? { topic: t, compacted: false } : t));
     const names = specs.map((t) => t.topic);
     for (const t of names) this.topics.add(t);
-    // Not kafkajs's waitForLeaders: it gives up when a busy broker's metadata does not list a
-    // topic it has just created yet (UNKNOWN_TOPIC_OR_PARTITION) instead of asking again.
-    await this.admin.createTopics({
-      waitForLeaders: false,
-      topics: specs.map(({ topic, compacted }) => ({
+    await createTopicsWithLeaders(
+      this.admin,
+      specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
         configEntries: compacted
@@ -69,18 +68,6 @@ export class BenchScope {
             // deleted under a running benchmark; the topics are deleted at its end anyway.
             [{ name: 'retention.ms', value: '-1' }],
       })),
-    });
-    await waitFor(
-      async () => {
-        const { topics: found } = await this.admin.fetchTopicMetadata({ topics: names });
-        return (
-          found.length === names.length &&
-          found.every(
-            (t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
-          )
-        );
-      },
-      { timeoutMs: 60_000, description: `leaders for ${names.join(', ')}` },
     );
   }
 

@@ -3,6 +3,7 @@
 import { Kafka, logLevel, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
 import type { Config } from '../../core/config.ts';
 import { RETRIED_KAFKA_NOISE } from '../../core/kafka-client.ts';
+import { createTopicsWithLeaders } from '../../core/create-topics.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { uniqueName } from './names.ts';
 
@@ -57,24 +58,10 @@ export async function createTestTopic(
   const topic = uniqueName('test', '.');
   const numPartitions = options.partitions ?? 1;
   await withAdmin(adminOrKafka, async (admin) => {
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions, configEntries: options.configEntries ?? [] }],
-      // kafkajs's own leader wait gives up on "does not host this topic-partition" under load;
-      // the metadata wait below retries until every partition has a leader.
-      waitForLeaders: false,
-    });
+    const created = await createTopicsWithLeaders(admin, [
+      { topic, numPartitions, configEntries: options.configEntries ?? [] },
+    ]);
     if (!created) throw new Error(`topic ${topic} already existed`);
-    await waitFor(
-      async () => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
-        return partitions.length === numPartitions && partitions.every((p) => p.leader >= 0);
-      },
-      {
-        timeoutMs: 30_000,
-        description: `metadata of topic ${topic} with ${numPartitions} led partitions`,
-      },
-    );
   });
   return topic;
 }

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { hostPortOf, type Config } from '../../../core/config.ts';
+import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { platformTopics } from '../../../core/topics.ts';
 import {
   cachePath,
@@ -207,10 +208,10 @@ async function ensureTopics(ctx: StackContext): Promise<void> {
     const wanted = platformTopics(ctx.config).filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return;
     ctx.report('kafka', `creating ${wanted.length} topics`);
-    await admin.createTopics({
-      topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })),
-      waitForLeaders: true,
-    });
+    await createTopicsWithLeaders(
+      admin,
+      wanted.map((t) => ({ ...t, replicationFactor: 1 })),
+    );
     ctx.log.info({ topics: wanted.map((t) => t.topic) }, 'created platform topics');
   } finally {
     await admin.disconnect();

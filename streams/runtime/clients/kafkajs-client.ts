@@ -10,6 +10,7 @@ import kafkajs, {
   type TopicMessages,
   type PartitionAssigner,
 } from 'kafkajs';
+import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { createKafkaClient } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { ContinuumError, errorMessage } from '../../../core/errors.ts';
@@ -61,9 +62,9 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       },
       listTopics: () => admin.listTopics(),
       createTopics: async (topics: readonly NewTopic[]) => {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: topics.map((t) => ({
+        await createTopicsWithLeaders(
+          admin,
+          topics.map((t) => ({
             topic: t.topic,
             numPartitions: t.partitions,
             configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({
@@ -71,7 +72,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
               value,
             })),
           })),
-        });
+        );
       },
       topicConfigs: async (topics, names) => {
         if (topics.length === 0) return new Map();

@@ -7,13 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { Config } from '../../../core/config.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { repoRoot } from '../../../core/paths.ts';
 import { dlqTopic } from '../../../core/topics.ts';
+import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { waitFor } from '../../../core/wait-for.ts';
 import { ShipmentStatePostgresSink } from '../../../connectors/sinks/postgres/shipment-state-postgres-sink.ts';
 import { rowToShipmentState } from '../../../connectors/sinks/postgres/shipment-state-sql.ts';
@@ -72,33 +73,6 @@ export interface DecodedRecord<T> extends InputRecord<T> {
 // without this the broker could delete them mid-test. Delete, not compact, so replays stay
 // countable on shipment.state.
 const KEEP_FOREVER = [{ name: 'retention.ms', value: '-1' }];
-
-/**
- * Creates topics and waits until the metadata lists each with all partitions led. Right after a
- * creation the broker may still answer "does not host this topic-partition", which kafkajs's
- * own waitForLeaders turns into a failure; here that only means "not yet".
- */
-async function createTopicsAndWait(
-  admin: Admin,
-  topics: {
-    topic: string;
-    numPartitions: number;
-    configEntries: { name: string; value: string }[];
-  }[],
-): Promise<void> {
-  if (topics.length === 0) return;
-  await admin.createTopics({ topics, waitForLeaders: false });
-  await waitFor(
-    async () => {
-      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      return topics.every((want) => {
-        const got = metadata.topics.find((t) => t.name === want.topic)?.partitions ?? [];
-        return got.length === want.numPartitions && got.every((p) => p.leader >= 0);
-      });
-    },
-    { timeoutMs: 30_000, description: `metadata of ${topics.map((t) => t.topic).join(', ')}` },
-  );
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -241,7 +215,7 @@ export class PipelineHarness {
     try {
       const dlqs = [topics.shipmentsCdc, topics.telemetryRaw, topics.telemetryClean].map(dlqTopic);
       harness.created.push(...dlqs);
-      await createTopicsAndWait(
+      await createTopicsWithLeaders(
         admin,
         dlqs.map((t) => ({ topic: t, numPartitions: o.partitions, configEntries: KEEP_FOREVER })),
       );
@@ -359,10 +333,9 @@ export class PipelineHarness {
   }
 
   /**
-   * Creates the applications' changelog and repartition topics up front. The runtime creates
-   * them too, with kafkajs's `waitForLeaders`, which fails outright when the broker does not yet
-   * know a topic it just created ("This server does not host this topic-partition"); seen here
-   * for test topics, so kept out of these tests' start-up.
+   * Creates the applications' changelog and repartition topics up front, with the runtime's
+   * configs. The runtime creates missing ones at start as well; doing it here keeps topic
+   * creation out of the window in which the crash test kills `continuum streams`.
    */
   private async createInternalTopics(): Promise<void> {
     const admin = this.kafka.admin();
@@ -370,7 +343,7 @@ export class PipelineHarness {
     try {
       const existing = new Set(await admin.listTopics());
       const wanted = this.internalTopicSpecs().filter((t) => !existing.has(t.topic));
-      await createTopicsAndWait(
+      await createTopicsWithLeaders(
         admin,
         wanted.map((t) => ({
           topic: t.topic,
