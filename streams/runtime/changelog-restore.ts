@@ -2,7 +2,7 @@
 // read_committed, from the beginning up to the partition's end at the start of the restore.
 import type { Logger } from '../../core/logger.ts';
 import type { StreamsKafkaClient } from './kafka-port.ts';
-import type { InMemoryKeyValueStore } from './state-store.ts';
+import { restoreChangelogRecord, type TaskStateStore } from './store-changelog.ts';
 import { changelogTopic, type Topology } from './topology.ts';
 
 export interface RestoreResult {
@@ -14,7 +14,7 @@ export async function restoreTaskStores(
   client: StreamsKafkaClient,
   topology: Topology,
   partition: number,
-  storeOf: (name: string) => InMemoryKeyValueStore<unknown, unknown>,
+  storeOf: (name: string) => TaskStateStore,
   log: Logger,
 ): Promise<RestoreResult> {
   const started = performance.now();
@@ -46,10 +46,7 @@ export async function restoreTaskStores(
       const store = storeOf(spec.name);
       for (const record of batch) {
         if (record.key === null) continue;
-        const key = await spec.serdes.key.deserialize(record.key);
-        const value =
-          record.value === null ? null : await spec.serdes.value.deserialize(record.value);
-        store.restore({ key, value });
+        await restoreChangelogRecord(spec, store, record);
         records += 1;
       }
     },

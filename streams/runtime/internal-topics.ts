@@ -57,7 +57,7 @@ export async function ensureTopologyTopics(
 /** Sets internalTopicConfigs on existing internal topics that lack them. */
 async function alignInternalTopics(
   admin: StreamsAdmin,
-  topics: readonly { topic: string; compacted: boolean }[],
+  topics: readonly { topic: string; compacted: boolean; configs?: Record<string, string> }[],
 ): Promise<AlignedTopic[]> {
   const names = [...new Set(topics.flatMap((t) => Object.keys(internalTopicConfigs(t))))];
   const current = await admin.topicConfigs(
@@ -94,6 +94,12 @@ function satisfies(name: string, have: string | undefined, want: string): boolea
  * records whatever their timestamps (as Kafka Streams' do): records carry event time, and time
  * retention would delete a replayed or simulated past before the next sub-topology read it.
  */
-export function internalTopicConfigs(topic: { compacted: boolean }): Record<string, string> {
-  return topic.compacted ? { 'cleanup.policy': 'compact' } : { 'retention.ms': '-1' };
+export function internalTopicConfigs(topic: {
+  compacted: boolean;
+  configs?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    ...(topic.compacted ? { 'cleanup.policy': 'compact' } : { 'retention.ms': '-1' }),
+    ...topic.configs,
+  };
 }

@@ -4,6 +4,7 @@
 import { ContinuumError } from '../../core/errors.ts';
 import type { KeyValueStore, ReadOnlyKeyValueStore } from './state-store.ts';
 import type { RecordMetadata, StreamRecord } from './record.ts';
+import type { VersionedKeyValueStore } from './versioned-store.ts';
 
 export type PunctuationType = 'stream-time' | 'wall-clock';
 
@@ -15,6 +16,8 @@ export interface ProcessorContext<KOut, VOut> {
   /** Sends a record to every child (or only to `childName`). */
   forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
   getStateStore<K, V>(name: string): KeyValueStore<K, V>;
+  /** A versioned store (declared with `versioned` in its StoreSpec). */
+  getVersionedStore<K, V>(name: string): VersionedKeyValueStore<K, V>;
   /** A global store (the whole of a topic, shared by every task of the instance): read-only. */
   getGlobalStore<K, V>(name: string): ReadOnlyKeyValueStore<K, V>;
   /** Calls `punctuator` every `intervalMs` of stream time (advanced by records) or wall-clock time. */
@@ -27,6 +30,8 @@ export interface ProcessorContext<KOut, VOut> {
   readonly recordMetadata: RecordMetadata | undefined;
   /** Highest record timestamp this task has seen: event time, never going backwards. */
   readonly streamTime: number;
+  /** Wall-clock time (Kafka Streams' currentSystemTimeMs): the driver's clock in tests. */
+  currentSystemTimeMs(): number;
   readonly partition: number;
   readonly applicationId: string;
 }

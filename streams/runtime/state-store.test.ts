@@ -64,3 +64,42 @@ describe('stored values', () => {
     expect(store.get('a')?.raw.toString()).toBe('hi');
   });
 });
+
+describe('a store with a time index', () => {
+  const expiring = () =>
+    new InMemoryKeyValueStore<string, { until: number | null }>('ttl', undefined, {
+      timeIndex: (v) => v.until ?? undefined,
+    });
+
+  it('answers keysBefore from pending and committed writes, and drops deleted keys', () => {
+    const store = expiring();
+    store.put('a', { until: 30 });
+    store.put('b', { until: 10 });
+    store.put('never', { until: null });
+    store.commit();
+    store.put('c', { until: 20 });
+    store.delete('b');
+    expect(store.keysBefore(31)).toEqual(['c', 'a']);
+    expect(store.keysBefore(Number.POSITIVE_INFINITY)).not.toContain('never');
+    expect(store.size).toBe(3);
+  });
+
+  it('rolls the index back with an abort, and rebuilds it on restore', () => {
+    const store = expiring();
+    store.put('a', { until: 30 });
+    store.commit();
+    store.put('a', { until: 5 });
+    store.put('new', { until: 1 });
+    store.abort();
+    expect(store.keysBefore(31)).toEqual(['a']);
+    const restored = expiring();
+    restored.restore({ key: 'x', value: { until: 7 } });
+    restored.restore({ key: 'y', value: { until: 3 } });
+    restored.restore({ key: 'x', value: null });
+    expect(restored.keysBefore(100)).toEqual(['y']);
+  });
+
+  it('refuses keysBefore without an index', () => {
+    expect(() => new InMemoryKeyValueStore('plain').keysBefore(1)).toThrow(/no time index/);
+  });
+});

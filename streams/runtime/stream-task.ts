@@ -20,13 +20,9 @@ import {
   type KeyValueStore,
   type ReadOnlyKeyValueStore,
 } from './state-store.ts';
-import {
-  changelogTopic,
-  TopologyError,
-  type ProcessorNode,
-  type Serdes,
-  type Topology,
-} from './topology.ts';
+import { createStore, pendingChangelog, type TaskStateStore } from './store-changelog.ts';
+import { TopologyError, type ProcessorNode, type Serdes, type Topology } from './topology.ts';
+import { InMemoryVersionedKeyValueStore, type VersionedKeyValueStore } from './versioned-store.ts';
 
 /** A record the task wants written; `partition` is set for changelogs (the task's own). */
 export interface TaskOutput {
@@ -65,13 +61,23 @@ export interface StreamTaskCounters {
   skipped: number;
 }
 
+export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
+
+export interface StreamTaskOptions {
+  /** Wall clock (punctuations, the future check); the driver passes its own. */
+  clock?: () => number;
+  globalStores?: GlobalStores;
+  /** How far ahead of the clock an event time may be before it is dead-lettered as `future`. */
+  maxFutureMs?: number;
+}
+
 export class StreamTask {
   readonly topology: Topology;
   readonly partition: number;
   /** Shared by every task of the application instance; the runtime keeps them filled. */
   readonly globalStores: GlobalStores;
   private readonly processors = new Map<string, Processor<unknown, unknown, unknown, unknown>>();
-  private readonly stores = new Map<string, InMemoryKeyValueStore<unknown, unknown>>();
+  private readonly stores = new Map<string, TaskStateStore>();
   private readonly schedules: Schedule[] = [];
   private outputs: PendingSinkRecord[] = [];
   private letters: TaskOutput[] = [];
@@ -82,6 +88,8 @@ export class StreamTask {
   private committedTime = Number.NEGATIVE_INFINITY;
   private committedNext = new Map<Schedule, number>();
   private readonly clock: () => number;
+  /** Event times further than this ahead of the clock are dead-lettered (reason `future`). */
+  private readonly maxFutureMs: number;
   readonly counters: StreamTaskCounters = {
     processed: 0,
     forwarded: {},
@@ -89,17 +97,13 @@ export class StreamTask {
     skipped: 0,
   };
 
-  constructor(
-    topology: Topology,
-    partition: number,
-    options: { clock?: () => number; globalStores?: GlobalStores } = {},
-  ) {
+  constructor(topology: Topology, partition: number, options: StreamTaskOptions = {}) {
     this.topology = topology;
     this.partition = partition;
     this.clock = options.clock ?? Date.now;
+    this.maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.globalStores = options.globalStores ?? new GlobalStores(topology);
-    for (const spec of topology.stores.values())
-      this.stores.set(spec.name, new InMemoryKeyValueStore(spec.name, spec.keyId));
+    for (const spec of topology.stores.values()) this.stores.set(spec.name, createStore(spec));
     for (const node of topology.nodes.values()) {
       if (node.kind === 'processor') this.processors.set(node.name, node.supplier());
     }
@@ -113,10 +117,25 @@ export class StreamTask {
     return this.time;
   }
 
-  store<K, V>(name: string): InMemoryKeyValueStore<K, V> {
+  /** A store of the task, either kind (for restores). */
+  stateStore(name: string): TaskStateStore {
     const store = this.stores.get(name);
     if (!store) throw new TopologyError(`no store named "${name}"`);
+    return store;
+  }
+
+  store<K, V>(name: string): InMemoryKeyValueStore<K, V> {
+    const store = this.stateStore(name);
+    if (!(store instanceof InMemoryKeyValueStore))
+      throw new TopologyError(`store "${name}" is versioned: read it with versionedStore()`);
     return store as InMemoryKeyValueStore<K, V>;
+  }
+
+  versionedStore<K, V>(name: string): InMemoryVersionedKeyValueStore<K, V> {
+    const store = this.stateStore(name);
+    if (!(store instanceof InMemoryVersionedKeyValueStore))
+      throw new TopologyError(`store "${name}" is not versioned`);
+    return store as InMemoryVersionedKeyValueStore<K, V>;
   }
 
   private contextFor(node: ProcessorNode): ProcessorContext<unknown, unknown> {
@@ -128,6 +147,11 @@ export class StreamTask {
         if (!node.stores.includes(name))
           throw new TopologyError(`processor "${node.name}" is not connected to store "${name}"`);
         return task.store<K, V>(name);
+      },
+      getVersionedStore: <K, V>(name: string): VersionedKeyValueStore<K, V> => {
+        if (!node.stores.includes(name))
+          throw new TopologyError(`processor "${node.name}" is not connected to store "${name}"`);
+        return task.versionedStore<K, V>(name);
       },
       getGlobalStore: <K, V>(name: string): ReadOnlyKeyValueStore<K, V> => {
         if (!node.stores.includes(name) || !task.globalStores.has(name))
@@ -154,6 +178,7 @@ export class StreamTask {
       get streamTime() {
         return task.time;
       },
+      currentSystemTimeMs: () => task.clock(),
       partition: task.partition,
       applicationId: task.topology.applicationId,
     };
@@ -191,6 +216,21 @@ export class StreamTask {
           new RecordRejectedError(
             'invalid-timestamp',
             `event time ${timestamp} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is not a time`,
+          ),
+          'extract-timestamp',
+          source.name,
+        );
+        return;
+      }
+      const now = this.clock();
+      if (timestamp > now + this.maxFutureMs) {
+        // One bad clock must not move stream time (and with it watermarks, dedupe windows and
+        // reordering) hours ahead for everything else on the partition.
+        this.deadLetter(
+          new RecordRejectedError(
+            'future',
+            `event time ${new Date(timestamp).toISOString()} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is ${timestamp - now} ms ahead of the clock (at most ${this.maxFutureMs} ms allowed)`,
+            { eventTime: timestamp, wallClock: now, maxFutureMs: this.maxFutureMs },
           ),
           'extract-timestamp',
           source.name,
@@ -314,26 +354,35 @@ export class StreamTask {
     return [...serialized, ...letters];
   }
 
-  /** Folds pending store writes into the stores and returns them as changelog records. */
-  async commitStores(): Promise<TaskOutput[]> {
-    this.committedTime = this.time;
-    this.committedNext = new Map(this.schedules.map((s) => [s, s.next]));
+  /** Whether anything waits for a commit: outputs, dead letters or store writes. */
+  get hasPendingWork(): boolean {
+    if (this.outputs.length > 0 || this.letters.length > 0) return true;
+    for (const store of this.stores.values()) if (store.hasPending) return true;
+    return false;
+  }
+
+  /**
+   * The changelog records of the stores' pending writes, to go out in the commit's transaction
+   * (or, at-least-once, before its offsets). The writes are folded in by commitStores() only
+   * once Kafka has them, so the bytes are made here, once.
+   */
+  async prepareChangelog(): Promise<TaskOutput[]> {
     const changelog: TaskOutput[] = [];
+    const timestamp = Math.max(0, this.time);
     for (const [name, store] of this.stores) {
       const spec = this.topology.stores.get(name);
-      const entries = store.commit();
-      if (!spec || spec.changelog === false) continue;
-      for (const entry of entries) {
-        changelog.push({
-          topic: changelogTopic(this.topology.applicationId, name),
-          partition: this.partition,
-          key: await spec.serdes.key.serialize(entry.key),
-          value: entry.value === null ? null : await spec.serdes.value.serialize(entry.value),
-          timestamp: Math.max(0, this.time),
-        });
-      }
+      if (!spec || !store.hasPending) continue;
+      for (const record of await pendingChangelog(this.topology, spec, store))
+        changelog.push({ ...record, partition: this.partition, timestamp });
     }
     return changelog;
+  }
+
+  /** Kafka committed the transaction: fold the pending store writes in, keep time and schedules. */
+  commitStores(): void {
+    this.committedTime = this.time;
+    this.committedNext = new Map(this.schedules.map((s) => [s, s.next]));
+    for (const store of this.stores.values()) store.commit();
   }
 
   /** The transaction was aborted: forget uncommitted store writes and unsent outputs. */

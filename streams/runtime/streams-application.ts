@@ -19,19 +19,21 @@ import type { Logger } from '../../core/logger.ts';
 import { restoreTaskStores } from './changelog-restore.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
-import type {
-  IdempotentProducer,
-  PartitionBatch,
-  StreamsGroupConsumer,
-  StreamsKafkaClient,
-  StreamsTransaction,
-  TopicFollower,
-  TopicPartitionOffset,
-  TransactionalProducer,
+import {
+  recordSize,
+  type ConsumedRecord,
+  type IdempotentProducer,
+  type PartitionBatch,
+  type StreamsGroupConsumer,
+  type StreamsKafkaClient,
+  type StreamsTransaction,
+  type TopicFollower,
+  type TopicPartitionOffset,
+  type TransactionalProducer,
 } from './kafka-port.ts';
-import { StreamTask, TaskFailedError, type TaskOutput } from './stream-task.ts';
+import { StreamTask, TaskFailedError } from './stream-task.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
-import { changelogTopic, type Topology } from './topology.ts';
+import type { Topology } from './topology.ts';
 
 export type ProcessingGuarantee = 'exactly-once' | 'at-least-once';
 
@@ -61,17 +63,36 @@ export interface StreamsApplicationOptions {
    * their timestamps, so without this they only grow. 0 = never.
    */
   repartitionPurgeIntervalMs?: number;
+  /** Event times further than this ahead of the wall clock are dead-lettered (`future`). */
+  maxFutureMs?: number;
+  /**
+   * Bounds of one transaction (or at-least-once commit): once a task's open work holds this
+   * many input records, or this many bytes of outputs, it is committed before more is
+   * processed, however large the fetched batch (a replay can hand over millions).
+   */
+  maxTransactionRecords?: number;
+  maxTransactionBytes?: number;
+  /** How often wall-clock punctuations are due-checked on every task (ms). */
+  punctuationIntervalMs?: number;
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 export const DEFAULT_REPARTITION_PURGE_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_TRANSACTION_RECORDS = 10_000;
+export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
+/** Records processed between two checks of the transaction bounds. */
+const SLICE_RECORDS = 500;
 
 /** What a task has written since its last commit. */
 interface OpenCommit {
   transaction: StreamsTransaction | undefined;
   /** Input positions to commit, per `topic:partition`. */
   offsets: Map<string, TopicPartitionOffset>;
-  outputs: TaskOutput[];
+  /** Event times of the records written to the application's external outputs, per topic (freshness). */
+  outputTimes: Map<string, number[]>;
+  /** Bytes of outputs sent in this transaction. */
+  bytes: number;
   records: number;
   startedAt: number;
   timer: NodeJS.Timeout | undefined;
@@ -123,6 +144,13 @@ export class StreamsApplication {
   private readonly purgeable = new Map<string, TopicPartitionOffset>();
   private purgeTimer: NodeJS.Timeout | undefined;
   private purging: Promise<void> | undefined;
+  private readonly maxFutureMs: number | undefined;
+  private readonly maxTransactionRecords: number;
+  private readonly maxTransactionBytes: number;
+  private readonly punctuationIntervalMs: number;
+  private punctuationTimer: NodeJS.Timeout | undefined;
+  /** External topics the application writes (freshness is measured on these). */
+  private readonly outputTopics: ReadonlySet<string>;
 
   constructor(options: StreamsApplicationOptions) {
     this.topology = options.topology;
@@ -152,6 +180,16 @@ export class StreamsApplication {
     this.globalStores = new GlobalStores(this.topology, {
       onSkip: (skip) => this.log.warn(skip, 'global store record skipped'),
     });
+    this.maxFutureMs = options.maxFutureMs;
+    this.maxTransactionRecords = options.maxTransactionRecords ?? DEFAULT_MAX_TRANSACTION_RECORDS;
+    this.maxTransactionBytes = options.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES;
+    this.punctuationIntervalMs = options.punctuationIntervalMs ?? DEFAULT_PUNCTUATION_INTERVAL_MS;
+    this.outputTopics = new Set(
+      this.topology
+        .sinks()
+        .filter((s) => !s.internal)
+        .map((s) => s.topic),
+    );
   }
 
   /** Input partitions this instance has tasks for. */
@@ -214,6 +252,10 @@ export class StreamsApplication {
         this.purging ??= this.purgeRepartitions().finally(() => (this.purging = undefined));
       }, this.repartitionPurgeIntervalMs);
       this.purgeTimer.unref();
+    }
+    if (this.punctuationIntervalMs > 0) {
+      this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
+      this.punctuationTimer.unref();
     }
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
   }
@@ -285,7 +327,10 @@ export class StreamsApplication {
   }
 
   private async createTask(partition: number): Promise<TaskHandle> {
-    const task = new StreamTask(this.topology, partition, { globalStores: this.globalStores });
+    const task = new StreamTask(this.topology, partition, {
+      globalStores: this.globalStores,
+      maxFutureMs: this.maxFutureMs,
+    });
     // The producer first: its init fences a zombie and aborts its open transaction, which would
     // otherwise hold the changelog's read_committed end back and stall the restore.
     const producer =
@@ -300,7 +345,7 @@ export class StreamsApplication {
         this.client,
         this.topology,
         partition,
-        (name) => task.store(name),
+        (name) => task.stateStore(name),
         this.log,
       );
       stop();
@@ -394,17 +439,34 @@ export class StreamsApplication {
         'batch',
       );
     if (records.length === 0) return;
+    // In slices, so that one transaction never holds more than its bounds, whatever the fetch
+    // handed over: a replay's backlog arrives in batches of any size.
+    for (let from = 0; from < records.length; from += SLICE_RECORDS) {
+      const slice = records.slice(from, from + SLICE_RECORDS);
+      const last = from + SLICE_RECORDS >= records.length;
+      const next = last ? batch.nextOffset : (BigInt(lastOf(slice).offset) + 1n).toString();
+      await this.processSlice(handle, batch, slice, next);
+      const open = handle.open;
+      if (
+        open &&
+        (open.records >= this.maxTransactionRecords || open.bytes >= this.maxTransactionBytes)
+      )
+        await this.commitOpen(handle);
+    }
+    await this.scheduleCommit(handle);
+  }
+
+  /** Processes records of one partition into the task's open transaction (begun if needed). */
+  private async processSlice(
+    handle: TaskHandle,
+    batch: PartitionBatch,
+    records: readonly ConsumedRecord[],
+    nextOffset: string,
+  ): Promise<void> {
     const application = this.topology.applicationId;
     const { task } = handle;
     const stopProcessing = this.metrics.processingSeconds.startTimer({ application });
-    const open: OpenCommit = (handle.open ??= {
-      transaction: handle.producer ? await handle.producer.begin() : undefined,
-      offsets: new Map(),
-      outputs: [],
-      records: 0,
-      startedAt: Date.now(),
-      timer: undefined,
-    });
+    const open = await this.openCommit(handle);
     try {
       for (const record of records) {
         await task.process(
@@ -418,33 +480,103 @@ export class StreamsApplication {
         );
       }
       stopProcessing();
-      const outputs = await task.drainOutputs();
-      if (open.transaction) await open.transaction.send(outputs);
-      else await this.atLeastOnceProducer().send(outputs);
-      open.outputs.push(...outputs);
+      await this.sendOutputs(handle, open);
       open.records += records.length;
-      handle.positions.set(key, BigInt(batch.nextOffset));
-      open.offsets.set(key, {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: batch.nextOffset,
-      });
+      const key = `${batch.topic}:${batch.partition}`;
+      handle.positions.set(key, BigInt(nextOffset));
+      open.offsets.set(key, { topic: batch.topic, partition: batch.partition, offset: nextOffset });
     } catch (err) {
       await this.abortOpen(handle, err);
       throw err;
     }
+  }
+
+  /** The task's open work, begun (with its transaction, exactly-once) when there is none. */
+  private async openCommit(handle: TaskHandle): Promise<OpenCommit> {
+    handle.open ??= {
+      transaction: handle.producer ? await handle.producer.begin() : undefined,
+      offsets: new Map(),
+      outputTimes: new Map(),
+      bytes: 0,
+      records: 0,
+      startedAt: Date.now(),
+      timer: undefined,
+    };
+    return handle.open;
+  }
+
+  /** Sends what the task forwarded to sinks and dead-lettered: in the transaction, or as it comes. */
+  private async sendOutputs(handle: TaskHandle, open: OpenCommit): Promise<void> {
+    const outputs = await handle.task.drainOutputs();
+    if (outputs.length === 0) return;
+    if (open.transaction) await open.transaction.send(outputs);
+    else await this.atLeastOnceProducer().send(outputs);
+    for (const output of outputs) {
+      open.bytes += recordSize(output);
+      if (!this.outputTopics.has(output.topic)) continue;
+      let times = open.outputTimes.get(output.topic);
+      if (!times) {
+        times = [];
+        open.outputTimes.set(output.topic, times);
+      }
+      times.push(output.timestamp);
+    }
+  }
+
+  /** Commits the task's open work now when the commit interval has passed, else on a timer. */
+  private async scheduleCommit(handle: TaskHandle): Promise<void> {
+    const open = handle.open;
+    if (!open) return;
     const due = open.startedAt + this.commitIntervalMs - Date.now();
     if (due <= 0 || this.stopped) {
       await this.commitOpen(handle);
-    } else {
-      open.timer ??= setTimeout(() => {
-        void this.withLock(handle, () =>
-          handle.open === open ? this.commitOpen(handle) : Promise.resolve(),
-        ).catch((err: unknown) => {
-          handle.failed = asError(err);
-        });
-      }, due);
+      return;
     }
+    open.timer ??= setTimeout(() => {
+      void this.withLock(handle, () =>
+        handle.open === open ? this.commitOpen(handle) : Promise.resolve(),
+      ).catch((err: unknown) => {
+        handle.failed = asError(err);
+      });
+    }, due);
+  }
+
+  /** Fires due wall-clock punctuations on every task, each after what runs on it. */
+  private punctuateAll(): void {
+    if (this.stopped) return;
+    for (const pending of this.tasks.values()) {
+      void pending
+        .then((handle) =>
+          this.withLock(handle, () => this.punctuateLocked(handle)).catch((err: unknown) => {
+            handle.failed = asError(err);
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs the task's wall-clock punctuations; what they forward or write joins the open
+   * transaction (begun only when they did something) and is committed like processed records.
+   */
+  private async punctuateLocked(handle: TaskHandle): Promise<void> {
+    if (handle.failed !== undefined || this.stopped || this.tasks.size === 0) return;
+    const { task } = handle;
+    try {
+      task.punctuateWallClock(Date.now());
+    } catch (err) {
+      await this.abortOpen(handle, err);
+      throw err;
+    }
+    if (!task.hasPendingWork) return;
+    const open = await this.openCommit(handle);
+    try {
+      await this.sendOutputs(handle, open);
+    } catch (err) {
+      await this.abortOpen(handle, err);
+      throw err;
+    }
+    await this.scheduleCommit(handle);
   }
 
   /** Commits the task's open work: changelogs and input offsets (in its transaction). */
@@ -460,11 +592,11 @@ export class StreamsApplication {
     });
     try {
       if (!consumer) throw new Error('consumer not started');
-      const changelog = await this.pendingChangelog(handle.task);
+      const changelog = await handle.task.prepareChangelog();
       const offsets = [...open.offsets.values()];
       if (open.transaction) {
         await open.transaction.send(changelog);
-        await open.transaction.sendOffsets(consumer, offsets);
+        if (offsets.length > 0) await open.transaction.sendOffsets(consumer, offsets);
         await open.transaction.commit();
       } else {
         await this.atLeastOnceProducer().send(changelog);
@@ -479,16 +611,17 @@ export class StreamsApplication {
             partition: handle.task.partition,
             offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`),
             changelog: changelog.length,
-            outputs: open.outputs.length,
+            records: open.records,
+            bytes: open.bytes,
             openMs: Date.now() - open.startedAt,
           },
           'committed',
         );
-      // Kafka has the writes now: fold them into the stores (its changelog output is sent above).
-      await handle.task.commitStores();
+      // Kafka has the writes now: fold them into the stores.
+      handle.task.commitStores();
       stopCommit();
       this.metrics.recordsProcessed.inc({ application }, open.records);
-      this.record(handle, open.outputs);
+      this.record(handle, open);
     } catch (err) {
       await this.abortOpen(handle, err);
       throw err;
@@ -537,33 +670,12 @@ export class StreamsApplication {
     );
   }
 
-  /**
-   * The changelog records of the stores' pending writes, as StreamTask.commitStores() writes
-   * them — without folding them in yet: that waits for Kafka's commit.
-   */
-  private async pendingChangelog(task: StreamTask): Promise<TaskOutput[]> {
-    const records: TaskOutput[] = [];
-    for (const spec of this.topology.stores.values()) {
-      if (spec.changelog === false) continue;
-      for (const entry of task.store(spec.name).uncommitted()) {
-        records.push({
-          topic: changelogTopic(this.topology.applicationId, spec.name),
-          partition: task.partition,
-          key: await spec.serdes.key.serialize(entry.key),
-          value: entry.value === null ? null : await spec.serdes.value.serialize(entry.value),
-          timestamp: Math.max(0, task.streamTime),
-        });
-      }
-    }
-    return records;
-  }
-
   private atLeastOnceProducer(): IdempotentProducer {
     if (!this.sharedProducer) throw new Error('at-least-once producer not started');
     return this.sharedProducer;
   }
 
-  private record(handle: TaskHandle, outputs: readonly TaskOutput[]): void {
+  private record(handle: TaskHandle, open: OpenCommit): void {
     const application = this.topology.applicationId;
     const { counters } = handle.task;
     for (const [processor, count] of Object.entries(counters.forwarded)) {
@@ -575,24 +687,18 @@ export class StreamsApplication {
     if (dead > 0) this.metrics.deadLettered.inc({ processor: application }, dead);
     handle.deadLetteredSeen = counters.deadLettered;
     const now = Date.now();
-    const sinkTopics = new Set(
-      this.topology
-        .sinks()
-        .filter((s) => !s.internal)
-        .map((s) => s.topic),
-    );
-    for (const output of outputs) {
-      if (sinkTopics.has(output.topic))
+    for (const [topic, times] of open.outputTimes)
+      for (const time of times)
         this.metrics.freshnessSeconds.observe(
-          { application, topic: output.topic },
-          Math.max(0, now - output.timestamp) / 1000,
+          { application, topic },
+          Math.max(0, now - time) / 1000,
         );
-    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.purgeTimer);
+    clearInterval(this.punctuationTimer);
     await this.purging;
     // Commit what tasks hold open while the consumer still is a member of the group.
     for (const [partition, handle] of [...this.tasks]) {
@@ -605,6 +711,12 @@ export class StreamsApplication {
     await this.sharedProducer?.close();
     this.log.info('streams application stopped');
   }
+}
+
+function lastOf<T>(items: readonly T[]): T {
+  const last = items.at(-1);
+  if (last === undefined) throw new Error('empty slice');
+  return last;
 }
 
 function asError(err: unknown): Error {

@@ -8,6 +8,7 @@ import type { RawRecord } from './record.ts';
 import type { KeyValueStore } from './state-store.ts';
 import { StreamTask, type TaskOutput } from './stream-task.ts';
 import type { Topology } from './topology.ts';
+import type { VersionedKeyValueStore } from './versioned-store.ts';
 
 export interface DriverOutput<K, V> {
   key: K;
@@ -19,6 +20,11 @@ export interface DriverOutput<K, V> {
 export interface DriverOptions {
   /** Initial wall-clock time (ms). */
   wallClock?: number;
+  /**
+   * How far ahead of the wall clock an event time may be: the runtime's 5 min when a wall clock
+   * is given, unlimited when none is.
+   */
+  maxFutureMs?: number;
 }
 
 export class TopologyTestDriver {
@@ -31,7 +37,13 @@ export class TopologyTestDriver {
   constructor(topology: Topology, options: DriverOptions = {}) {
     this.topology = topology;
     this.wallClock = options.wallClock ?? 0;
-    this.task = new StreamTask(topology, 0, { clock: () => this.wallClock });
+    this.task = new StreamTask(topology, 0, {
+      clock: () => this.wallClock,
+      // A test that sets no wall clock writes event times of its choosing, none of them future.
+      maxFutureMs:
+        options.maxFutureMs ??
+        (options.wallClock === undefined ? Number.POSITIVE_INFINITY : undefined),
+    });
   }
 
   /** Serializes with the input topic's source serdes and processes the record. */
@@ -70,8 +82,10 @@ export class TopologyTestDriver {
     await this.commit();
   }
 
+  /** The same steps as a runtime commit: outputs, then the changelog, then the fold-in. */
   private async commit(): Promise<void> {
-    const outputs = [...(await this.task.drainOutputs()), ...(await this.task.commitStores())];
+    const outputs = [...(await this.task.drainOutputs()), ...(await this.task.prepareChangelog())];
+    this.task.commitStores();
     for (const output of outputs) {
       this.written.set(output.topic, [...(this.written.get(output.topic) ?? []), output]);
       // Internal repartition topics are read back by the same topology.
@@ -122,6 +136,10 @@ export class TopologyTestDriver {
 
   store<K, V>(name: string): KeyValueStore<K, V> {
     return this.task.store<K, V>(name);
+  }
+
+  versionedStore<K, V>(name: string): VersionedKeyValueStore<K, V> {
+    return this.task.versionedStore<K, V>(name);
   }
 
   get streamTime(): number {

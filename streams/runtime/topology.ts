@@ -8,6 +8,7 @@ import {
   type ProcessingErrorHandler,
 } from './processor.ts';
 import type { Serde } from './serde.ts';
+import type { TimeOf } from './state-store.ts';
 
 export interface Serdes<K, V> {
   key: Serde<K>;
@@ -64,6 +65,25 @@ export interface StoreSpec<K = unknown, V = unknown> {
   changelog?: boolean;
   /** How keys are told apart in memory (default: the string, or its JSON). */
   keyId?: (key: K) => string;
+  /**
+   * A time per value (when an entry is due or expires), indexed so that a processor finds the
+   * due keys with `keysBefore(t)` without reading the whole store. Key-value stores only.
+   */
+  timeIndex?: TimeOf<V>;
+  /**
+   * A versioned store (Kafka Streams' KIP-889): every put keeps a version at its timestamp,
+   * readable as of a time, for `historyRetentionMs` of the store's stream time. Its changelog
+   * keeps that much history from compaction (`min.compaction.lag.ms`, counted from write time).
+   */
+  versioned?: { historyRetentionMs: number };
+}
+
+/** An internal topic the application creates: a repartition or a store's changelog. */
+export interface InternalTopic {
+  topic: string;
+  compacted: boolean;
+  /** Configs beyond the kind's own (e.g. a versioned changelog's compaction lag). */
+  configs?: Record<string, string>;
 }
 
 /**
@@ -131,14 +151,20 @@ export class Topology {
   }
 
   /** Topics the application creates and owns: repartitions and changelogs. */
-  internalTopics(): { topic: string; compacted: boolean }[] {
+  internalTopics(): InternalTopic[] {
     return [
       ...this.sinks()
         .filter((s) => s.internal)
         .map((s) => ({ topic: s.topic, compacted: false })),
       ...[...this.stores.values()]
         .filter((s) => s.changelog !== false)
-        .map((s) => ({ topic: changelogTopic(this.applicationId, s.name), compacted: true })),
+        .map((s) => ({
+          topic: changelogTopic(this.applicationId, s.name),
+          compacted: true,
+          ...(s.versioned
+            ? { configs: { 'min.compaction.lag.ms': String(s.versioned.historyRetentionMs) } }
+            : {}),
+        })),
     ];
   }
 
@@ -239,6 +265,10 @@ export class TopologyBuilder {
   addStateStore<K, V>(spec: StoreSpec<K, V>, processors: readonly string[]): this {
     if (this.stores.has(spec.name))
       throw new TopologyError(`a store named "${spec.name}" already exists`);
+    if (spec.versioned && spec.timeIndex)
+      throw new TopologyError(`store "${spec.name}": a versioned store has no time index`);
+    if (spec.versioned && !(spec.versioned.historyRetentionMs >= 0))
+      throw new TopologyError(`store "${spec.name}": history retention must be ≥ 0 ms`);
     for (const p of processors) {
       const node = this.nodes.get(p);
       if (node?.kind !== 'processor')
