@@ -30,7 +30,7 @@ import type {
 import { avroSerde } from '../streams/runtime/serde.ts';
 import { repartitionTopic, type Topology } from '../streams/runtime/topology.ts';
 import {
-  SHIPMENTS_BY_VEHICLE,
+  SHIPMENTS_BY_OWNER,
   shipmentStateTopology,
   telemetryCleanTopology,
   type StreamTopics,
@@ -337,7 +337,7 @@ function pipelineDrainLevels(pipeline: RunningPipeline, topics: StreamTopics): D
       { groupId: join.applicationId, topic: topics.telemetryClean, transactional: true },
       {
         groupId: join.applicationId,
-        topic: repartitionTopic(join.applicationId, SHIPMENTS_BY_VEHICLE),
+        topic: repartitionTopic(join.applicationId, SHIPMENTS_BY_OWNER),
         transactional: true,
       },
     ],

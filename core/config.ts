@@ -198,6 +198,41 @@ export const CONFIG_VARIABLES = {
     '30000',
     parse.integer(0, 86_400_000),
   ),
+  CONTINUUM_STREAMS_MAX_FUTURE_MS: variable(
+    'an event time further than this ahead of the wall clock is dead-lettered as `future` (ms)',
+    '300000',
+    parse.integer(0, 365 * 86_400_000),
+  ),
+  CONTINUUM_STREAMS_MAX_TRANSACTION_RECORDS: variable(
+    'input records one stream transaction (or at-least-once commit) holds at most',
+    '10000',
+    parse.integer(1, 10_000_000),
+  ),
+  CONTINUUM_STREAMS_MAX_TRANSACTION_BYTES: variable(
+    'output bytes one stream transaction holds at most before it is committed',
+    String(16 * 1024 * 1024),
+    parse.integer(1024, 1024 * 1024 * 1024),
+  ),
+  CONTINUUM_STREAMS_QUIET_AFTER_MS: variable(
+    'wall-clock time without input after which a stream task releases what it holds (the cleaner its reorder buffer, the join its finished shipments)',
+    '10000',
+    parse.integer(100, 86_400_000),
+  ),
+  CONTINUUM_STREAMS_READING_HISTORY_MS: variable(
+    "event time of each vehicle's readings the join keeps, to join shipment changes that arrive after later readings",
+    String(6 * 3_600_000),
+    parse.integer(0, 30 * 86_400_000),
+  ),
+  CONTINUUM_STREAMS_FINISH_AFTER_MS: variable(
+    "event time after a shipment's end after which it is final even if its vehicle sent nothing newer",
+    String(30 * 60_000),
+    parse.integer(0, 7 * 86_400_000),
+  ),
+  CONTINUUM_STREAMS_SHIPMENT_RETENTION_MS: variable(
+    'event time a finished shipment is remembered by the stream processors (to recognize redeliveries)',
+    String(24 * 3_600_000),
+    parse.integer(0, 365 * 86_400_000),
+  ),
 
   CONTINUUM_STACK_START_TIMEOUT_MS: variable(
     'how long `stack up` waits for one service to become ready',
@@ -255,6 +290,13 @@ export interface Config {
     commitIntervalMs: number;
     /** 0 = never (consumed repartition records stay). */
     repartitionPurgeIntervalMs: number;
+    maxFutureMs: number;
+    maxTransactionRecords: number;
+    maxTransactionBytes: number;
+    quietAfterMs: number;
+    readingHistoryMs: number;
+    finishAfterMs: number;
+    shipmentRetentionMs: number;
   };
   stack: { startTimeoutMs: number };
 }
@@ -331,6 +373,13 @@ export function loadConfig(env: Env = process.env): Config {
       applicationPrefix: v.CONTINUUM_STREAMS_APPLICATION_PREFIX,
       commitIntervalMs: v.CONTINUUM_STREAMS_COMMIT_INTERVAL_MS,
       repartitionPurgeIntervalMs: v.CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS,
+      maxFutureMs: v.CONTINUUM_STREAMS_MAX_FUTURE_MS,
+      maxTransactionRecords: v.CONTINUUM_STREAMS_MAX_TRANSACTION_RECORDS,
+      maxTransactionBytes: v.CONTINUUM_STREAMS_MAX_TRANSACTION_BYTES,
+      quietAfterMs: v.CONTINUUM_STREAMS_QUIET_AFTER_MS,
+      readingHistoryMs: v.CONTINUUM_STREAMS_READING_HISTORY_MS,
+      finishAfterMs: v.CONTINUUM_STREAMS_FINISH_AFTER_MS,
+      shipmentRetentionMs: v.CONTINUUM_STREAMS_SHIPMENT_RETENTION_MS,
     },
     stack: { startTimeoutMs: v.CONTINUUM_STACK_START_TIMEOUT_MS },
   });

@@ -18,7 +18,13 @@ import type {
 import { createStreamsClient } from './runtime/clients/create-streams-client.ts';
 import { avroSerde } from './runtime/serde.ts';
 import { StreamsApplication, type ProcessingGuarantee } from './runtime/streams-application.ts';
-import { shipmentStateTopology, streamTopics, telemetryCleanTopology } from './topologies.ts';
+import { processorMetrics } from './processor-metrics.ts';
+import {
+  processorOptionsFromConfig,
+  shipmentStateTopology,
+  streamTopics,
+  telemetryCleanTopology,
+} from './topologies.ts';
 
 export const STREAM_APPS = ['telemetry-clean', 'shipment-state'] as const;
 export type StreamApp = (typeof STREAM_APPS)[number];
@@ -58,16 +64,21 @@ export async function runStreams(
   shutdown.onShutdown('metrics', () => metrics.close());
   const client = createStreamsClient(config, config.streams.client, log);
   const prefix = config.streams.applicationPrefix;
+  const processors = processorOptionsFromConfig(config.streams, processorMetrics());
   const topologies = options.apps.map((app) =>
     app === 'telemetry-clean'
       ? telemetryCleanTopology({
           applicationId: `${prefix}-telemetry-clean`,
           topics,
           telemetrySerde: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
+          clean: processors.clean,
         })
       : shipmentStateTopology({
           applicationId: `${prefix}-shipment-state`,
           topics,
+          cleanShipments: processors.cleanShipments,
+          shipmentState: processors.shipmentState,
+          readingHistoryMs: processors.readingHistoryMs,
           serdes: {
             shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),
             telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
@@ -85,6 +96,9 @@ export async function runStreams(
       guarantee: options.guarantee,
       commitIntervalMs: config.streams.commitIntervalMs,
       repartitionPurgeIntervalMs: config.streams.repartitionPurgeIntervalMs,
+      maxFutureMs: config.streams.maxFutureMs,
+      maxTransactionRecords: config.streams.maxTransactionRecords,
+      maxTransactionBytes: config.streams.maxTransactionBytes,
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());

@@ -120,7 +120,7 @@ describe('shipmentStateTopology', () => {
     const topology = shipmentStateTopology({ topics, serdes: avroSerdes() });
     expect(topology.applicationId).toBe(SHIPMENT_STATE_APP_ID);
     expect(topology.inputTopics().sort()).toEqual([
-      'continuum-shipment-state-shipments-by-vehicle-repartition',
+      'continuum-shipment-state-shipments-by-owner-repartition',
       'shipments.cdc',
       'telemetry.clean',
     ]);
@@ -137,13 +137,20 @@ describe('shipmentStateTopology', () => {
         .map((t) => t.topic)
         .sort(),
     ).toEqual([
-      'continuum-shipment-state-delivery-trips-changelog',
+      'continuum-shipment-state-join-pending-changes-changelog',
       'continuum-shipment-state-join-shipments-changelog',
+      'continuum-shipment-state-join-trips-changelog',
+      'continuum-shipment-state-join-vehicle-readings-changelog',
       'continuum-shipment-state-join-vehicle-shipments-changelog',
-      'continuum-shipment-state-join-vehicle-telemetry-changelog',
-      'continuum-shipment-state-shipments-by-vehicle-repartition',
+      'continuum-shipment-state-shipment-owners-changelog',
+      'continuum-shipment-state-shipments-by-owner-repartition',
       'continuum-shipment-state-shipments-lifecycle-changelog',
     ]);
+    // The versioned readings' changelog keeps their history from compaction.
+    expect(
+      topology.internalTopics().find((t) => t.topic.endsWith('-join-vehicle-readings-changelog'))
+        ?.configs,
+    ).toEqual({ 'min.compaction.lag.ms': String(6 * 3_600_000) });
   });
 
   it('writes states and a delivery example that fit their Avro contracts', async () => {
@@ -166,6 +173,8 @@ describe('shipmentStateTopology', () => {
     await change(log.update(T0 + 17 * MIN, { status: 'IN_TRANSIT' }));
     await change(log.update(T0 + 18 * MIN, { status: 'OUT_FOR_DELIVERY' }));
     await change(log.update(T0 + 20 * MIN, { status: 'DELIVERED' }));
+    // The vehicle's next reading shows nothing older can come: the delivery is final.
+    await telemetry(21);
 
     const states = await driver.readOutput<string, UnifiedShipmentState>(topics.shipmentState);
     expect(states.map((s) => s.value.status)).toEqual([

@@ -1,7 +1,7 @@
 // The platform's two stream applications as topologies: telemetry cleaning, and the shipment
 // state join (shipment cleaning → re-key by vehicle → join → state + delivery examples).
 // Serdes are parameters: production passes Avro serdes, tests JSON ones.
-import type { TopicsConfig } from '../core/config.ts';
+import type { Config, TopicsConfig } from '../core/config.ts';
 import type {
   DeliveryExample,
   EtaModel,
@@ -12,30 +12,39 @@ import type {
 import {
   CLEAN_SHIPMENTS_STORES,
   CleanShipmentsProcessor,
+  lifecycleForgetAt,
   type CleanShipmentsOptions,
   type ShipmentLifecycleState,
 } from './clean/clean-shipments.ts';
 import {
   CLEAN_TELEMETRY_STORES,
   CleanTelemetryProcessor,
+  oldestHeldTime,
+  seenAt,
   type CleanTelemetryOptions,
   type VehicleReorderState,
 } from './clean/clean-telemetry.ts';
-import {
-  DELIVERY_EXAMPLES_STORES,
-  DeliveryExamplesProcessor,
-  type DeliveryExamplesOptions,
-  type TripRecord,
-} from './join/delivery-examples.ts';
-import { KeyByVehicleProcessor, type RoutedShipmentChange } from './join/key-by-vehicle.ts';
-import {
-  SHIPMENT_STATE_STORES,
-  ShipmentStateProcessor,
-  type ShipmentJoinState,
-  type ShipmentStateOptions,
-  type VehicleReading,
-} from './join/shipment-state.ts';
+import { BaselineEtaPredictor } from './join/eta-predictor.ts';
 import { ETA_MODELS_STORE, type PublishedModelOptions } from './join/published-model-predictor.ts';
+import {
+  SHIPMENT_ROUTER_STORES,
+  ShipmentRouterProcessor,
+  type ShipmentOwner,
+} from './join/shipment-router.ts';
+import {
+  SHIPMENT_STATE_DEFAULTS,
+  SHIPMENT_STATE_STORES,
+  shipmentDueAt,
+  ShipmentStateProcessor,
+  type JoinChange,
+  type OwnedShipment,
+  type ShipmentStateOptions,
+} from './join/shipment-state.ts';
+import type { TripRecord } from './join/trip-checkpoints.ts';
+import type { VehicleReading } from './join/unified-state.ts';
+import type { ProcessorCallbacks } from './processor-metrics.ts';
+
+type StreamsConfig = Config['streams'];
 import { jsonSerde, stringSerde, type Serde } from './runtime/serde.ts';
 import { TopologyBuilder, type Serdes, type Topology } from './runtime/topology.ts';
 
@@ -60,6 +69,37 @@ export function streamTopics(topics: TopicsConfig): StreamTopics {
     shipmentState: topics.shipmentState,
     deliveriesCompleted: topics.deliveriesCompleted,
     etaModels: topics.etaModels,
+  };
+}
+
+/** The processors' options from the platform's configuration, with their callbacks wired. */
+export function processorOptionsFromConfig(
+  streams: StreamsConfig,
+  callbacks?: ProcessorCallbacks,
+): {
+  clean: Partial<CleanTelemetryOptions>;
+  cleanShipments: Partial<CleanShipmentsOptions>;
+  shipmentState: Partial<ShipmentStateOptions>;
+  readingHistoryMs: number;
+} {
+  return {
+    clean: {
+      quietAfterMs: streams.quietAfterMs,
+      ...(callbacks ? { onDuplicate: callbacks.onDuplicateReading } : {}),
+    },
+    cleanShipments: {
+      retentionMs: streams.shipmentRetentionMs,
+      ...(callbacks ? { onDuplicate: callbacks.onDuplicateChange } : {}),
+    },
+    shipmentState: {
+      quietAfterMs: streams.quietAfterMs,
+      finishAfterMs: streams.finishAfterMs,
+      retentionMs: streams.shipmentRetentionMs,
+      ...(callbacks
+        ? { onStaleReading: callbacks.onStaleReading, onExampleSkipped: callbacks.onExampleSkipped }
+        : {}),
+    },
+    readingHistoryMs: streams.readingHistoryMs,
   };
 }
 
@@ -104,11 +144,16 @@ export function telemetryCleanTopology(opts: TelemetryCleanTopologyOptions): Top
     .addProcessor('clean-telemetry', () => new CleanTelemetryProcessor(opts.clean), [
       'telemetry-raw',
     ])
-    .addStateStore({ name: CLEAN_TELEMETRY_STORES.seen, serdes: internal<number>() }, [
-      'clean-telemetry',
-    ])
     .addStateStore(
-      { name: CLEAN_TELEMETRY_STORES.vehicles, serdes: internal<VehicleReorderState>() },
+      { name: CLEAN_TELEMETRY_STORES.seen, serdes: internal<number>(), timeIndex: seenAt },
+      ['clean-telemetry'],
+    )
+    .addStateStore(
+      {
+        name: CLEAN_TELEMETRY_STORES.vehicles,
+        serdes: internal<VehicleReorderState>(),
+        timeIndex: oldestHeldTime,
+      },
       ['clean-telemetry'],
     )
     .addStateStore({ name: CLEAN_TELEMETRY_STORES.watermark, serdes: internal<number>() }, [
@@ -137,11 +182,14 @@ export interface ShipmentStateTopologyOptions {
   etaModels?: Partial<PublishedModelOptions>;
   cleanShipments?: Partial<CleanShipmentsOptions>;
   shipmentState?: Partial<ShipmentStateOptions>;
-  deliveryExamples?: Partial<DeliveryExamplesOptions>;
+  /** How long (event time) the join keeps each vehicle's readings to join late changes with. */
+  readingHistoryMs?: number;
 }
 
-/** The name of the repartition; its topic is `<app-id>-shipments-by-vehicle-repartition`. */
-export const SHIPMENTS_BY_VEHICLE = 'shipments-by-vehicle';
+export const DEFAULT_READING_HISTORY_MS = 6 * 3_600_000;
+
+/** The repartition to the join's tasks; its topic is `<app-id>-shipments-by-owner-repartition`. */
+export const SHIPMENTS_BY_OWNER = 'shipments-by-owner';
 
 /**
  * Event time of a telemetry reading: when the vehicle measured it, whatever the producer put in
@@ -163,13 +211,24 @@ export function shipmentChangeEventTime(record: {
   return row?.updatedAt ?? record.value.commitTime;
 }
 
+/** Names of the join's output nodes (processors forward to them by name). */
+const NODES = {
+  router: 'shipment-router',
+  join: 'shipment-state',
+  stateOut: 'shipment-state-out',
+  examplesOut: 'deliveries-completed',
+  toOwner: `${SHIPMENTS_BY_OWNER}-sink`,
+} as const;
+
 export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topology {
   const s = opts.serdes;
   const etaModels =
     opts.topics.etaModels !== undefined && s.etaModel !== undefined
       ? { topic: opts.topics.etaModels, serde: s.etaModel }
       : undefined;
+  const joinOptions = { ...SHIPMENT_STATE_DEFAULTS, ...opts.shipmentState };
   const builder = new TopologyBuilder(opts.applicationId ?? SHIPMENT_STATE_APP_ID)
+    // Shipment changes (key = shipment id): clean, then route to the task that owns each one.
     .addSource(
       'shipments-cdc',
       opts.topics.shipmentsCdc,
@@ -180,11 +239,35 @@ export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topol
       'shipments-cdc',
     ])
     .addStateStore(
-      { name: CLEAN_SHIPMENTS_STORES.shipments, serdes: internal<ShipmentLifecycleState>() },
+      {
+        name: CLEAN_SHIPMENTS_STORES.shipments,
+        serdes: internal<ShipmentLifecycleState>(),
+        timeIndex: lifecycleForgetAt,
+      },
       ['clean-shipments'],
     )
-    .addProcessor('key-by-vehicle', () => new KeyByVehicleProcessor(), ['clean-shipments'])
-    .addRepartition(SHIPMENTS_BY_VEHICLE, internal<RoutedShipmentChange>(), ['key-by-vehicle'])
+    .addProcessor(
+      NODES.router,
+      () =>
+        new ShipmentRouterProcessor(
+          {
+            retentionMs: opts.cleanShipments?.retentionMs ?? joinOptions.retentionMs,
+            predictor: new BaselineEtaPredictor(),
+          },
+          { toJoin: NODES.toOwner, toState: NODES.stateOut },
+        ),
+      ['clean-shipments'],
+    )
+    .addStateStore(
+      {
+        name: SHIPMENT_ROUTER_STORES.owners,
+        serdes: internal<ShipmentOwner>(),
+        timeIndex: (o: ShipmentOwner) => o.forgetAt ?? undefined,
+      },
+      [NODES.router],
+    )
+    // The join (key = vehicle id): owned shipments ⋈ their vehicle's readings.
+    .addRepartitionSource(SHIPMENTS_BY_OWNER, internal<JoinChange>())
     .addSource(
       'telemetry-clean',
       opts.topics.telemetryClean,
@@ -192,42 +275,55 @@ export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topol
       { timestampExtractor: telemetryEventTime },
     )
     .addProcessor(
-      'shipment-state',
+      NODES.join,
       () =>
-        new ShipmentStateProcessor({
-          ...opts.shipmentState,
-          ...(etaModels ? { etaModels: { ...opts.etaModels, store: ETA_MODELS_STORE } } : {}),
-        }),
-      [SHIPMENTS_BY_VEHICLE, 'telemetry-clean'],
+        new ShipmentStateProcessor(
+          {
+            ...opts.shipmentState,
+            ...(etaModels ? { etaModels: { ...opts.etaModels, store: ETA_MODELS_STORE } } : {}),
+          },
+          { state: NODES.stateOut, examples: NODES.examplesOut, handoffs: NODES.toOwner },
+        ),
+      [SHIPMENTS_BY_OWNER, 'telemetry-clean'],
+    )
+    .addStateStore(
+      {
+        name: SHIPMENT_STATE_STORES.readings,
+        serdes: internal<VehicleReading>(),
+        versioned: { historyRetentionMs: opts.readingHistoryMs ?? DEFAULT_READING_HISTORY_MS },
+      },
+      [NODES.join],
+    )
+    .addStateStore(
+      {
+        name: SHIPMENT_STATE_STORES.shipments,
+        serdes: internal<OwnedShipment>(),
+        timeIndex: shipmentDueAt,
+      },
+      [NODES.join],
     )
     .addStateStore({ name: SHIPMENT_STATE_STORES.vehicleShipments, serdes: internal<string[]>() }, [
-      'shipment-state',
+      NODES.join,
     ])
-    .addStateStore(
-      { name: SHIPMENT_STATE_STORES.vehicleTelemetry, serdes: internal<VehicleReading>() },
-      ['shipment-state'],
-    )
-    .addStateStore(
-      { name: SHIPMENT_STATE_STORES.shipments, serdes: internal<ShipmentJoinState>() },
-      ['shipment-state'],
-    )
+    .addStateStore({ name: SHIPMENT_STATE_STORES.trips, serdes: internal<TripRecord>() }, [
+      NODES.join,
+    ])
+    .addStateStore({ name: SHIPMENT_STATE_STORES.pending, serdes: internal<JoinChange[]>() }, [
+      NODES.join,
+    ])
+    // Handoffs to another vehicle's task go through the same repartition.
+    .addRepartitionSink(SHIPMENTS_BY_OWNER, internal<JoinChange>(), [NODES.router, NODES.join])
     .addSink(
-      'shipment-state-out',
+      NODES.stateOut,
       opts.topics.shipmentState,
       { key: stringSerde, value: s.shipmentState },
-      ['shipment-state'],
+      [NODES.router, NODES.join],
     )
-    .addProcessor('delivery-examples', () => new DeliveryExamplesProcessor(opts.deliveryExamples), [
-      'shipment-state',
-    ])
-    .addStateStore({ name: DELIVERY_EXAMPLES_STORES.trips, serdes: internal<TripRecord>() }, [
-      'delivery-examples',
-    ])
     .addSink(
-      'deliveries-completed',
+      NODES.examplesOut,
       opts.topics.deliveriesCompleted,
       { key: stringSerde, value: s.deliveryExample },
-      ['delivery-examples'],
+      [NODES.join],
     );
   if (etaModels)
     builder.addGlobalStore(
@@ -236,7 +332,7 @@ export function shipmentStateTopology(opts: ShipmentStateTopologyOptions): Topol
         topic: etaModels.topic,
         serdes: { key: stringSerde, value: etaModels.serde },
       },
-      ['shipment-state'],
+      [NODES.join],
     );
   return builder.build();
 }

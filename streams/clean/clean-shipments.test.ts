@@ -8,6 +8,8 @@ import { TopologyTestDriver } from '../runtime/topology-test-driver.ts';
 import {
   CLEAN_SHIPMENTS_STORES,
   CleanShipmentsProcessor,
+  lifecycleForgetAt,
+  type CleanShipmentsOptions,
   type ShipmentLifecycleState,
 } from './clean-shipments.ts';
 import { ChangeLog, FIXTURE_T0 as T0 } from './shipment-change-fixtures.ts';
@@ -17,19 +19,23 @@ const OUT = 'shipments.clean';
 const MIN = 60_000;
 const serdes = { key: stringSerde, value: jsonSerde<ShipmentChange>() };
 
-function driverFor(duplicates: ShipmentChange[] = []): TopologyTestDriver {
+function driverFor(
+  duplicates: ShipmentChange[] = [],
+  options: Partial<CleanShipmentsOptions> = {},
+): TopologyTestDriver {
   return new TopologyTestDriver(
     new TopologyBuilder('clean-shipments-test')
       .addSource('cdc', CDC, serdes)
       .addProcessor(
         'clean',
-        () => new CleanShipmentsProcessor({ onDuplicate: (c) => duplicates.push(c) }),
+        () => new CleanShipmentsProcessor({ onDuplicate: (c) => duplicates.push(c), ...options }),
         ['cdc'],
       )
       .addStateStore(
         {
           name: CLEAN_SHIPMENTS_STORES.shipments,
-          serdes: { key: stringSerde, value: jsonSerde() },
+          serdes: { key: stringSerde, value: jsonSerde<ShipmentLifecycleState>() },
+          timeIndex: lifecycleForgetAt,
         },
         ['clean'],
       )

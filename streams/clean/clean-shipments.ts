@@ -1,7 +1,11 @@
 // Cleans shipments.cdc (key = shipment id): drops CDC redeliveries, enforces the status
 // lifecycle of schemas/shipment-lifecycle.ts and forwards the valid changes.
 import { isDuplicateChange } from '../../schemas/change-marks.ts';
-import { INITIAL_STATUS, isAllowedTransition } from '../../schemas/shipment-lifecycle.ts';
+import {
+  INITIAL_STATUS,
+  isAllowedTransition,
+  isTerminal,
+} from '../../schemas/shipment-lifecycle.ts';
 import type { Shipment, ShipmentChange, ShipmentStatus } from '../../schemas/types.ts';
 import {
   RecordRejectedError,
@@ -12,11 +16,16 @@ import type { StreamRecord } from '../runtime/record.ts';
 import type { KeyValueStore } from '../runtime/state-store.ts';
 
 export interface CleanShipmentsOptions {
+  /**
+   * How long (event time) a DELIVERED or CANCELLED shipment's entry is kept after its last
+   * change, to recognize redeliveries; then it is forgotten.
+   */
+  retentionMs: number;
   /** Told about every dropped redelivery (expected after a source crash, not an error). */
   onDuplicate?: (change: ShipmentChange) => void;
 }
 
-export const CLEAN_SHIPMENTS_DEFAULTS: CleanShipmentsOptions = {};
+export const CLEAN_SHIPMENTS_DEFAULTS: CleanShipmentsOptions = { retentionMs: 24 * 3_600_000 };
 
 export const CLEAN_SHIPMENTS_STORES = {
   /** shipment id → what the last applied change left. */
@@ -29,6 +38,13 @@ export interface ShipmentLifecycleState {
   changeSeq: number;
   commitLsn: number;
   lsn: number;
+  /** Event time after which a finished shipment's entry goes (the store's time index). */
+  forgetAt?: number | null;
+}
+
+/** The time index of the lifecycle store. */
+export function lifecycleForgetAt(state: ShipmentLifecycleState): number | undefined {
+  return state.forgetAt ?? undefined;
 }
 
 /**
@@ -76,6 +92,7 @@ export class CleanShipmentsProcessor implements Processor<
       return;
     }
 
+    this.forgetFinished();
     if (change.op === 'DELETE') {
       this.lifecycle.delete(shipmentId);
       this.context.forward(record);
@@ -93,11 +110,13 @@ export class CleanShipmentsProcessor implements Processor<
       );
     }
     const problem = this.problemWith(change.op, after, last, change.before);
+    const status = problem ? (last?.status ?? after.status) : after.status;
     const mark: ShipmentLifecycleState = {
-      status: problem ? (last?.status ?? after.status) : after.status,
+      status,
       changeSeq: after.changeSeq,
       commitLsn: change.source.commitLsn,
       lsn: change.source.lsn,
+      forgetAt: isTerminal(status) ? record.timestamp + this.options.retentionMs : null,
     };
     this.lifecycle.put(shipmentId, mark);
     if (problem) {
@@ -111,6 +130,11 @@ export class CleanShipmentsProcessor implements Processor<
       });
     }
     this.context.forward(record);
+  }
+
+  /** Forgets finished shipments whose retention has passed (task stream time). */
+  private forgetFinished(): void {
+    for (const id of this.lifecycle.keysBefore(this.context.streamTime)) this.lifecycle.delete(id);
   }
 
   /** Why this change cannot follow what the processor knows, or undefined when it can. */

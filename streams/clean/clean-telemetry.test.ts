@@ -5,6 +5,7 @@ import type { VehicleTelemetry } from '../../schemas/types.ts';
 import { jsonSerde } from '../runtime/serde.ts';
 import { StreamTask } from '../runtime/stream-task.ts';
 import { TopologyTestDriver } from '../runtime/topology-test-driver.ts';
+import { lineageOf } from '../lineage.ts';
 import { telemetryCleanTopology } from '../topologies.ts';
 import {
   CLEAN_TELEMETRY_STORES,
@@ -17,13 +18,17 @@ const CLEAN = 'telemetry.clean';
 const T0 = Date.UTC(2026, 0, 5, 8, 0);
 const SEC = 1_000;
 
-function driverFor(clean: Partial<CleanTelemetryOptions> = {}): TopologyTestDriver {
+function driverFor(
+  clean: Partial<CleanTelemetryOptions> = {},
+  driver: { wallClock?: number } = {},
+): TopologyTestDriver {
   return new TopologyTestDriver(
     telemetryCleanTopology({
       topics: { telemetryRaw: RAW, telemetryClean: CLEAN },
       telemetrySerde: jsonSerde<VehicleTelemetry>(),
-      clean: { graceMs: 30 * SEC, sweepIntervalMs: 5 * SEC, ...clean },
+      clean: { graceMs: 30 * SEC, ...clean },
     }),
+    driver,
   );
 }
 
@@ -131,7 +136,7 @@ describe('CleanTelemetryProcessor', () => {
     expect(driver.deadLetters()).toEqual([]);
   });
 
-  it('forgets event ids older than the dedupe window (a stream-time sweep purges them)', async () => {
+  it('forgets event ids older than the dedupe window as event time passes them (time index, no sweep)', async () => {
     const driver = driverFor({ dedupeWindowMs: 60 * SEC });
     await send(driver, reading(0));
     expect(driver.store<string, number>(CLEAN_TELEMETRY_STORES.seen).get('V-1-e0')).toBe(T0);
@@ -139,7 +144,8 @@ describe('CleanTelemetryProcessor', () => {
     const seen = driver.store<string, number>(CLEAN_TELEMETRY_STORES.seen);
     expect(seen.get('V-1-e0')).toBeUndefined();
     expect(seen.get('V-1-e120')).toBe(T0 + 120 * SEC);
-    expect(seen.size).toBeLessThanOrEqual(8);
+    // The window is 60 s behind the newest event (120 s): 60, 70, … 120 remain.
+    expect(seen.size).toBe(7);
   });
 
   it('releases a silent vehicle once other vehicles move event time past its grace period', async () => {
@@ -279,7 +285,7 @@ describe('CleanTelemetryProcessor', () => {
       );
     await input(0, reading(0));
     await task.drainOutputs();
-    await task.commitStores();
+    task.commitStores();
     await input(1, reading(10));
     task.abort();
     expect(
@@ -287,7 +293,63 @@ describe('CleanTelemetryProcessor', () => {
     ).toEqual({
       lastReleased: null,
       pending: [reading(0)],
+      sources: [{ topic: RAW, partition: 0, offset: 0 }],
       jumpStreak: 0,
     });
+  });
+
+  it('names the telemetry.raw record each clean reading came from (lineage headers)', async () => {
+    const driver = driverFor();
+    for (const s of [0, 10, 40]) await send(driver, reading(s));
+    const out = await driver.readOutput<string, VehicleTelemetry>(CLEAN);
+    expect(out.map((o) => [o.value.eventId, lineageOf(o.headers)])).toEqual([
+      ['V-1-e0', { topic: RAW, partition: 0, offset: 0 }],
+      ['V-1-e10', { topic: RAW, partition: 0, offset: 1 }],
+    ]);
+  });
+
+  it('dead-letters a far-future reading as future, leaving dedupe and reordering of the rest as they were', async () => {
+    const now = T0 + 3_600 * SEC;
+    const valid = [0, 20, 10, 20, 50, 45, 90, 130].map((s) => reading(s));
+    const run = async (withFuture: boolean) => {
+      const driver = driverFor({}, { wallClock: now });
+      for (const [i, event] of valid.entries()) {
+        if (withFuture && i === 3)
+          await send(driver, reading(30 * 24 * 3_600, { eventId: 'bad-clock' }));
+        await send(driver, event);
+      }
+      return driver;
+    };
+    const clean = await run(false);
+    const withFuture = await run(true);
+    expect(await cleanIds(withFuture)).toEqual(await cleanIds(clean));
+    expect(await cleanIds(clean)).toEqual([
+      'V-1-e0',
+      'V-1-e10',
+      'V-1-e20',
+      'V-1-e45',
+      'V-1-e50',
+      'V-1-e90',
+    ]);
+    expect(rejections(withFuture).map((r) => [r.value.eventId, r.reason])).toEqual([
+      ['bad-clock', 'RECORD_REJECTED'],
+    ]);
+    const [letter] = withFuture.deadLetters(RAW);
+    expect(letter?.headers?.[DLQ_HEADERS.reason]).toBe('future');
+    expect(letter?.headers?.[DLQ_HEADERS.stage]).toBe('extract-timestamp');
+    expect(withFuture.streamTime).toBe(T0 + 130 * SEC);
+  });
+
+  it('releases everything it holds once the task has been quiet for quietAfterMs of wall clock', async () => {
+    const driver = driverFor({ quietAfterMs: 10 * SEC }, { wallClock: T0 + 3_600 * SEC });
+    for (const s of [0, 10, 20]) await send(driver, reading(s));
+    expect(await cleanIds(driver)).toEqual([]);
+    await driver.advanceWallClock(9 * SEC);
+    expect(await cleanIds(driver)).toEqual([]);
+    await driver.advanceWallClock(2 * SEC);
+    expect(await cleanIds(driver)).toEqual(['V-1-e0', 'V-1-e10', 'V-1-e20']);
+    // Released is final: an older reading now is late.
+    await send(driver, reading(15));
+    expect(rejections(driver).map((r) => r.value.eventId)).toEqual(['V-1-e15']);
   });
 });

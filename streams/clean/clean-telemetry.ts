@@ -1,7 +1,9 @@
 // Cleans telemetry.raw into telemetry.clean (key = vehicle id): range checks, km/h and °C,
 // dedupe by event id, per-vehicle event-time order within a grace period, GPS jumps dropped.
+// Every clean reading names the raw record it came from (lineage headers).
 import type { VehicleTelemetry } from '../../schemas/types.ts';
 import { haversineKm } from '../geo.ts';
+import { lineageHeaders, type RecordPosition } from '../lineage.ts';
 import {
   RecordRejectedError,
   type Processor,
@@ -34,8 +36,13 @@ export interface CleanTelemetryOptions {
    * put in order: readings are held this long before they are released.
    */
   graceMs: number;
-  /** Stream-time period of the sweep that releases due readings of every vehicle and forgets old event ids. */
-  sweepIntervalMs: number;
+  /**
+   * When the task has had no input for this long (wall clock), it releases every reading it
+   * holds: a quiet partition (a bounded input's end, a fleet that stopped) would otherwise keep
+   * its last `graceMs` of readings. A reading that arrives after that, older than one released,
+   * is late.
+   */
+  quietAfterMs: number;
   /** A position implying a faster trip from its neighbour reading is a GPS jump. */
   maxImpliedSpeedKmh: number;
   /**
@@ -54,7 +61,7 @@ export const CLEAN_TELEMETRY_DEFAULTS: CleanTelemetryOptions = {
   dedupeWindowMs: 10 * 60_000,
   // Out-of-order readings arrive up to 3.5 intervals (35 s) late; "late" ones 10 minutes.
   graceMs: 60_000,
-  sweepIntervalMs: 5_000,
+  quietAfterMs: 10_000,
   maxImpliedSpeedKmh: 300,
   relocateAfterJumps: 3,
   limits: {
@@ -69,9 +76,9 @@ export const CLEAN_TELEMETRY_DEFAULTS: CleanTelemetryOptions = {
 
 /** Store names; the topology declares stores with these names. */
 export const CLEAN_TELEMETRY_STORES = {
-  /** event id → event time of every reading accepted within the dedupe window. */
+  /** event id → event time of every reading accepted within the dedupe window (time-indexed). */
   seen: 'telemetry-seen-events',
-  /** vehicle id → last released fix and readings held for reordering. */
+  /** vehicle id → last released fix and readings held for reordering (indexed by the oldest held). */
   vehicles: 'telemetry-vehicles',
   /** `watermark` → newest accepted event time of the task. */
   watermark: 'telemetry-watermark',
@@ -87,9 +94,24 @@ export interface VehicleReorderState {
   lastReleased: Fix | null;
   /** Held readings, in event-time order. */
   pending: VehicleTelemetry[];
+  /** Where each held reading came from (same order as `pending`). */
+  sources?: (RecordPosition | null)[];
   /** Readings rejected as GPS jumps since the last accepted one. */
   jumpStreak: number;
 }
+
+/** The time index of the vehicles store: when its oldest held reading was read. */
+export function oldestHeldTime(state: VehicleReorderState): number | undefined {
+  return state.pending[0]?.eventTime;
+}
+
+/** The time index of the seen store: the event time of the reading. */
+export function seenAt(eventTime: number): number {
+  return eventTime;
+}
+
+/** How often the cleaner looks whether its task went quiet (wall clock). */
+const QUIET_CHECK_INTERVAL_MS = 1_000;
 
 const WATERMARK_KEY = 'watermark';
 
@@ -105,6 +127,9 @@ export class CleanTelemetryProcessor implements Processor<
   private seen!: KeyValueStore<string, number>;
   private vehicles!: KeyValueStore<string, VehicleReorderState>;
   private watermarkStore!: KeyValueStore<string, number>;
+  /** Wall clock of the last input (not state: a restart starts counting afresh). */
+  private lastInputAt = 0;
+  private quietReleased = false;
 
   constructor(options: Partial<CleanTelemetryOptions> = {}) {
     this.options = { ...CLEAN_TELEMETRY_DEFAULTS, ...options };
@@ -115,10 +140,13 @@ export class CleanTelemetryProcessor implements Processor<
     this.seen = context.getStateStore(CLEAN_TELEMETRY_STORES.seen);
     this.vehicles = context.getStateStore(CLEAN_TELEMETRY_STORES.vehicles);
     this.watermarkStore = context.getStateStore(CLEAN_TELEMETRY_STORES.watermark);
-    context.schedule(this.options.sweepIntervalMs, 'stream-time', () => this.sweep());
+    this.lastInputAt = context.currentSystemTimeMs();
+    context.schedule(QUIET_CHECK_INTERVAL_MS, 'wall-clock', (now) => this.onWallClock(now));
   }
 
   process(record: StreamRecord<string, VehicleTelemetry>): void {
+    this.lastInputAt = this.context.currentSystemTimeMs();
+    this.quietReleased = false;
     const raw = record.value;
     if (record.key !== raw.vehicleId) {
       throw new RecordRejectedError(
@@ -155,11 +183,19 @@ export class CleanTelemetryProcessor implements Processor<
 
     this.seen.put(event.eventId, event.eventTime);
     state.jumpStreak = 0;
-    state.pending = insertByEventTime(state.pending, event);
+    const meta = this.context.recordMetadata;
+    const source: RecordPosition | null = meta
+      ? { topic: meta.topic, partition: meta.partition, offset: Number(meta.offset) }
+      : null;
+    const at = insertionIndex(state.pending, event);
+    state.pending = [...state.pending.slice(0, at), event, ...state.pending.slice(at)];
+    const sources = state.sources ?? state.pending.map(() => null);
+    state.sources = [...sources.slice(0, at), source, ...sources.slice(at)];
+    this.vehicles.put(event.vehicleId, state);
     const newWatermark = Math.max(watermark, event.eventTime);
     if (newWatermark !== watermark) this.watermarkStore.put(WATERMARK_KEY, newWatermark);
-    this.release(event.vehicleId, state, newWatermark);
-    this.vehicles.put(event.vehicleId, state);
+    this.releaseDue(newWatermark);
+    this.forgetSeenBefore(newWatermark - this.options.dedupeWindowMs);
   }
 
   /**
@@ -172,9 +208,10 @@ export class CleanTelemetryProcessor implements Processor<
       ? {
           lastReleased: stored.lastReleased,
           pending: [...stored.pending],
+          sources: stored.sources ? [...stored.sources] : stored.pending.map(() => null),
           jumpStreak: stored.jumpStreak,
         }
-      : { lastReleased: null, pending: [], jumpStreak: 0 };
+      : { lastReleased: null, pending: [], sources: [], jumpStreak: 0 };
   }
 
   private watermark(): number {
@@ -242,29 +279,52 @@ export class CleanTelemetryProcessor implements Processor<
     );
   }
 
-  /** Forwards the vehicle's held readings that are `graceMs` behind the watermark, in order. */
-  private release(vehicleId: string, state: VehicleReorderState, watermark: number): boolean {
-    let released = 0;
-    for (const event of state.pending) {
-      if (event.eventTime + this.options.graceMs > watermark) break;
-      this.context.forward({ key: vehicleId, value: event, timestamp: event.eventTime });
-      state.lastReleased = { eventTime: event.eventTime, lat: event.lat, lon: event.lon };
-      released += 1;
-    }
-    if (released > 0) state.pending = state.pending.slice(released);
-    return released > 0;
-  }
-
-  /** Releases what became due for vehicles that sent nothing lately, and forgets old event ids. */
-  private sweep(): void {
-    const watermark = this.watermark();
-    for (const [vehicleId] of this.vehicles.all()) {
+  /**
+   * Releases, vehicle by vehicle (oldest held reading first), every held reading `graceMs`
+   * behind the watermark: found through the store's time index, so this runs on every record
+   * without reading vehicles that have nothing due. The output depends only on the input's
+   * order, never on when a sweep happened to run.
+   */
+  private releaseDue(watermark: number): void {
+    for (const vehicleId of this.vehicles.keysBefore(watermark - this.options.graceMs + 1)) {
       const state = this.loadVehicle(vehicleId);
       if (this.release(vehicleId, state, watermark)) this.vehicles.put(vehicleId, state);
     }
-    const forgetBefore = watermark - this.options.dedupeWindowMs;
-    for (const [eventId, eventTime] of this.seen.all()) {
-      if (eventTime < forgetBefore) this.seen.delete(eventId);
+  }
+
+  /** Forwards the vehicle's held readings up to `upTo` (− grace), in order. */
+  private release(vehicleId: string, state: VehicleReorderState, upTo: number): boolean {
+    let released = 0;
+    for (const [i, event] of state.pending.entries()) {
+      if (event.eventTime + this.options.graceMs > upTo) break;
+      const source = state.sources?.[i];
+      this.context.forward({
+        key: vehicleId,
+        value: event,
+        timestamp: event.eventTime,
+        ...(source ? { headers: lineageHeaders(source) } : {}),
+      });
+      state.lastReleased = { eventTime: event.eventTime, lat: event.lat, lon: event.lon };
+      released += 1;
+    }
+    if (released === 0) return false;
+    state.pending = state.pending.slice(released);
+    state.sources = (state.sources ?? []).slice(released);
+    return true;
+  }
+
+  private forgetSeenBefore(before: number): void {
+    for (const eventId of this.seen.keysBefore(before)) this.seen.delete(eventId);
+  }
+
+  /** Quiet for `quietAfterMs`: releases everything held, once per quiet spell. */
+  private onWallClock(now: number): void {
+    if (this.quietReleased || now - this.lastInputAt < this.options.quietAfterMs) return;
+    this.quietReleased = true;
+    for (const vehicleId of this.vehicles.keysBefore(Number.POSITIVE_INFINITY)) {
+      const state = this.loadVehicle(vehicleId);
+      if (this.release(vehicleId, state, Number.POSITIVE_INFINITY))
+        this.vehicles.put(vehicleId, state);
     }
   }
 }
@@ -283,13 +343,10 @@ export function normalize(event: VehicleTelemetry): VehicleTelemetry {
   };
 }
 
-function insertByEventTime(
-  pending: VehicleTelemetry[],
-  event: VehicleTelemetry,
-): VehicleTelemetry[] {
-  // Equal event times keep arrival order.
+/** Where a reading goes among held ones; equal event times keep arrival order. */
+function insertionIndex(pending: readonly VehicleTelemetry[], event: VehicleTelemetry): number {
   const at = pending.findIndex((p) => p.eventTime > event.eventTime);
-  return at === -1 ? [...pending, event] : [...pending.slice(0, at), event, ...pending.slice(at)];
+  return at === -1 ? pending.length : at;
 }
 
 function iso(ms: number): string {

@@ -326,6 +326,14 @@ export class TopologyBuilder {
    * follows sees every record of a key in one task.
    */
   addRepartition<K, V>(name: string, serdes: Serdes<K, V>, parents: readonly string[]): this {
+    return this.addRepartitionSink(name, serdes, parents).addRepartitionSource(name, serdes);
+  }
+
+  /**
+   * The writing half of a repartition, for when its writers include nodes that read it (a
+   * processor that hands records on to another key's task): add the source first, then this.
+   */
+  addRepartitionSink<K, V>(name: string, serdes: Serdes<K, V>, parents: readonly string[]): this {
     const topic = repartitionTopic(this.applicationId, name);
     this.claim(`${name}-sink`);
     this.link(`${name}-sink`, parents);
@@ -337,12 +345,30 @@ export class TopologyBuilder {
       serdes: serdes,
       internal: true,
     });
-    return this.addSource(name, topic, serdes);
+    return this;
+  }
+
+  /** The reading half of a repartition: a source node called `name`. */
+  addRepartitionSource<K, V>(name: string, serdes: Serdes<K, V>): this {
+    return this.addSource(name, repartitionTopic(this.applicationId, name), serdes);
   }
 
   build(): Topology {
     if (![...this.nodes.values()].some((n) => n.kind === 'source'))
       throw new TopologyError('a topology needs at least one source');
+    const internalSinks = new Set(
+      [...this.nodes.values()]
+        .filter((n) => n.kind === 'sink' && n.internal)
+        .map((n) => (n as SinkNode).topic),
+    );
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'source' || !node.topic.startsWith(`${this.applicationId}-`)) continue;
+      if (node.topic.endsWith('-repartition') && !internalSinks.has(node.topic))
+        throw new TopologyError(`repartition "${node.name}" is read but nothing writes it`);
+    }
+    for (const topic of internalSinks)
+      if (![...this.nodes.values()].some((n) => n.kind === 'source' && n.topic === topic))
+        throw new TopologyError(`repartition topic "${topic}" is written but nothing reads it`);
     for (const node of this.nodes.values()) {
       if (node.kind === 'source' && node.children.length === 0)
         throw new TopologyError(`source "${node.name}" has no children`);

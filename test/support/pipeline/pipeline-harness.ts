@@ -38,7 +38,7 @@ import type { ProcessingGuarantee } from '../../../streams/runtime/streams-appli
 import { jsonSerde } from '../../../streams/runtime/serde.ts';
 import { internalTopicConfigs } from '../../../streams/runtime/internal-topics.ts';
 import {
-  SHIPMENTS_BY_VEHICLE,
+  SHIPMENTS_BY_OWNER,
   shipmentStateTopology,
   telemetryCleanTopology,
 } from '../../../streams/topologies.ts';
@@ -235,7 +235,7 @@ export class PipelineHarness {
   }
 
   get repartitionTopic(): string {
-    return repartitionTopic(this.shipmentStateAppId, SHIPMENTS_BY_VEHICLE);
+    return repartitionTopic(this.shipmentStateAppId, SHIPMENTS_BY_OWNER);
   }
 
   private internalTopicSpecs(): { topic: string; compacted: boolean }[] {
