@@ -214,8 +214,13 @@ export const CONFIG_VARIABLES = {
     parse.integer(1024, 1024 * 1024 * 1024),
   ),
   CONTINUUM_STREAMS_QUIET_AFTER_MS: variable(
-    'wall-clock time without input after which a stream task releases what it holds (the cleaner its reorder buffer, the join its finished shipments)',
+    "wall-clock time without input after which the telemetry cleaner releases the readings it holds for reordering (a quiet partition's last grace period)",
     '10000',
+    parse.integer(100, 86_400_000),
+  ),
+  CONTINUUM_STREAMS_FINISH_WHEN_QUIET_MS: variable(
+    "wall-clock time without input after which the join makes final the finished shipments still waiting for their vehicle's readings; keep it well above CONTINUUM_STREAMS_QUIET_AFTER_MS, so the cleaner's released readings arrive first",
+    '60000',
     parse.integer(100, 86_400_000),
   ),
   CONTINUUM_STREAMS_READING_HISTORY_MS: variable(
@@ -294,6 +299,7 @@ export interface Config {
     maxTransactionRecords: number;
     maxTransactionBytes: number;
     quietAfterMs: number;
+    finishWhenQuietMs: number;
     readingHistoryMs: number;
     finishAfterMs: number;
     shipmentRetentionMs: number;
@@ -377,6 +383,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTransactionRecords: v.CONTINUUM_STREAMS_MAX_TRANSACTION_RECORDS,
       maxTransactionBytes: v.CONTINUUM_STREAMS_MAX_TRANSACTION_BYTES,
       quietAfterMs: v.CONTINUUM_STREAMS_QUIET_AFTER_MS,
+      finishWhenQuietMs: v.CONTINUUM_STREAMS_FINISH_WHEN_QUIET_MS,
       readingHistoryMs: v.CONTINUUM_STREAMS_READING_HISTORY_MS,
       finishAfterMs: v.CONTINUUM_STREAMS_FINISH_AFTER_MS,
       shipmentRetentionMs: v.CONTINUUM_STREAMS_SHIPMENT_RETENTION_MS,

@@ -92,7 +92,7 @@ export function processorOptionsFromConfig(
       ...(callbacks ? { onDuplicate: callbacks.onDuplicateChange } : {}),
     },
     shipmentState: {
-      quietAfterMs: streams.quietAfterMs,
+      quietAfterMs: streams.finishWhenQuietMs,
       finishAfterMs: streams.finishAfterMs,
       retentionMs: streams.shipmentRetentionMs,
       ...(callbacks

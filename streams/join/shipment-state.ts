@@ -84,7 +84,7 @@ export const SHIPMENT_STATE_DEFAULTS: ShipmentStateOptions = {
   checkpointIntervalMs: TRIP_CHECKPOINT_DEFAULTS.checkpointIntervalMs,
   finishAfterMs: 30 * 60_000,
   retentionMs: 24 * 3_600_000,
-  quietAfterMs: 10_000,
+  quietAfterMs: 60_000,
 };
 
 /** How often the join looks whether its task went quiet (wall clock). */

@@ -14,7 +14,12 @@ import type { Shipment, ShipmentChange, VehicleTelemetry } from '../../schemas/t
 import { NO_FAULTS } from '../../seeder/faults.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import { createKafka } from '../support/kafka.ts';
-import { checkPipeline, firstLines } from '../support/pipeline/pipeline-checks.ts';
+import {
+  checkPipeline,
+  firstLines,
+  foldInputs,
+  settledOutputs,
+} from '../support/pipeline/pipeline-checks.ts';
 import { PipelineHarness } from '../support/pipeline/pipeline-harness.ts';
 
 const config = loadConfig(process.env);
@@ -188,6 +193,14 @@ describe('poison pills in the stream pipeline', () => {
         await registry.encode(telemetryId, reading(3, { eventTime: -1 })),
         'invalid-timestamp',
       ),
+      // A bad clock a day ahead: it must not move the partition's watermark (the fold checks
+      // that dedupe and reordering of everything else are unchanged).
+      telemetry(
+        'far-future',
+        'extract-timestamp',
+        await registry.encode(telemetryId, reading(4, { eventTime: Date.now() + 86_400_000 })),
+        'future',
+      ),
       cdc('bad-magic', newId, 'deserialize', Buffer.from([1, ...validChange.subarray(1)])),
       cdc(
         'unknown-schema-id',
@@ -262,7 +275,7 @@ describe('poison pills in the stream pipeline', () => {
     await harness.startSinks();
     await harness.seed(SIMULATION, interpose);
     expect(new Set(injected.map((p) => p.partition)).size).toBe(partitions);
-    await harness.waitUntilProcessed(streams);
+    await harness.waitUntilSettled(streams, settledOutputs(await foldInputs(harness)));
     await streams.kill('SIGTERM');
 
     // Each pill is in its DLQ once: same key, bytes and headers, plus why, where and who.

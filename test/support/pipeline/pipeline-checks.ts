@@ -10,8 +10,9 @@ import type {
   UnifiedShipmentState,
   VehicleTelemetry,
 } from '../../../schemas/types.ts';
-import type { PipelineHarness } from './pipeline-harness.ts';
+import type { PipelineHarness, SettledOutputs } from './pipeline-harness.ts';
 import {
+  diffFields,
   diffShipmentState,
   foldPipeline,
   type ExpectedRejection,
@@ -34,9 +35,10 @@ export interface PipelineFindings {
   lostCleanReadings: number;
   /** Dead letters of the input topics against the fold's rejections. */
   dlqDiffs: string[];
-  /** Redis and PostgreSQL against the fold, field by field. */
+  /** Redis, PostgreSQL and shipment.state's newest state per shipment against the fold, field by field. */
   redisDiffs: string[];
   postgresDiffs: string[];
+  stateDiffs: string[];
   /** Each store against the newest version of shipment.state (the sinks' own job). */
   sinkDiffs: string[];
   /** (shipment, version) pairs on shipment.state more than once, and how many of those disagree. */
@@ -45,11 +47,14 @@ export interface PipelineFindings {
   /** The first few conflicting duplicates: where they are and which fields differ. */
   conflictingExamples: string[];
   /**
-   * States on shipment.state not newer than one before them for the same shipment (log order).
-   * Some are legitimate under any guarantee: a shipment that moves to its vehicle's task can
-   * still get a stale state from the old one; replays add more.
+   * States on shipment.state (read_committed, log order) whose version is not above an earlier
+   * one of the same shipment: none under exactly-once, whichever task wrote them.
    */
   versionRegressions: number;
+  /** The first few regressions, where they are. */
+  regressionExamples: string[];
+  /** Regressions that repeat an earlier state of the same version exactly (at-least-once replays). */
+  replayedRegressions: number;
   /**
    * Changes the shipment cleaner forwarded more than once to the join (the repartition topic,
    * read_committed): where a replay came from when states are duplicated.
@@ -113,8 +118,6 @@ function compareStores(
   label: string,
   stored: ReadonlyMap<string, UnifiedShipmentState>,
   fold: PipelineFold,
-  harness: PipelineHarness,
-  cleanPositions: ReadonlyMap<string, { partition: number; offset: number }>,
 ): string[] {
   const diffs: string[] = [];
   for (const [id, expectation] of fold.expected) {
@@ -123,23 +126,39 @@ function compareStores(
       diffs.push(`${label} ${id}: missing`);
       continue;
     }
-    for (const d of diffShipmentState(expectation, actual, {
-      shipmentsCdcTopic: harness.topics.shipmentsCdc,
-      telemetryCleanTopic: harness.topics.telemetryClean,
-      cleanPositions,
-    }))
-      diffs.push(`${label} ${d}`);
+    for (const d of diffShipmentState(expectation, actual)) diffs.push(`${label} ${d}`);
   }
   for (const id of stored.keys())
     if (!fold.expected.has(id)) diffs.push(`${label} ${id}: not in the fold`);
   return diffs;
 }
 
+/** The fold of the harness's input topics as they are now. */
+export async function foldInputs(harness: PipelineHarness): Promise<PipelineFold> {
+  const t = harness.topics;
+  return foldPipeline(
+    await harness.read<ShipmentChange>(t.shipmentsCdc),
+    await harness.read<VehicleTelemetry>(t.telemetryRaw),
+    { shipmentsCdc: t.shipmentsCdc, telemetryRaw: t.telemetryRaw },
+  );
+}
+
+/** What a finished run of those inputs must have written (see PipelineHarness.waitUntilSettled). */
+export function settledOutputs(fold: PipelineFold): SettledOutputs {
+  return {
+    cleanReadings: [...fold.telemetry.clean.values()].reduce((n, list) => n + list.length, 0),
+    examples: fold.examples.size,
+  };
+}
+
 export async function checkPipeline(harness: PipelineHarness): Promise<PipelineFindings> {
   const t = harness.topics;
   const changes = await harness.read<ShipmentChange>(t.shipmentsCdc);
   const telemetry = await harness.read<VehicleTelemetry>(t.telemetryRaw);
-  const fold = foldPipeline(changes, telemetry);
+  const fold = foldPipeline(changes, telemetry, {
+    shipmentsCdc: t.shipmentsCdc,
+    telemetryRaw: t.telemetryRaw,
+  });
 
   // telemetry.clean, per vehicle in log order.
   const clean = await harness.read<VehicleTelemetry>(t.telemetryClean);
@@ -158,7 +177,8 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
     list.push(r.value);
     cleanByVehicle.set(r.value.vehicleId, list);
   }
-  for (const [vehicleId, want] of fold.telemetry.clean) {
+  for (const [vehicleId, wanted] of fold.telemetry.clean) {
+    const want = wanted.map((c) => c.reading);
     const got = cleanByVehicle.get(vehicleId) ?? [];
     if (JSON.stringify(got) === JSON.stringify(want)) continue;
     const i = want.findIndex((w, n) => JSON.stringify(w) !== JSON.stringify(got[n]));
@@ -194,10 +214,22 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
   }
   const highest = new Map<string, number>();
   let versionRegressions = 0;
+  let replayedRegressions = 0;
+  const regressionExamples: string[] = [];
+  const seenStates = new Set<string>();
   for (const r of states) {
     if (!r.value) continue;
     const before = highest.get(r.value.shipmentId) ?? Number.NEGATIVE_INFINITY;
-    if (r.value.version <= before) versionRegressions += 1;
+    const exact = JSON.stringify(r.value);
+    if (r.value.version <= before) {
+      versionRegressions += 1;
+      if (seenStates.has(exact)) replayedRegressions += 1;
+      if (regressionExamples.length < 5)
+        regressionExamples.push(
+          `${r.value.shipmentId} v${r.value.version} (${r.value.status}) at ${r.partition}@${r.offset} after v${before}`,
+        );
+    }
+    seenStates.add(exact);
     highest.set(r.value.shipmentId, Math.max(before, r.value.version));
   }
   const repeated = [...byVersion.values()].filter((l) => l.length > 1);
@@ -232,7 +264,8 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
       if (!newest.has(id)) sinkDiffs.push(`${label} ${id}: not on shipment.state`);
   }
 
-  // The repartition topic (JSON, the application's own format): one record per change and key.
+  // The repartition topic (JSON, the application's own format): each change routed once to
+  // the task that owns its shipment.
   const routed = new Map<string, number>();
   for (const m of await harness.readRaw(harness.repartitionTopic)) {
     const value = JSON.parse(m.value?.toString('utf8') ?? 'null') as {
@@ -246,11 +279,8 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
   const duplicateRepartitionChanges = [...routed.values()].reduce((n, c) => n + c - 1, 0);
   const lastChangeNotRepartitioned = [...fold.expected.values()]
     .map((e) => e.last.change.after)
-    .filter((row) => row !== null && row !== undefined)
-    .filter(
-      (row) =>
-        !routed.has(`${row.vehicleId ?? row.shipmentId}/change/${row.shipmentId}/${row.changeSeq}`),
-    )
+    .filter((row): row is NonNullable<typeof row> => row != null && row.vehicleId !== null)
+    .filter((row) => !routed.has(`${row.vehicleId}/change/${row.shipmentId}/${row.changeSeq}`))
     .map((row) => `${row.shipmentId} (changeSeq ${row.changeSeq})`);
 
   // deliveries.completed: one example per delivered shipment, labelled by its DELIVERED row.
@@ -262,49 +292,31 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
   }
   const deliveryDiffs: string[] = [];
   let duplicateDeliveries = 0;
-  for (const id of fold.delivered) {
+  for (const [id, want] of fold.examples) {
     const list = examples.get(id) ?? [];
     if (list.length === 0) {
       deliveryDiffs.push(`deliveries.completed ${id}: missing`);
       continue;
     }
     duplicateDeliveries += list.length - 1;
-    const row = fold.expected.get(id)?.last.change.after;
-    for (const ex of list) {
-      const want = {
-        shipmentId: id,
-        vehicleId: row?.vehicleId,
-        originId: row?.originId,
-        destinationId: row?.destinationId,
-        promisedAt: row?.promisedAt,
-        actualArrival: row?.updatedAt,
-      };
-      const got = {
-        shipmentId: ex.shipmentId,
-        vehicleId: ex.vehicleId,
-        originId: ex.originId,
-        destinationId: ex.destinationId,
-        promisedAt: ex.promisedAt,
-        actualArrival: ex.actualArrival,
-      };
-      if (JSON.stringify(got) !== JSON.stringify(want))
-        deliveryDiffs.push(
-          `deliveries.completed ${id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
-        );
-      for (const c of ex.checkpoints) {
-        if (
-          c.checkpointTime > ex.actualArrival ||
-          c.minutesToArrival !== (ex.actualArrival - c.checkpointTime) / 60_000
-        )
-          deliveryDiffs.push(
-            `deliveries.completed ${id}: checkpoint ${c.checkpointTime} mislabelled (${c.minutesToArrival} min)`,
-          );
-      }
+    for (const got of list) {
+      const { checkpoints: wantCheckpoints, ...wantFields } = want;
+      const { checkpoints: gotCheckpoints, ...gotFields } = got;
+      deliveryDiffs.push(
+        ...diffFields(`deliveries.completed ${id}`, wantFields, gotFields),
+        ...(JSON.stringify(gotCheckpoints) === JSON.stringify(wantCheckpoints)
+          ? []
+          : [
+              `deliveries.completed ${id}.checkpoints: ${gotCheckpoints.length}, expected ${wantCheckpoints.length}; first difference: ${firstDifference(wantCheckpoints, gotCheckpoints)}`,
+            ]),
+      );
     }
   }
   for (const id of examples.keys())
-    if (!fold.delivered.includes(id))
-      deliveryDiffs.push(`deliveries.completed ${id}: not delivered in the fold`);
+    if (!fold.examples.has(id))
+      deliveryDiffs.push(
+        `deliveries.completed ${id}: not expected (${fold.skipped.get(id) ?? 'not delivered in the fold'})`,
+      );
 
   return {
     fold,
@@ -319,20 +331,29 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
     duplicateCleanReadings,
     lostCleanReadings: [...fold.telemetry.clean.values()]
       .flat()
-      .filter((r) => !cleanPositions.has(r.eventId)).length,
+      .filter((r) => !cleanPositions.has(r.reading.eventId)).length,
     dlqDiffs,
-    redisDiffs: compareStores('redis', redis, fold, harness, cleanPositions),
-    postgresDiffs: compareStores('postgres', postgres, fold, harness, cleanPositions),
+    redisDiffs: compareStores('redis', redis, fold),
+    postgresDiffs: compareStores('postgres', postgres, fold),
+    stateDiffs: compareStores('shipment.state', newest, fold),
     sinkDiffs,
     duplicateStates: repeated.length,
     conflictingDuplicateStates: conflicting.length,
     conflictingExamples,
     versionRegressions,
+    regressionExamples,
+    replayedRegressions,
     duplicateRepartitionChanges,
     lastChangeNotRepartitioned,
     deliveryDiffs,
     duplicateDeliveries,
   };
+}
+
+function firstDifference(want: readonly unknown[], got: readonly unknown[]): string {
+  const i = want.findIndex((w, n) => JSON.stringify(w) !== JSON.stringify(got[n]));
+  const at = i === -1 ? want.length : i;
+  return `#${at}: expected ${JSON.stringify(want[at] ?? null)}, got ${JSON.stringify(got[at] ?? null)}`;
 }
 
 /** At most `n` lines of a diff, with how many more there were. */

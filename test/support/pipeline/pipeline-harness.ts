@@ -42,7 +42,7 @@ import {
   shipmentStateTopology,
   telemetryCleanTopology,
 } from '../../../streams/topologies.ts';
-import { repartitionTopic } from '../../../streams/runtime/topology.ts';
+import { repartitionTopic, type InternalTopic } from '../../../streams/runtime/topology.ts';
 import { createTestTopic, deleteTestTopics, readToEnd, type ConsumedMessage } from '../kafka.ts';
 import { uniqueName } from '../names.ts';
 import { deleteTestSubjects } from '../registry.ts';
@@ -63,6 +63,18 @@ export interface PipelineHarnessOptions {
 }
 
 export const PIPELINE_HARNESS_DEFAULTS: PipelineHarnessOptions = { partitions: 3 };
+
+/** The quiet times `continuum streams` runs with here (see startStreams). */
+export const PIPELINE_QUIET_AFTER_MS = 4_000;
+export const PIPELINE_FINISH_WHEN_QUIET_MS = 12_000;
+
+/** What a finished run must have written (from the fold of its inputs). */
+export interface SettledOutputs {
+  /** Distinct readings on telemetry.clean. */
+  cleanReadings: number;
+  /** Distinct shipments on deliveries.completed. */
+  examples: number;
+}
 
 /** A record read back, with its value decoded as the stream runtime would (undefined: undecodable). */
 export interface DecodedRecord<T> extends InputRecord<T> {
@@ -238,7 +250,7 @@ export class PipelineHarness {
     return repartitionTopic(this.shipmentStateAppId, SHIPMENTS_BY_OWNER);
   }
 
-  private internalTopicSpecs(): { topic: string; compacted: boolean }[] {
+  private internalTopicSpecs(): InternalTopic[] {
     const serde = jsonSerde<never>();
     const clean = telemetryCleanTopology({
       applicationId: this.telemetryCleanAppId,
@@ -255,10 +267,7 @@ export class PipelineHarness {
         deliveryExample: serde,
       },
     });
-    return [...clean.internalTopics(), ...state.internalTopics()].map((t) => ({
-      topic: t.topic,
-      compacted: t.compacted,
-    }));
+    return [...clean.internalTopics(), ...state.internalTopics()];
   }
 
   /** Topics the stream applications create for themselves (changelogs, repartition, its DLQ). */
@@ -377,6 +386,10 @@ export class PipelineHarness {
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
       // The checks read the whole repartition topic (where a duplicate came from).
       CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: '0',
+      // A bounded input ends: the cleaner releases what it holds once quiet this long, and
+      // the join makes its waiting deliveries final after that (the defaults take a minute).
+      CONTINUUM_STREAMS_QUIET_AFTER_MS: String(PIPELINE_QUIET_AFTER_MS),
+      CONTINUUM_STREAMS_FINISH_WHEN_QUIET_MS: String(PIPELINE_FINISH_WHEN_QUIET_MS),
       // With PIPELINE_DEBUG_LOG the children log every batch and commit (to that file).
       CONTINUUM_LOG_LEVEL: process.env.PIPELINE_DEBUG_LOG ? 'debug' : 'info',
     };
@@ -534,6 +547,47 @@ export class PipelineHarness {
       throw new Error(
         `continuum streams failed or exited early (${streams.child.exitCode ?? streams.child.signalCode}):\n${streams.tail()}`,
       );
+  }
+
+  /**
+   * Waits until every stage committed its inputs and the outputs that only come once the input
+   * has ended (the cleaner's held readings, the join's waiting deliveries) are there.
+   */
+  async waitUntilSettled(
+    streams: StreamsProcess | undefined,
+    expected: SettledOutputs,
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    const started = Date.now();
+    await this.waitUntilProcessed(streams, timeoutMs);
+    let last = '';
+    await waitFor(
+      async () => {
+        if (streams?.exited || streams?.failed)
+          throw new Error(`continuum streams stopped:\n${streams.tail()}`);
+        const clean = new Set(
+          (await this.read<VehicleTelemetry>(this.topics.telemetryClean)).map(
+            (r) => r.value?.eventId,
+          ),
+        ).size;
+        const examples = new Set(
+          (await this.read<{ shipmentId: string }>(this.topics.deliveriesCompleted)).map(
+            (r) => r.value?.shipmentId,
+          ),
+        ).size;
+        last = `clean readings ${clean}/${expected.cleanReadings}, examples ${examples}/${expected.examples}`;
+        return clean >= expected.cleanReadings && examples >= expected.examples;
+      },
+      {
+        timeoutMs: Math.max(10_000, timeoutMs - (Date.now() - started)),
+        intervalMs: 1_000,
+        description: 'the held readings and waiting deliveries of the ended input',
+      },
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)} (${last})`);
+    });
+    // What the last releases wrote must reach the sinks too.
+    await this.waitUntilProcessed(streams, timeoutMs);
   }
 
   /** Decodes like the stream runtime's Avro serde: Confluent framing, then the registry. */

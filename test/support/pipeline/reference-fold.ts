@@ -1,28 +1,20 @@
 // The offline fold: a pure reference of what the stream pipeline must leave behind (telemetry.clean,
-// the DLQs, the Unified Shipment State in Redis and PostgreSQL), computed from the input topics
-// alone (shipments.cdc and telemetry.raw as read back). It mirrors the rules documented in
-// streams/clean/README.md and streams/join/README.md but shares no code with streams/, so a bug
-// on either side shows up as a difference.
+// the DLQs, shipment.state and what Redis and PostgreSQL hold, deliveries.completed), computed
+// from the input topics alone (shipments.cdc and telemetry.raw as read back). It restates the
+// rules documented in streams/clean/README.md and streams/join/README.md but shares no code with
+// streams/, so a bug on either side shows up as a difference.
 //
-// What it models exactly: undecodable records (→ DLQ); telemetry key checks, unit normalization,
-// range checks, dedupe by event id, per-vehicle event-time reordering within the grace period
-// (one watermark per input partition), lateness and GPS jumps; the shipment lifecycle (redeliveries,
-// changeSeq gaps, forbidden transitions); the join's fields for the last valid change of every
-// shipment.
-//
-// What it refuses (FoldScopeError), because the result would depend on when the cleaner's
-// stream-time sweep ran, which no input determines: a reading arriving more than the grace
-// period behind its partition's watermark, a duplicate older than the dedupe window, and a
-// reading left held at the end that a sweep could still release. The simulator's duplicate,
-// reorder (1.5–3.5 intervals < grace), unit and malformed faults stay inside this scope.
-//
-// What the inputs cannot determine (see ShipmentExpectation): the join's two inputs
-// (telemetry.clean and the shipments repartition) are consumed in whatever order the fetches
-// return, so a terminal shipment's last state carries whichever reading its task had processed,
-// the odometer at pickup is whichever reading was latest then, and an active shipment's version
-// counts the readings processed after its last change. For those fields the fold states the set
-// of admissible values, and `diffShipmentState` checks the actual value is one of them.
+// The pipeline's results depend on event time only, so the fold is exact: one expected last
+// state per shipment (every field, version included) and one expected training example per
+// delivery, whatever order the pipeline's two inputs arrived in. What it assumes, and what the
+// tests arrange: the input ends (every held reading is released when the cleaner goes quiet,
+// every finished shipment made final when the join does), no task goes quiet mid-run, no
+// vehicle changes mid-trip (the simulator never reassigns), runs are shorter than the
+// processors' retentions, and changeSeq stays below 1,024.
 import type {
+  DeliveryCheckpoint,
+  DeliveryExample,
+  Shipment,
   ShipmentChange,
   ShipmentStatus,
   UnifiedShipmentState,
@@ -57,7 +49,10 @@ export const FOLD_DEFAULTS = {
     engineTempC: { min: -40, max: 150 },
     headingDeg: { min: 0, max: 360 },
   } satisfies Record<string, Range>,
-  versionStride: 1_000_000,
+  versionStride: 2 ** 43,
+  checkpointIntervalMs: 5 * 60_000,
+  /** An event time this far ahead of `now` is dead-lettered as future. */
+  maxFutureMs: 5 * 60_000,
   eta: {
     minSpeedKmh: 20,
     stoppedBelowKmh: 5,
@@ -91,18 +86,25 @@ export interface ExpectedRejection {
 
 // ---- telemetry.raw → telemetry.clean ----------------------------------------------------------
 
+/** A clean reading and where the telemetry.raw record it came from was. */
+export interface CleanReading {
+  reading: VehicleTelemetry;
+  partition: number;
+  offset: number;
+}
+
 export interface TelemetryFold {
-  /** Per vehicle, what telemetry.clean must hold, in order. */
-  clean: Map<string, VehicleTelemetry[]>;
-  /** Readings still held for reordering at the end (never released from a bounded input). */
-  held: Map<string, VehicleTelemetry[]>;
+  /** Per vehicle, what telemetry.clean must hold, in order (all of it, once the cleaner went quiet). */
+  clean: Map<string, CleanReading[]>;
+  /** The partition each vehicle's readings are on (telemetry.raw, and so telemetry.clean). */
+  partitionOf: Map<string, number>;
   rejected: ExpectedRejection[];
   duplicates: number;
 }
 
 interface VehicleFold {
   lastReleased: VehicleTelemetry | null;
-  pending: VehicleTelemetry[];
+  pending: CleanReading[];
   jumpStreak: number;
 }
 
@@ -169,14 +171,20 @@ function isTime(t: number): boolean {
   return Number.isFinite(t) && t >= 0;
 }
 
-/** Folds telemetry.raw, partition by partition in offset order (each partition is one task). */
+/**
+ * Folds telemetry.raw, partition by partition in offset order (each partition is one task).
+ * After every accepted reading the cleaner releases, for every vehicle, the held readings a
+ * grace period behind the watermark, and forgets event ids older than the dedupe window; at
+ * the end (the task went quiet) it releases everything it holds.
+ */
 export function foldTelemetry(
   records: readonly InputRecord<VehicleTelemetry>[],
   options: FoldOptions = FOLD_DEFAULTS,
+  now = Date.now(),
 ): TelemetryFold {
-  const clean = new Map<string, VehicleTelemetry[]>();
+  const clean = new Map<string, CleanReading[]>();
+  const partitionOf = new Map<string, number>();
   const rejected: ExpectedRejection[] = [];
-  const held = new Map<string, VehicleTelemetry[]>();
   let duplicates = 0;
   const partitions = [...new Set(records.map((r) => r.partition))].sort((a, b) => a - b);
   for (const partition of partitions) {
@@ -198,6 +206,15 @@ export function foldTelemetry(
         ...(reason === undefined ? {} : { reason }),
       });
     };
+    const release = (vehicle: VehicleFold, upTo: number): void => {
+      while (vehicle.pending[0] && vehicle.pending[0].reading.eventTime + options.graceMs <= upTo) {
+        const next = vehicle.pending.shift() as CleanReading;
+        const out = clean.get(next.reading.vehicleId) ?? [];
+        out.push(next);
+        clean.set(next.reading.vehicleId, out);
+        vehicle.lastReleased = next.reading;
+      }
+    };
     for (const record of inPartition) {
       const raw = record.value;
       if (raw === undefined) {
@@ -209,6 +226,10 @@ export function foldTelemetry(
         reject(record, 'invalid-timestamp', 'extract-timestamp');
         continue;
       }
+      if (raw.eventTime > now + options.maxFutureMs) {
+        reject(record, 'future', 'extract-timestamp');
+        continue;
+      }
       if (record.key !== raw.vehicleId) {
         reject(record, 'key-mismatch');
         continue;
@@ -218,14 +239,7 @@ export function foldTelemetry(
         reject(record, 'impossible-value');
         continue;
       }
-      const seenAt = seen.get(event.eventId);
-      if (seenAt !== undefined) {
-        if (seenAt < watermark - options.dedupeWindowMs)
-          throw new FoldScopeError('a duplicate older than the dedupe window', {
-            eventId: event.eventId,
-            partition,
-            offset: record.offset,
-          });
+      if (seen.has(event.eventId)) {
         duplicates += 1;
         continue;
       }
@@ -235,19 +249,11 @@ export function foldTelemetry(
         jumpStreak: 0,
       };
       vehicles.set(event.vehicleId, vehicle);
+      partitionOf.set(event.vehicleId, partition);
       if (vehicle.lastReleased && event.eventTime < vehicle.lastReleased.eventTime) {
         reject(record, 'late');
         continue;
       }
-      // A sweep may have released any held reading up to (watermark − grace): a reading older
-      // than that may or may not be late, depending on when the sweep ran.
-      if (event.eventTime + options.graceMs <= watermark)
-        throw new FoldScopeError('a reading more than the grace period behind the watermark', {
-          eventId: event.eventId,
-          partition,
-          offset: record.offset,
-          behindMs: watermark - event.eventTime,
-        });
       if (isGpsJump(event, vehicle, options)) {
         vehicle.jumpStreak += 1;
         reject(record, 'gps-jump');
@@ -255,33 +261,26 @@ export function foldTelemetry(
       }
       seen.set(event.eventId, event.eventTime);
       vehicle.jumpStreak = 0;
-      const at = vehicle.pending.findIndex((p) => p.eventTime > event.eventTime);
-      if (at === -1) vehicle.pending.push(event);
-      else vehicle.pending.splice(at, 0, event);
+      const held: CleanReading = { reading: event, partition, offset: record.offset };
+      const at = vehicle.pending.findIndex((p) => p.reading.eventTime > event.eventTime);
+      if (at === -1) vehicle.pending.push(held);
+      else vehicle.pending.splice(at, 0, held);
       watermark = Math.max(watermark, event.eventTime);
-      const out = clean.get(event.vehicleId) ?? [];
-      clean.set(event.vehicleId, out);
-      while (vehicle.pending[0] && vehicle.pending[0].eventTime + options.graceMs <= watermark) {
-        const next = vehicle.pending.shift() as VehicleTelemetry;
-        out.push(next);
-        vehicle.lastReleased = next;
-      }
+      for (const v of vehicles.values()) release(v, watermark);
+      for (const [id, time] of seen) if (time < watermark - options.dedupeWindowMs) seen.delete(id);
     }
-    for (const [vehicleId, vehicle] of vehicles) {
-      if (vehicle.pending.some((p) => p.eventTime + options.graceMs <= watermark))
-        throw new FoldScopeError('a held reading a sweep could still release', {
-          vehicleId,
-          partition,
-        });
-      if (vehicle.pending.length > 0) held.set(vehicleId, vehicle.pending);
-    }
+    // The input ended: the quiet cleaner releases everything it holds.
+    for (const v of vehicles.values()) release(v, Number.POSITIVE_INFINITY);
   }
-  return { clean, held, rejected, duplicates };
+  return { clean, partitionOf, rejected, duplicates };
 }
 
 /** Compared with its neighbour in event time (before it, else after it); see the cleaner's README. */
 function isGpsJump(event: VehicleTelemetry, vehicle: VehicleFold, options: FoldOptions): boolean {
-  const fixes = [...(vehicle.lastReleased ? [vehicle.lastReleased] : []), ...vehicle.pending];
+  const fixes = [
+    ...(vehicle.lastReleased ? [vehicle.lastReleased] : []),
+    ...vehicle.pending.map((p) => p.reading),
+  ];
   const before = fixes.filter((f) => f.eventTime <= event.eventTime).at(-1);
   const neighbour = before ?? fixes.find((f) => f.eventTime > event.eventTime);
   if (!neighbour) return false;
@@ -303,6 +302,8 @@ export interface AppliedChange {
 export interface ShipmentsFold {
   /** The last change the cleaner forwarded with an after image, per shipment. */
   last: Map<string, AppliedChange>;
+  /** Every change the cleaner forwarded with an after image, per shipment, in order. */
+  valid: Map<string, AppliedChange[]>;
   rejected: ExpectedRejection[];
   duplicates: number;
 }
@@ -329,8 +330,13 @@ interface Lifecycle {
   lsn: number;
 }
 
-export function foldShipments(records: readonly InputRecord<ShipmentChange>[]): ShipmentsFold {
+export function foldShipments(
+  records: readonly InputRecord<ShipmentChange>[],
+  options: FoldOptions = FOLD_DEFAULTS,
+  now = Date.now(),
+): ShipmentsFold {
   const last = new Map<string, AppliedChange>();
+  const valid = new Map<string, AppliedChange[]>();
   const rejected: ExpectedRejection[] = [];
   let duplicates = 0;
   const partitions = [...new Set(records.map((r) => r.partition))].sort((a, b) => a - b);
@@ -362,6 +368,10 @@ export function foldShipments(records: readonly InputRecord<ShipmentChange>[]): 
         reject('invalid-timestamp', 'extract-timestamp');
         continue;
       }
+      if (eventTime > now + options.maxFutureMs) {
+        reject('future', 'extract-timestamp');
+        continue;
+      }
       const id = record.key ?? '';
       const row = change.after ?? change.before;
       if (!row || row.shipmentId !== record.key) {
@@ -389,28 +399,30 @@ export function foldShipments(records: readonly InputRecord<ShipmentChange>[]): 
         reject('malformed-change');
         continue;
       }
-      let valid: boolean;
-      if (change.op === 'SNAPSHOT') valid = true;
-      else if (change.op === 'INSERT') valid = !known && after.status === 'CREATED';
-      else if (!known) valid = change.before ? allowed(change.before.status, after.status) : true;
-      else valid = after.changeSeq === known.changeSeq + 1 && allowed(known.status, after.status);
+      let ok: boolean;
+      if (change.op === 'SNAPSHOT') ok = true;
+      else if (change.op === 'INSERT') ok = !known && after.status === 'CREATED';
+      else if (!known) ok = change.before ? allowed(change.before.status, after.status) : true;
+      else ok = after.changeSeq === known.changeSeq + 1 && allowed(known.status, after.status);
       lifecycle.set(id, {
-        status: valid ? after.status : (known?.status ?? after.status),
+        status: ok ? after.status : (known?.status ?? after.status),
         changeSeq: after.changeSeq,
         commitLsn: change.source.commitLsn,
         lsn: change.source.lsn,
       });
-      if (!valid) {
+      if (!ok) {
         reject('impossible-transition');
         continue;
       }
-      last.set(id, { change, partition, offset: record.offset, timestamp: eventTime });
+      const applied = { change, partition, offset: record.offset, timestamp: eventTime };
+      last.set(id, applied);
+      valid.set(id, [...(valid.get(id) ?? []), applied]);
     }
   }
-  return { last, rejected, duplicates };
+  return { last, valid, rejected, duplicates };
 }
 
-// ---- the join: the expected Unified Shipment State -------------------------------------------
+// ---- the join: the expected Unified Shipment State and training examples ---------------------
 
 const ON_TRIP: ReadonlySet<ShipmentStatus> = new Set([
   'PICKED_UP',
@@ -419,53 +431,163 @@ const ON_TRIP: ReadonlySet<ShipmentStatus> = new Set([
   'EXCEPTION',
 ]);
 
+/** Topics whose positions the states cite (sourceOffsets). */
+export interface FoldTopics {
+  shipmentsCdc: string;
+  telemetryRaw: string;
+}
+
 export interface ShipmentExpectation {
   shipmentId: string;
   last: AppliedChange;
-  /** The clean readings of its vehicle, in order ([] when it has none). */
-  readings: VehicleTelemetry[];
-  /**
-   * Which reading the final state carries: `none`, exactly the vehicle's `last` one (an active
-   * shipment: its task joins every reading and the change against the latest), or `any` of them
-   * or none (a terminal one: emitted once, with whatever reading its task had processed).
-   */
-  reading: 'none' | 'last' | 'any';
-  /** Terminal or unassigned: its last state was emitted by the change itself. */
-  emittedByChange: boolean;
+  /** The last state, every field. */
+  state: UnifiedShipmentState;
 }
 
 export interface PipelineFold {
   telemetry: TelemetryFold;
   shipments: ShipmentsFold;
   expected: Map<string, ShipmentExpectation>;
-  /** Shipments that must produce exactly one DeliveryExample. */
+  /** Shipments that must produce exactly one DeliveryExample, and what it must be. */
+  examples: Map<string, DeliveryExample>;
+  /** Delivered shipments that must produce none, and why. */
+  skipped: Map<string, 'no-readings' | 'no-trip'>;
+  /** Every delivered shipment (with or without an example). */
   delivered: string[];
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** The last reading at or before `t`. */
+function asOf(readings: readonly CleanReading[], t: number): CleanReading | undefined {
+  let found: CleanReading | undefined;
+  for (const r of readings) {
+    if (r.reading.eventTime > t) break;
+    found = r;
+  }
+  return found;
 }
 
 export function foldPipeline(
   changes: readonly InputRecord<ShipmentChange>[],
   telemetry: readonly InputRecord<VehicleTelemetry>[],
+  topics: FoldTopics,
   options: FoldOptions = FOLD_DEFAULTS,
+  now = Date.now(),
 ): PipelineFold {
-  const t = foldTelemetry(telemetry, options);
-  const s = foldShipments(changes);
+  const t = foldTelemetry(telemetry, options, now);
+  const s = foldShipments(changes, options, now);
   const expected = new Map<string, ShipmentExpectation>();
+  const examples = new Map<string, DeliveryExample>();
+  const skipped = new Map<string, 'no-readings' | 'no-trip'>();
   const delivered: string[] = [];
-  for (const [shipmentId, last] of s.last) {
-    const after = last.change.after;
-    if (!after) continue;
-    const terminal = after.status === 'DELIVERED' || after.status === 'CANCELLED';
-    const vehicleId = after.vehicleId;
+  for (const [shipmentId, history] of s.valid) {
+    const last = history.at(-1) as AppliedChange;
+    const row = last.change.after;
+    if (!row) continue;
+    // Owned by a vehicle's task from its first change with a vehicle on; the router states
+    // the others from the change alone.
+    const firstOwned = history.findIndex((c) => c.change.after?.vehicleId != null);
+    const vehicles = new Set(
+      history.map((c) => c.change.after?.vehicleId).filter((v): v is string => v != null),
+    );
+    if (vehicles.size > 1)
+      throw new FoldScopeError('a shipment that changed vehicles', { shipmentId });
+    const vehicleId = row.vehicleId;
+    const readings = vehicleId === null ? [] : (t.clean.get(vehicleId) ?? []);
+    const onTrip =
+      firstOwned < 0
+        ? undefined
+        : history.slice(firstOwned).find((c) => ON_TRIP.has(c.change.after?.status ?? 'CREATED'));
+    const pickedUpAt = onTrip?.timestamp ?? null;
+    const terminal = row.status === 'DELIVERED' || row.status === 'CANCELLED';
+    const shown =
+      vehicleId === null ? undefined : terminal ? asOf(readings, last.timestamp) : readings.at(-1);
+    let odometerAtPickupKm: number | null = null;
+    if (pickedUpAt !== null) {
+      const pickupReadings = vehicleId === null ? [] : readings;
+      odometerAtPickupKm =
+        (
+          asOf(pickupReadings, pickedUpAt) ??
+          pickupReadings.find((r) => r.reading.eventTime > pickedUpAt)
+        )?.reading.odometerKm ?? null;
+    }
+    const base = joinedState(last, shown?.reading ?? null, odometerAtPickupKm, options);
+    const positionTime = shown?.reading.eventTime ?? null;
+    const sourceOffsets: Record<string, number> = {
+      [`${topics.shipmentsCdc}-${last.partition}`]: last.offset,
+    };
+    if (shown) sourceOffsets[`${topics.telemetryRaw}-${shown.partition}`] = shown.offset;
     expected.set(shipmentId, {
       shipmentId,
       last,
-      readings: vehicleId === null ? [] : (t.clean.get(vehicleId) ?? []),
-      reading: vehicleId === null ? 'none' : terminal ? 'any' : 'last',
-      emittedByChange: terminal || vehicleId === null,
+      state: {
+        ...base,
+        version: row.changeSeq * options.versionStride + (positionTime ?? 0),
+        sourceOffsets,
+        stateUpdatedAt: Math.max(last.timestamp, positionTime ?? Number.NEGATIVE_INFINITY),
+      },
     });
-    if (after.status === 'DELIVERED' && vehicleId !== null) delivered.push(shipmentId);
+    if (row.status !== 'DELIVERED') continue;
+    delivered.push(shipmentId);
+    if (firstOwned < 0 || vehicleId === null || pickedUpAt === null) {
+      skipped.set(shipmentId, 'no-trip');
+      continue;
+    }
+    const example = deliveryExample(row, readings, pickedUpAt, odometerAtPickupKm, options);
+    if (example) examples.set(shipmentId, example);
+    else skipped.set(shipmentId, 'no-readings');
   }
-  return { telemetry: t, shipments: s, expected, delivered };
+  return { telemetry: t, shipments: s, expected, examples, skipped, delivered };
+}
+
+/**
+ * The checkpoints of a trip: the first reading at or after pickup, then the first at least an
+ * interval after the previous checkpoint; up to the arrival, labelled with minutes left.
+ */
+function deliveryExample(
+  row: Shipment,
+  readings: readonly CleanReading[],
+  pickedUpAt: number,
+  odometerAtPickupKm: number | null,
+  options: FoldOptions,
+): DeliveryExample | undefined {
+  const arrival = row.updatedAt;
+  const checkpoints: DeliveryCheckpoint[] = [];
+  let lastAt = Number.NEGATIVE_INFINITY;
+  for (const { reading: r } of readings) {
+    if (r.eventTime < pickedUpAt || r.eventTime > arrival) continue;
+    if (r.eventTime - lastAt < options.checkpointIntervalMs) continue;
+    lastAt = r.eventTime;
+    const elapsedMin = Math.max(0, (r.eventTime - pickedUpAt) / 60_000);
+    const travelled = roundKm(
+      odometerAtPickupKm === null ? 0 : Math.max(0, r.odometerKm - odometerAtPickupKm),
+    );
+    const when = new Date(r.eventTime);
+    checkpoints.push({
+      checkpointTime: r.eventTime,
+      distanceRemainingKm: roundKm(roadKm(r, { lat: row.destinationLat, lon: row.destinationLon })),
+      distanceTravelledKm: travelled,
+      speedKmh: r.speed,
+      avgSpeedKmh: elapsedMin > 0 ? round3(travelled / (elapsedMin / 60)) : 0,
+      hourOfDay: when.getUTCHours(),
+      dayOfWeek: when.getUTCDay(),
+      elapsedMin: round3(elapsedMin),
+      minutesToArrival: (arrival - r.eventTime) / 60_000,
+    });
+  }
+  if (checkpoints.length === 0) return undefined;
+  return {
+    shipmentId: row.shipmentId,
+    vehicleId: row.vehicleId ?? '',
+    originId: row.originId,
+    destinationId: row.destinationId,
+    promisedAt: row.promisedAt,
+    actualArrival: arrival,
+    checkpoints,
+  };
 }
 
 function roundKm(km: number): number {
@@ -535,109 +657,33 @@ export function joinedState(
   };
 }
 
-export interface DiffContext {
-  /** Topic names the state's sourceOffsets are keyed by. */
-  shipmentsCdcTopic: string;
-  telemetryCleanTopic: string;
-  /** Where each clean reading landed in telemetry.clean (event id → partition, offset), if known. */
-  cleanPositions?: ReadonlyMap<string, { partition: number; offset: number }>;
-  options?: FoldOptions;
-}
-
 function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/**
- * Every way `actual` differs from what the fold admits, as `<shipment>.<field>: …` lines; []
- * when it is one of the admissible states.
- */
-export function diffShipmentState(
-  expectation: ShipmentExpectation,
-  actual: UnifiedShipmentState,
-  context: DiffContext,
-): string[] {
-  const options = context.options ?? FOLD_DEFAULTS;
-  const id = expectation.shipmentId;
+/** Every field in which `actual` differs from `expected`, as `<id>.<field>: …` lines. */
+export function diffFields<T extends object>(id: string, expected: T, actual: T): string[] {
   const diffs: string[] = [];
-  const { readings, last } = expectation;
-  const after = last.change.after;
-  if (!after) return [`${id}: the fold has no after image`];
-
-  // Which reading does the state carry, and may it?
-  let reading: VehicleTelemetry | null = null;
-  if (actual.positionTime !== null) {
-    reading = readings.find((r) => r.eventTime === actual.positionTime) ?? null;
-    if (!reading) {
-      diffs.push(
-        `${id}.positionTime: ${actual.positionTime} is not the time of any clean reading of ${after.vehicleId ?? '(no vehicle)'}`,
-      );
-      return diffs;
-    }
-  }
-  const lastReading = readings.at(-1) ?? null;
-  if (expectation.reading === 'none' && reading !== null)
-    diffs.push(`${id}.positionTime: expected no reading, got ${reading.eventTime}`);
-  if (expectation.reading === 'last' && reading?.eventId !== lastReading?.eventId)
-    diffs.push(
-      `${id}.positionTime: expected the vehicle's last clean reading ${show(lastReading?.eventTime ?? null)}, got ${show(reading?.eventTime ?? null)}`,
-    );
-
-  // Every field but the order-dependent ones, from the change and that reading.
-  const odometers = [null, ...readings.map((r) => r.odometerKm)];
-  const candidates = odometers.map((odo) => joinedState(last, reading, odo, options));
-  const travelledAdmissible = [...new Set(candidates.map((c) => c.distanceTravelledKm))];
-  const model = candidates[0] as ReturnType<typeof joinedState>;
-  for (const [field, want] of Object.entries(model) as [keyof typeof model, unknown][]) {
-    if (field === 'distanceTravelledKm') continue;
-    const got = actual[field];
-    if (show(got) !== show(want))
-      diffs.push(`${id}.${field}: expected ${show(want)}, got ${show(got)}`);
-  }
-  if (!travelledAdmissible.includes(actual.distanceTravelledKm))
-    diffs.push(
-      `${id}.distanceTravelledKm: ${actual.distanceTravelledKm} is not the reading's odometer minus any reading's (admissible: ${show(travelledAdmissible.slice(0, 5))}${travelledAdmissible.length > 5 ? '…' : ''})`,
-    );
-
-  // Version and stateUpdatedAt: from the change, or (active shipments) from a later reading.
-  const base = after.changeSeq * options.versionStride;
-  const byChange = actual.version === base && actual.stateUpdatedAt === last.timestamp;
-  const byReading =
-    !expectation.emittedByChange &&
-    lastReading !== null &&
-    actual.version > base &&
-    actual.version <= base + readings.length &&
-    actual.stateUpdatedAt === lastReading.eventTime;
-  if (!byChange && !byReading)
-    diffs.push(
-      expectation.emittedByChange
-        ? `${id}.version/stateUpdatedAt: expected ${base}/${last.timestamp} (emitted by its last change), got ${actual.version}/${actual.stateUpdatedAt}`
-        : `${id}.version/stateUpdatedAt: expected ${base}/${last.timestamp} or (${base}, ${base + readings.length}]/${lastReading?.eventTime ?? '-'}, got ${actual.version}/${actual.stateUpdatedAt}`,
-    );
-
-  // Source offsets: the change's position, plus the reading's in telemetry.clean.
-  const cdcKey = `${context.shipmentsCdcTopic}-${last.partition}`;
-  const wantOffsets: Record<string, number> = { [cdcKey]: last.offset };
-  if (reading) {
-    const at = context.cleanPositions?.get(reading.eventId);
-    if (at) wantOffsets[`${context.telemetryCleanTopic}-${at.partition}`] = at.offset;
-  }
-  const gotOffsets = actual.sourceOffsets;
-  if (reading && !context.cleanPositions?.get(reading.eventId)) {
-    // Position unknown to the caller: only the shape can be checked.
-    const cleanKeys = Object.keys(gotOffsets).filter((k) =>
-      k.startsWith(`${context.telemetryCleanTopic}-`),
-    );
-    if (cleanKeys.length !== 1 || gotOffsets[cdcKey] !== last.offset)
-      diffs.push(
-        `${id}.sourceOffsets: expected ${show(wantOffsets)} plus one telemetry.clean entry, got ${show(gotOffsets)}`,
-      );
-  } else if (show(sortKeys(gotOffsets)) !== show(sortKeys(wantOffsets))) {
-    diffs.push(`${id}.sourceOffsets: expected ${show(wantOffsets)}, got ${show(gotOffsets)}`);
+  const fields = new Set([...Object.keys(expected), ...Object.keys(actual)]) as Set<keyof T>;
+  for (const field of fields) {
+    const want = show(sortedIfRecord(expected[field]));
+    const got = show(sortedIfRecord(actual[field]));
+    if (want !== got) diffs.push(`${id}.${String(field)}: expected ${want}, got ${got}`);
   }
   return diffs;
 }
 
-function sortKeys(record: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+function sortedIfRecord(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** Every way `actual` differs from the fold's last state of its shipment; [] when equal. */
+export function diffShipmentState(
+  expectation: ShipmentExpectation,
+  actual: UnifiedShipmentState,
+): string[] {
+  return diffFields(expectation.shipmentId, expectation.state, actual);
 }
