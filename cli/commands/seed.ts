@@ -20,6 +20,7 @@ import { PostgresShipmentStore } from '../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import { formatStatistics } from '../../seeder/statistics.ts';
 import { EXIT } from '../exit-codes.ts';
+import { preparePlatformTopics } from '../platform-topics.ts';
 import type { CommandEnv } from './stack.ts';
 
 export interface SeedCliOptions {
@@ -288,6 +289,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         return undefined;
       });
       try {
+        await preparePlatformTopics(config, log);
         const store = await PostgresShipmentStore.create(pool, opts.schema);
         output = await createSeedTelemetryOutput(config, log, topic, metricsRegistry);
         const report = await runSeed({

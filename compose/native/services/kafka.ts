@@ -4,8 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { hostPortOf, type Config } from '../../../core/config.ts';
-import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
-import { platformTopics } from '../../../core/topics.ts';
+import { ensurePlatformTopics } from '../../../core/ensure-platform-topics.ts';
 import {
   cachePath,
   servicePaths,
@@ -199,20 +198,14 @@ export const kafkaService: NativeService = {
   },
 };
 
-/** Creates the platform's topics that are missing; existing ones are left as they are. */
+/** Creates the platform's missing topics and aligns the configs of existing ones. */
 async function ensureTopics(ctx: StackContext): Promise<void> {
   const admin = kafkaClient(ctx.config, 'stack-topics').admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = platformTopics(ctx.config).filter((t) => !existing.has(t.topic));
-    if (wanted.length === 0) return;
-    ctx.report('kafka', `creating ${wanted.length} topics`);
-    await createTopicsWithLeaders(
-      admin,
-      wanted.map((t) => ({ ...t, replicationFactor: 1 })),
-    );
-    ctx.log.info({ topics: wanted.map((t) => t.topic) }, 'created platform topics');
+    const { created, aligned } = await ensurePlatformTopics(admin, ctx.config, ctx.log);
+    if (created.length + aligned.length > 0)
+      ctx.report('kafka', `${created.length} topics created, ${aligned.length} aligned`);
   } finally {
     await admin.disconnect();
   }
