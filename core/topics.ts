@@ -42,6 +42,11 @@ export const ENFORCED_TOPIC_CONFIGS: ReadonlySet<string> = new Set([
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** Configs of a dead-letter topic: a letter is kept 30 days after it was written. */
+export function dlqTopicConfigs(): TopicConfigEntry[] {
+  return [{ name: 'retention.ms', value: String(30 * DAY_MS) }, WRITE_TIME_TIMESTAMPS];
+}
+
 export function platformTopics(config: Config): TopicSpec[] {
   const { topics } = config;
   const partitions = topics.partitions;
@@ -68,7 +73,7 @@ export function platformTopics(config: Config): TopicSpec[] {
     ...[...data, topics.shipmentState].map((topic) => ({
       topic: dlqTopic(topic),
       numPartitions: partitions,
-      configEntries: [{ name: 'retention.ms', value: String(30 * DAY_MS) }, WRITE_TIME_TIMESTAMPS],
+      configEntries: dlqTopicConfigs(),
     })),
   ];
 }
