@@ -25,6 +25,14 @@ describe('platformTopics', () => {
     expect(policy('telemetry.raw')).toBeUndefined();
   });
 
+  it('stamps every topic with the time a record was written, so retention counts from then', () => {
+    expect(topics.size).toBe(11);
+    for (const spec of topics.values()) {
+      const type = spec.configEntries.find((e) => e.name === 'message.timestamp.type');
+      expect(`${spec.topic}: ${type?.value}`).toBe(`${spec.topic}: LogAppendTime`);
+    }
+  });
+
   it('has a DLQ for every topic a processor reads', () => {
     for (const topic of [
       'shipments.cdc',

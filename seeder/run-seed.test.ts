@@ -2,7 +2,6 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../core/logger.ts';
 import type { VehicleTelemetry } from '../schemas/types.ts';
 import { MemoryShipmentStore, MemoryTelemetrySink } from './memory-ports.ts';
-import { WallClockPacer } from './pacer.ts';
 import { liveSpeedup, runSeed } from './run-seed.ts';
 import { SeedMetrics } from './seed-metrics.ts';
 import { Simulation, SIMULATION_DEFAULTS, type SimulationOptions } from './simulation.ts';
@@ -97,20 +96,53 @@ describe('runSeed', () => {
   });
 });
 
+/**
+ * Notes the wall clock at every send: when each event time went out. Stops the run at the first
+ * event time ahead of it, or after `limit` events, so a run that is not held back fails fast.
+ */
+class ClockedSink extends MemoryTelemetrySink {
+  readonly sentAt: number[] = [];
+  readonly controller = new AbortController();
+  private readonly limit: number;
+  constructor(limit: number) {
+    super();
+    this.limit = limit;
+  }
+  override async send(event: VehicleTelemetry): Promise<void> {
+    const now = Date.now();
+    this.sentAt.push(now);
+    await super.send(event);
+    if (event.eventTime > now || this.events.length >= this.limit) this.controller.abort();
+  }
+}
+
+describe('live: never ahead of the wall clock', () => {
+  test('a run started an hour back at a huge speedup slows to the wall clock, and sends no event time before it is due', async () => {
+    const sink = new ClockedSink(10_000);
+    const startTime = Date.now() - 3_600_000;
+    const report = await runSeed({
+      simulation: { ...SMALL, shipments: undefined, startTime },
+      mode: { kind: 'live', eventsPerSecond: 1e9, wallDurationMs: 300 },
+      store: new MemoryShipmentStore(),
+      sink,
+      log,
+      signal: sink.controller.signal,
+    });
+    const ahead = sink.events.filter((e, i) => e.eventTime > (sink.sentAt[i] ?? 0));
+    expect(ahead).toEqual([]);
+    // The speedup alone would cover centuries in 300 ms; held to the wall clock, the run covers
+    // the hour behind plus the wall time it took, and ends by itself.
+    expect(sink.controller.signal.aborted).toBe(false);
+    expect(report.statistics.simulatedMs).toBeGreaterThanOrEqual(
+      3_600_000 - SMALL.telemetryIntervalMs,
+    );
+    expect(report.statistics.simulatedMs).toBeLessThanOrEqual(3_600_000 + report.wallMs);
+  });
+});
+
 describe('live pacing', () => {
   test('the speedup turns a telemetry rate into simulated seconds per wall second', () => {
     // 20 vehicles reporting every 10 s make 2 events per simulated second; 200/s needs 100×.
     expect(liveSpeedup(200, 20, 10_000)).toBe(100);
-  });
-
-  test('WallClockPacer maps simulated time to wall time by the speedup', async () => {
-    let wall = 1_000;
-    const pacer = new WallClockPacer(50_000, 10, () => wall);
-    expect(pacer.wallTimeOf(50_000)).toBe(1_000);
-    expect(pacer.wallTimeOf(60_000)).toBe(2_000);
-    wall = 5_000;
-    // Already past due: returns without waiting.
-    await pacer.waitUntil(60_000);
-    expect(() => new WallClockPacer(0, 0)).toThrow(RangeError);
   });
 });

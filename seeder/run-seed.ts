@@ -45,6 +45,10 @@ export function liveSpeedup(
   return (eventsPerSecond * telemetryIntervalMs) / 1000 / vehicles;
 }
 
+function isoOrNull(time: number | undefined): string | null {
+  return time === undefined ? null : new Date(time).toISOString();
+}
+
 /** Live runs without a wall duration run until aborted; ten years of simulated time is "forever". */
 const UNTIL_ABORTED_MS = 10 * 365 * 86_400_000;
 
@@ -55,12 +59,14 @@ export async function runSeed(args: SeedRunArgs): Promise<SeedRunReport> {
   let pacer: WallClockPacer | undefined;
   if (args.mode.kind === 'live') {
     speedup = liveSpeedup(args.mode.eventsPerSecond, options.vehicles, options.telemetryIntervalMs);
+    pacer = new WallClockPacer(options.startTime, speedup);
+    // Simulated time covered by the wall duration: at the speedup until it reaches the present,
+    // then in step with the wall clock.
     const durationMs =
       args.mode.wallDurationMs === undefined
         ? UNTIL_ABORTED_MS
-        : args.mode.wallDurationMs * speedup;
+        : pacer.simulatedTimeAt(pacer.wallStart + args.mode.wallDurationMs) - options.startTime;
     options = { ...options, durationMs, stopWhenDone: false };
-    pacer = new WallClockPacer(options.startTime, speedup);
   }
   const simulation = new Simulation(options, {
     store: args.store,
@@ -87,6 +93,8 @@ export async function runSeed(args: SeedRunArgs): Promise<SeedRunReport> {
       simulatedDurationMs: options.durationMs,
       telemetryIntervalMs: options.telemetryIntervalMs,
       speedup: speedup ?? null,
+      simulatedStart: new Date(options.startTime).toISOString(),
+      ...(pacer ? { reachesWallClockAt: isoOrNull(pacer.reachesWallClockAt()) } : {}),
     },
     'seed run starting',
   );

@@ -16,6 +16,7 @@ import {
 } from '../../connectors/sinks/mongodb/run-telemetry-history.ts';
 import { runCdcSource } from '../../connectors/sources/postgres-cdc/run-source.ts';
 import { EXIT } from '../exit-codes.ts';
+import { preparePlatformTopics } from '../platform-topics.ts';
 import type { CommandEnv } from './stack.ts';
 
 interface CdcFlags {
@@ -87,6 +88,7 @@ export function connectCommand(env: CommandEnv): Command {
       }
       const log = env.log();
       try {
+        await preparePlatformTopics(config, log);
         await runCdcSource({
           source,
           log,
@@ -116,6 +118,7 @@ export function connectCommand(env: CommandEnv): Command {
       )
       .action(async (flags: SinkFlags) => {
         try {
+          await preparePlatformTopics(env.config(), env.log());
           await run(flags);
         } catch (err) {
           env.log().error({ err }, `${name} sink failed`);

@@ -14,12 +14,14 @@ import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-s
 import type { VehicleTelemetry } from '../../schemas/types.ts';
 import { parseDuration } from '../../seeder/duration.ts';
 import { FAULT_DEFAULTS, type FaultOptions } from '../../seeder/faults.ts';
-import { runSeed, type SeedMode } from '../../seeder/run-seed.ts';
+import { liveSimulatedStart } from '../../seeder/pacer.ts';
+import { liveSpeedup, runSeed, type SeedMode } from '../../seeder/run-seed.ts';
 import { SeedMetrics } from '../../seeder/seed-metrics.ts';
 import { PostgresShipmentStore } from '../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import { formatStatistics } from '../../seeder/statistics.ts';
 import { EXIT } from '../exit-codes.ts';
+import { preparePlatformTopics } from '../platform-topics.ts';
 import type { CommandEnv } from './stack.ts';
 
 export interface SeedCliOptions {
@@ -87,6 +89,13 @@ const identifierArg = (raw: string): string => {
   return raw;
 };
 
+/** Why a command line cannot run, or undefined: a live run must not start ahead of the wall clock. */
+export function seedUsageProblem(opts: SeedCliOptions, now: number): string | undefined {
+  if (opts.rate !== undefined && opts.start !== undefined && opts.start > now)
+    return `--start ${new Date(opts.start).toISOString()} is ahead of the wall clock: a live run (--rate) never sends event times ahead of it, which the stream processors would dead-letter`;
+  return undefined;
+}
+
 /** The simulation and mode a command line asks for; `now` and `randomSeed` make it testable. */
 export function seedRunFromOptions(
   opts: SeedCliOptions,
@@ -120,9 +129,18 @@ export function seedRunFromOptions(
   const simulation: SimulationOptions = {
     ...SIMULATION_DEFAULTS,
     seed: opts.seed ?? randomSeed(),
-    // Live telemetry is stamped near the present; bounded runs default to a fixed day so the
-    // same seed reproduces the same traffic (rush hours depend on the clock).
-    startTime: opts.start ?? (live ? Math.floor(now / 1000) * 1000 : SIMULATION_DEFAULTS.startTime),
+    // Live runs start in the past, so the speedup never takes event times ahead of the wall
+    // clock; bounded runs default to a fixed day so the same seed reproduces the same traffic
+    // (rush hours depend on the clock).
+    startTime:
+      opts.start ??
+      (live
+        ? liveSimulatedStart({
+            now,
+            speedup: liveSpeedup(opts.rate ?? 0, opts.vehicles, opts.telemetryInterval),
+            wallDurationMs: opts.duration,
+          })
+        : SIMULATION_DEFAULTS.startTime),
     durationMs: opts.duration ?? SIMULATION_DEFAULTS.durationMs,
     shipments: live ? opts.shipments : (opts.shipments ?? SIMULATION_DEFAULTS.shipments),
     // Live: roughly what the fleet can carry, about one trip per vehicle every three hours.
@@ -203,7 +221,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
     )
     .option(
       '--start <time>',
-      'simulated start time (default: bounded 2026-01-05T05:00Z, live now)',
+      'simulated start time (default: bounded 2026-01-05T05:00Z; live: as far back as the speedup covers in --duration, or in 1h, so simulated time reaches the present as that ends and never runs ahead of it)',
       timeArg,
     )
     .option(
@@ -263,9 +281,14 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
     .action(async (opts: SeedCliOptions) => {
       const config = env.config();
       const log = env.log();
-      const { simulation, mode } = seedRunFromOptions(opts, Date.now(), () =>
-        randomInt(0, 0xffff_ffff),
-      );
+      const now = Date.now();
+      const problem = seedUsageProblem(opts, now);
+      if (problem !== undefined) {
+        env.out(problem);
+        env.setExitCode(EXIT.usage);
+        return;
+      }
+      const { simulation, mode } = seedRunFromOptions(opts, now, () => randomInt(0, 0xffff_ffff));
       const metricsRegistry = deps.metricsRegistry ?? new Registry();
       const topic = opts.topic ?? config.topics.telemetryRaw;
       const pool = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
@@ -288,6 +311,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         return undefined;
       });
       try {
+        await preparePlatformTopics(config, log);
         const store = await PostgresShipmentStore.create(pool, opts.schema);
         output = await createSeedTelemetryOutput(config, log, topic, metricsRegistry);
         const report = await runSeed({

@@ -7,6 +7,7 @@ import { streamApplications, streamTopics } from '../../streams/topologies.ts';
 import { runStreams, STREAM_APPS, type StreamApp } from '../../streams/run-streams.ts';
 import type { ProcessingGuarantee } from '../../streams/runtime/streams-application.ts';
 import { EXIT } from '../exit-codes.ts';
+import { preparePlatformTopics } from '../platform-topics.ts';
 import type { CommandEnv } from './stack.ts';
 
 export function streamsCommand(env: CommandEnv): Command {
@@ -28,6 +29,8 @@ export function streamsCommand(env: CommandEnv): Command {
     .action(async (opts: { app: StreamApp[]; guarantee?: ProcessingGuarantee }) => {
       const config = env.config();
       try {
+        // The topics the applications read and write; their internal topics are the runtime's.
+        await preparePlatformTopics(config, env.log());
         await runStreams(config, env.log(), {
           apps: opts.app,
           guarantee: opts.guarantee ?? config.streams.guarantee,

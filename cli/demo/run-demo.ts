@@ -14,6 +14,8 @@ import { prometheusTargetsDir } from '../../compose/native/services/prometheus.t
 import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
 import { shipmentStateRedisDefaults } from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
 import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-hash.ts';
+import { liveSimulatedStart } from '../../seeder/pacer.ts';
+import { liveSpeedup } from '../../seeder/run-seed.ts';
 import { freshStart } from './fresh-start.ts';
 import { ProcessGroup } from './process-group.ts';
 
@@ -96,6 +98,15 @@ export async function runDemo(
         '--metrics-port',
         String(sinkPorts[sink]),
       ]);
+    const speedup = liveSpeedup(options.rate, options.vehicles, options.telemetryIntervalMs);
+    // In the past, so that the sped-up fleet never sends event times ahead of the wall clock
+    // (the stream processors dead-letter those): it reaches the present as the demo's
+    // --duration ends, or after the seeder's default span when the demo runs until Ctrl-C.
+    const simulatedStart = liveSimulatedStart({
+      now: Date.now(),
+      speedup,
+      wallDurationMs: options.wallDurationMs,
+    });
     await group.start('seed', [
       'seed',
       '--rate',
@@ -104,10 +115,11 @@ export async function runDemo(
       String(options.vehicles),
       '--telemetry-interval',
       `${options.telemetryIntervalMs / 1000}s`,
+      '--start',
+      new Date(simulatedStart).toISOString(),
     ]);
-    const speedup = (options.rate * options.telemetryIntervalMs) / 1000 / options.vehicles;
     out(
-      `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time ${speedup.toFixed(0)}× wall time) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
+      `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time from ${new Date(simulatedStart).toISOString()}, ${speedup.toFixed(0)}× wall time until it reaches the present, then in step with it) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
     );
 
     let stoppedBy = 'signal';

@@ -47,6 +47,7 @@ function fakeAdmin(
 
 const BROKER_DEFAULTS: Record<string, string> = {
   'cleanup.policy': 'delete',
+  'message.timestamp.type': 'CreateTime',
   'retention.ms': '604800000',
 };
 
@@ -60,7 +61,7 @@ describe('ensureTopologyTopics', () => {
     .addSink('out', 'output', strings, ['join'])
     .build();
 
-  it('creates changelogs compacted, repartitions kept whatever their timestamps, with the inputs’ partitions', async () => {
+  it('creates changelogs compacted and write-time stamped, repartitions kept whatever their timestamps, with the inputs’ partitions', async () => {
     const admin = fakeAdmin({ input: 3 });
     const { partitions, created } = await ensureTopologyTopics(admin, topology);
     expect(partitions).toBe(3);
@@ -71,7 +72,10 @@ describe('ensureTopologyTopics', () => {
       partitions: 3,
       configs: { 'retention.ms': '-1' },
     });
-    expect(byName.get('app-latest-changelog')?.configs).toEqual({ 'cleanup.policy': 'compact' });
+    expect(byName.get('app-latest-changelog')?.configs).toEqual({
+      'cleanup.policy': 'compact',
+      'message.timestamp.type': 'LogAppendTime',
+    });
     expect(created).toEqual(
       expect.arrayContaining(['input.dlq', 'app-by-vehicle-repartition.dlq']),
     );
@@ -93,21 +97,35 @@ describe('ensureTopologyTopics', () => {
         'app-by-vehicle-repartition': 3,
         'app-latest-changelog': 3,
       },
-      // Made before repartition topics kept their records: the broker's 7 days.
+      // Made before repartition topics kept their records (the broker's 7 days) and before
+      // changelogs were stamped with write time (CreateTime).
       { 'app-latest-changelog': { 'cleanup.policy': 'compact,delete' } },
     );
     const { aligned } = await ensureTopologyTopics(admin, topology);
-    expect(admin.set).toEqual([['app-by-vehicle-repartition', { 'retention.ms': '-1' }]]);
+    expect(admin.set).toEqual([
+      ['app-by-vehicle-repartition', { 'retention.ms': '-1' }],
+      ['app-latest-changelog', { 'message.timestamp.type': 'LogAppendTime' }],
+    ]);
     expect(aligned).toEqual([
       {
         topic: 'app-by-vehicle-repartition',
         had: { 'retention.ms': '604800000' },
         set: { 'retention.ms': '-1' },
       },
+      {
+        topic: 'app-latest-changelog',
+        had: { 'message.timestamp.type': 'CreateTime' },
+        set: { 'message.timestamp.type': 'LogAppendTime' },
+      },
     ]);
     const compacted = fakeAdmin(
       { input: 3, 'app-latest-changelog': 3 },
-      { 'app-latest-changelog': { 'cleanup.policy': 'delete' } },
+      {
+        'app-latest-changelog': {
+          'cleanup.policy': 'delete',
+          'message.timestamp.type': 'LogAppendTime',
+        },
+      },
     );
     await ensureTopologyTopics(compacted, topology);
     expect(compacted.set).toEqual([['app-latest-changelog', { 'cleanup.policy': 'compact' }]]);

@@ -3,7 +3,7 @@
 // An internal topic that exists without the configs the runtime relies on (made by an older
 // version, or by hand) gets them set, as Kafka Streams' internal topic manager insists on them.
 import { ContinuumError } from '../../core/errors.ts';
-import { dlqTopic } from '../../core/topics.ts';
+import { dlqTopic, WRITE_TIME_TIMESTAMPS } from '../../core/topics.ts';
 import type { NewTopic, StreamsAdmin } from './kafka-port.ts';
 import type { Topology } from './topology.ts';
 
@@ -90,16 +90,21 @@ function satisfies(name: string, have: string | undefined, want: string): boolea
 }
 
 /**
- * Topic configs of an internal topic. Changelogs are compacted. Repartition topics keep their
- * records whatever their timestamps (as Kafka Streams' do): records carry event time, and time
- * retention would delete a replayed or simulated past before the next sub-topology read it.
+ * Topic configs of an internal topic. Changelogs are compacted and, like the platform's topics,
+ * stamped with the time a record was written (a store's restore reads values, not timestamps).
+ * Repartition topics keep their records whatever their timestamps (as Kafka Streams' do): they
+ * carry event time as CreateTime, which the next sub-topology reads as its records' time, and
+ * time retention would delete a replayed or simulated past before it read them; the runtime
+ * purges what its group has committed past.
  */
 export function internalTopicConfigs(topic: {
   compacted: boolean;
   configs?: Record<string, string>;
 }): Record<string, string> {
   return {
-    ...(topic.compacted ? { 'cleanup.policy': 'compact' } : { 'retention.ms': '-1' }),
+    ...(topic.compacted
+      ? { 'cleanup.policy': 'compact', [WRITE_TIME_TIMESTAMPS.name]: WRITE_TIME_TIMESTAMPS.value }
+      : { 'retention.ms': '-1' }),
     ...topic.configs,
   };
 }

@@ -4,8 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { hostPortOf, type Config } from '../../../core/config.ts';
-import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
-import { platformTopics } from '../../../core/topics.ts';
+import { ensurePlatformTopics } from '../../../core/ensure-platform-topics.ts';
 import {
   cachePath,
   servicePaths,
@@ -18,6 +17,9 @@ import { runCommand } from '../run-command.ts';
 export const TIMESTAMP_AFTER_MAX_MS = '9223372036854775807';
 
 export const KAFKA_VERSION = '4.1.1';
+
+/** How often the native broker deletes what retention allows (Kafka's default: 300000). */
+export const RETENTION_CHECK_INTERVAL_MS = 5_000;
 const LOG4J_VERSION = '2.24.3';
 
 function libDir(config: Config): string {
@@ -68,6 +70,9 @@ function serverProperties(config: Config, dataDir: string): string {
     'auto.create.topics.enable=false',
     'delete.topic.enable=true',
     'log.retention.hours=168',
+    // Kafka checks retention every 5 min by default; every 5 s lets a test see it run (the check
+    // only compares segment timestamps with the clock: cheap for the few topics here).
+    `log.retention.check.interval.ms=${RETENTION_CHECK_INTERVAL_MS}`,
     'log.segment.bytes=67108864',
     'log.cleaner.dedupe.buffer.size=33554432',
     '',
@@ -199,20 +204,14 @@ export const kafkaService: NativeService = {
   },
 };
 
-/** Creates the platform's topics that are missing; existing ones are left as they are. */
+/** Creates the platform's missing topics and aligns the configs of existing ones. */
 async function ensureTopics(ctx: StackContext): Promise<void> {
   const admin = kafkaClient(ctx.config, 'stack-topics').admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = platformTopics(ctx.config).filter((t) => !existing.has(t.topic));
-    if (wanted.length === 0) return;
-    ctx.report('kafka', `creating ${wanted.length} topics`);
-    await createTopicsWithLeaders(
-      admin,
-      wanted.map((t) => ({ ...t, replicationFactor: 1 })),
-    );
-    ctx.log.info({ topics: wanted.map((t) => t.topic) }, 'created platform topics');
+    const { created, aligned } = await ensurePlatformTopics(admin, ctx.config, ctx.log);
+    if (created.length + aligned.length > 0)
+      ctx.report('kafka', `${created.length} topics created, ${aligned.length} aligned`);
   } finally {
     await admin.disconnect();
   }

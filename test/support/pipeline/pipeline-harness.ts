@@ -225,7 +225,15 @@ export class PipelineHarness {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const dlqs = [topics.shipmentsCdc, topics.telemetryRaw, topics.telemetryClean].map(dlqTopic);
+      // Every DLQ platformTopics() names: `continuum streams` creates the platform topics it
+      // finds missing at start, and what it created here would outlive the harness.
+      const dlqs = [
+        topics.shipmentsCdc,
+        topics.telemetryRaw,
+        topics.telemetryClean,
+        topics.shipmentState,
+        topics.deliveriesCompleted,
+      ].map(dlqTopic);
       harness.created.push(...dlqs);
       await createTopicsWithLeaders(
         admin,
