@@ -75,6 +75,12 @@ describe('ensureTopologyTopics', () => {
     expect(byName.get('app-latest-changelog')?.configs).toEqual({
       'cleanup.policy': 'compact',
       'message.timestamp.type': 'LogAppendTime',
+      'segment.ms': '3600000',
+    });
+    // Dead letters are kept 30 days from when they were written.
+    expect(byName.get('input.dlq')?.configs).toEqual({
+      'retention.ms': String(30 * 86_400_000),
+      'message.timestamp.type': 'LogAppendTime',
     });
     expect(created).toEqual(
       expect.arrayContaining(['input.dlq', 'app-by-vehicle-repartition.dlq']),

@@ -3,7 +3,7 @@
 // An internal topic that exists without the configs the runtime relies on (made by an older
 // version, or by hand) gets them set, as Kafka Streams' internal topic manager insists on them.
 import { ContinuumError } from '../../core/errors.ts';
-import { dlqTopic, WRITE_TIME_TIMESTAMPS } from '../../core/topics.ts';
+import { dlqTopic, dlqTopicConfigs, WRITE_TIME_TIMESTAMPS } from '../../core/topics.ts';
 import type { NewTopic, StreamsAdmin } from './kafka-port.ts';
 import type { Topology } from './topology.ts';
 
@@ -44,7 +44,12 @@ export async function ensureTopologyTopics(
       partitions,
       configs: internalTopicConfigs(t),
     })),
-    ...topology.inputTopics().map((t) => ({ topic: dlqTopic(t), partitions })),
+    // Dead letters are kept 30 days from when they were written, as the platform's DLQs are.
+    ...topology.inputTopics().map((t) => ({
+      topic: dlqTopic(t),
+      partitions,
+      configs: Object.fromEntries(dlqTopicConfigs().map((c) => [c.name, c.value])),
+    })),
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length > 0) await admin.createTopics(wanted);
   const aligned = await alignInternalTopics(
@@ -59,7 +64,9 @@ async function alignInternalTopics(
   admin: StreamsAdmin,
   topics: readonly { topic: string; compacted: boolean; configs?: Record<string, string> }[],
 ): Promise<AlignedTopic[]> {
-  const names = [...new Set(topics.flatMap((t) => Object.keys(internalTopicConfigs(t))))];
+  const names = [
+    ...new Set(topics.flatMap((t) => Object.keys(enforcedConfigs(internalTopicConfigs(t))))),
+  ];
   const current = await admin.topicConfigs(
     topics.map((t) => t.topic),
     names,
@@ -67,7 +74,7 @@ async function alignInternalTopics(
   const aligned: AlignedTopic[] = [];
   for (const t of topics) {
     const have = current.get(t.topic) ?? {};
-    const wrong = Object.entries(internalTopicConfigs(t)).filter(
+    const wrong = Object.entries(enforcedConfigs(internalTopicConfigs(t))).filter(
       ([name, value]) => !satisfies(name, have[name], value),
     );
     if (wrong.length === 0) continue;
@@ -82,12 +89,21 @@ async function alignInternalTopics(
   return aligned;
 }
 
+/** What an existing topic is made to have: not how often it rolls, which an operator may tune. */
+function enforcedConfigs(configs: Record<string, string>): Record<string, string> {
+  const { 'segment.ms': _rolling, ...rest } = configs;
+  return rest;
+}
+
 /** `cleanup.policy` may hold more than compaction (say `compact,delete`); the rest must equal. */
 function satisfies(name: string, have: string | undefined, want: string): boolean {
   if (have === undefined) return false;
   if (name === 'cleanup.policy') return have.split(',').includes(want);
   return have === want;
 }
+
+/** How often a changelog rolls a segment, so compaction reaches what was written. */
+export const CHANGELOG_SEGMENT_MS = 3_600_000;
 
 /**
  * Topic configs of an internal topic. Changelogs are compacted and, like the platform's topics,
@@ -103,7 +119,13 @@ export function internalTopicConfigs(topic: {
 }): Record<string, string> {
   return {
     ...(topic.compacted
-      ? { 'cleanup.policy': 'compact', [WRITE_TIME_TIMESTAMPS.name]: WRITE_TIME_TIMESTAMPS.value }
+      ? {
+          'cleanup.policy': 'compact',
+          [WRITE_TIME_TIMESTAMPS.name]: WRITE_TIME_TIMESTAMPS.value,
+          // Write-time segments would otherwise roll only at 1 GiB or after 7 days, and the
+          // active segment is never compacted: restores would read every write since.
+          'segment.ms': String(CHANGELOG_SEGMENT_MS),
+        }
       : { 'retention.ms': '-1' }),
     ...topic.configs,
   };
