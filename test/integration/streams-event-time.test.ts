@@ -106,11 +106,9 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('event time on %s', 
         isolationLevel: 'read_committed',
         timeoutMs: 60_000,
       });
-      expect(released.map((m) => JSON.parse(m.value?.toString() ?? '{}').eventId)).toEqual([
-        'V-1-0',
-        'V-1-10',
-        'V-1-20',
-      ]);
+      expect(
+        released.map((m) => (JSON.parse(m.value?.toString() ?? '{}') as VehicleTelemetry).eventId),
+      ).toEqual(['V-1-0', 'V-1-10', 'V-1-20']);
       expect(released.map((m) => lineageOf(m.headers)?.offset)).toEqual([0, 2, 1]);
     } finally {
       await app.stop();

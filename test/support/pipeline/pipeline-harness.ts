@@ -376,11 +376,10 @@ export class PipelineHarness {
     }
   }
 
-  /** Starts `continuum streams` (both applications) on this harness's topics and ids. */
-  async startStreams(guarantee: ProcessingGuarantee): Promise<StreamsProcess> {
-    await this.createInternalTopics();
+  /** The environment `continuum` runs with on this harness's topics and ids. */
+  private async streamsEnv(guarantee: ProcessingGuarantee): Promise<NodeJS.ProcessEnv> {
     const t = this.topics;
-    const env: NodeJS.ProcessEnv = {
+    return {
       ...process.env,
       CONTINUUM_TOPIC_PARTITIONS: String(this.options.partitions),
       CONTINUUM_TOPIC_SHIPMENTS_CDC: t.shipmentsCdc,
@@ -401,14 +400,42 @@ export class PipelineHarness {
       // With PIPELINE_DEBUG_LOG the children log every batch and commit (to that file).
       CONTINUUM_LOG_LEVEL: process.env.PIPELINE_DEBUG_LOG ? 'debug' : 'info',
     };
+  }
+
+  /** Starts `continuum streams` (both applications) on this harness's topics and ids. */
+  async startStreams(guarantee: ProcessingGuarantee): Promise<StreamsProcess> {
+    await this.createInternalTopics();
     const child = spawn(
       `${repoRoot}/node_modules/.bin/node`,
       [`${repoRoot}/bin/continuum.js`, 'streams'],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: repoRoot, env: await this.streamsEnv(guarantee), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const process_ = new StreamsProcess(child);
     this.streams.push(process_);
     return process_;
+  }
+
+  /**
+   * Runs `continuum streams reset` (every instance stopped), as a user would: the applications
+   * forget their state and read their inputs again from the beginning.
+   */
+  async resetStreams(): Promise<string> {
+    const child = spawn(
+      `${repoRoot}/node_modules/.bin/node`,
+      [`${repoRoot}/bin/continuum.js`, 'streams', 'reset'],
+      {
+        cwd: repoRoot,
+        env: await this.streamsEnv('exactly-once'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const output: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const text = Buffer.concat(output).toString('utf8');
+    if (code !== 0) throw new Error(`continuum streams reset exited ${code}:\n${text}`);
+    return text;
   }
 
   /** Starts the Redis and PostgreSQL shipment-state sinks in this process. */
@@ -596,6 +623,35 @@ export class PipelineHarness {
     });
     // What the last releases wrote must reach the sinks too.
     await this.waitUntilProcessed(streams, timeoutMs);
+  }
+
+  /**
+   * Waits until deliveries.completed holds `count` distinct shipments' examples past `from` (per
+   * partition): a replay's second copy. Then until every stage committed its inputs again.
+   */
+  async waitUntilOutputsAfter(
+    from: ReadonlyMap<number, number>,
+    count: number,
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    let seen = 0;
+    await waitFor(
+      async () => {
+        const after = (await this.read<{ shipmentId: string }>(this.topics.deliveriesCompleted))
+          .filter((r) => r.offset >= (from.get(r.partition) ?? 0))
+          .map((r) => r.value?.shipmentId);
+        seen = new Set(after).size;
+        return seen >= count;
+      },
+      {
+        timeoutMs,
+        intervalMs: 1_000,
+        description: `${count} examples written again after the replay started`,
+      },
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)} (${seen} so far)`);
+    });
+    await this.waitUntilProcessed(undefined, timeoutMs);
   }
 
   /** Decodes like the stream runtime's Avro serde: Confluent framing, then the registry. */
