@@ -8,9 +8,8 @@
 //    per shipment.state record, visible to a read_committed consumer minus the reading's event
 //    time, p50/p99; beside it kafkajs produce → read_committed consume of the same records.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { errorMessage } from '../core/errors.ts';
 import { createKafkaClient } from '../core/kafka-client.ts';
 import type { Logger } from '../core/logger.ts';
 import { waitFor } from '../core/wait-for.ts';
@@ -44,6 +43,7 @@ import {
 import { streamsAppFactory, type StreamsAppFactory } from './pipeline-clients.ts';
 import {
   BenchScope,
+  CopyHop,
   LatencyProbe,
   PipelineBenchError,
   produceAll,
@@ -544,115 +544,6 @@ async function pipelineThroughput(
     rss.stop();
     await pipeline.stop();
   }
-}
-
-/** Copies every record of `from` topics to `to` in one transaction per fetched batch. */
-class CopyHop {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private readonly groupId: string;
-  private readonly from: readonly string[];
-  private readonly to: string;
-
-  constructor(kafka: Kafka, groupId: string, from: readonly string[], to: string, log: Logger) {
-    this.groupId = groupId;
-    this.from = from;
-    this.to = to;
-    // The runtime's consumer settings, so the hops differ from it only in what they do per record.
-    this.consumer = kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 2_000,
-    });
-    // kafkajs's own log drops retried conditions as noise; a hop that stalls must say why.
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) =>
-      log.warn(
-        { groupId, err: errorMessage(payload.error), restart: payload.restart },
-        'kafkajs hop consumer crashed',
-      ),
-    );
-    this.producer = kafka.producer({
-      transactionalId: `${groupId}-tx`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
-  }
-
-  async start(): Promise<void> {
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.from], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-        const transaction = await this.producer.transaction();
-        try {
-          for (const messages of chunkByBytes(batch.messages)) {
-            await transaction.send({ topic: this.to, acks: -1, messages });
-          }
-          await transaction.sendOffsets({
-            consumerGroupId: this.groupId,
-            topics: [
-              {
-                topic: batch.topic,
-                partitions: [
-                  {
-                    partition: batch.partition,
-                    offset: (BigInt(batch.lastOffset()) + 1n).toString(),
-                  },
-                ],
-              },
-            ],
-          });
-          await transaction.commit();
-        } catch (err) {
-          if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-          throw err;
-        }
-        payload.resolveOffset(batch.lastOffset());
-        await payload.heartbeat();
-      },
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-  }
-}
-
-/** The runtime's bound on one produce request. */
-const MAX_REQUEST_BYTES = 512 * 1024;
-
-function chunkByBytes(
-  messages: readonly {
-    key: Buffer | null;
-    value: Buffer | null;
-    timestamp: string;
-    headers?: Message['headers'];
-  }[],
-): Message[][] {
-  const chunks: Message[][] = [];
-  let chunk: Message[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
-    if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push({ key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers });
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
 }
 
 async function twoHopBaseline(run: Run, inputs: StreamTopics, total: number): Promise<Measured> {
