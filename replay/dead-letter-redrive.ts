@@ -125,13 +125,14 @@ export async function redriveDeadLetters(
 ): Promise<RedriveReport> {
   const dlq = dlqTopic(request.topic);
   const ledger = redriveLedgerTopic(dlq);
-  await createTopicsWithLeaders(deps.admin, [
-    {
-      topic: ledger,
-      numPartitions: 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    },
-  ]);
+  if (!(await deps.admin.listTopics()).includes(ledger))
+    await createTopicsWithLeaders(deps.admin, [
+      {
+        topic: ledger,
+        numPartitions: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ]);
   let producer: Producer | undefined;
   if (options.execute) {
     producer = deps.kafka.producer({
