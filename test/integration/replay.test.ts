@@ -192,7 +192,7 @@ describe('replay library', () => {
     let redis: Redis;
     let pool: pg.Pool;
 
-    beforeAll(async () => {
+    beforeAll(() => {
       redis = new Redis(config.redis.url);
       pool = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
     });
