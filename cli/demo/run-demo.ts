@@ -14,6 +14,7 @@ import { prometheusTargetsDir } from '../../compose/native/services/prometheus.t
 import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
 import { shipmentStateRedisDefaults } from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
 import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-hash.ts';
+import { apiKeyEntryText, generateApiKey } from '../../core/api-keys.ts';
 import { freshStart } from './fresh-start.ts';
 import { ProcessGroup } from './process-group.ts';
 
@@ -69,7 +70,16 @@ export async function runDemo(
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   const pool = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
-  const group = new ProcessGroup({ logDir: nodePath.join(config.stateDir, 'demo'), log });
+  // A key made for this run only (its hash goes to the API's environment, the key is printed).
+  const demoKey = generateApiKey();
+  const apiKeys = [process.env.CONTINUUM_API_KEYS, apiKeyEntryText('demo', ['admin'], demoKey)]
+    .filter(Boolean)
+    .join(';');
+  const group = new ProcessGroup({
+    logDir: nodePath.join(config.stateDir, 'demo'),
+    log,
+    env: { ...process.env, CONTINUUM_API_KEYS: apiKeys },
+  });
   try {
     if (options.fresh) {
       const admin = createKafkaClient(config, 'demo', log).admin();
@@ -96,6 +106,7 @@ export async function runDemo(
         '--metrics-port',
         String(sinkPorts[sink]),
       ]);
+    await group.start('api', ['api']);
     await group.start('seed', [
       'seed',
       '--rate',
@@ -106,6 +117,10 @@ export async function runDemo(
       `${options.telemetryIntervalMs / 1000}s`,
     ]);
     const speedup = (options.rate * options.telemetryIntervalMs) / 1000 / options.vehicles;
+    const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+    out(
+      `API: ${apiUrl} (docs ${apiUrl}/docs); reads are open on loopback; this run's key (scope admin): ${demoKey}`,
+    );
     out(
       `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time ${speedup.toFixed(0)}× wall time) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
     );

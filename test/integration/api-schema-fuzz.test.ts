@@ -2,6 +2,9 @@
 // valid and invalid, to every operation; no answer may be a 5xx, and every answer must match
 // the status codes, content types and schemas the document promises. Bounded: a few examples
 // per operation, one worker, so it costs about a minute.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import nodePath from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { CommandFailedError, runCommand } from '../../compose/native/run-command.ts';
 import { loadConfig } from '../../core/config.ts';
@@ -53,12 +56,16 @@ describe('schema fuzzing (schemathesis)', () => {
     ];
     let output: string;
     let exitCode = 0;
+    // Schemathesis keeps a cache in its working directory: not in the work tree.
+    const cwd = await mkdtemp(nodePath.join(os.tmpdir(), 'continuum-schemathesis-'));
     try {
-      output = await runCommand(schemathesis, args, { env: { NO_COLOR: '1' } });
+      output = await runCommand(schemathesis, args, { cwd, env: { NO_COLOR: '1' } });
     } catch (err) {
       if (!(err instanceof CommandFailedError)) throw err;
       output = err.output;
       exitCode = Number(err.context.exitCode);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
     }
     const summary = output.split('\n').slice(-40).join('\n');
     process.stdout.write(`schemathesis summary:\n${summary}\n`);
