@@ -6,6 +6,7 @@ import nodePath from 'node:path';
 import { repoRoot } from '../core/paths.ts';
 import { formatTable } from '../core/table.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
+import { apiLookupBenchmark } from './api-lookup.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
 import { pipelineBenchmark } from './pipeline.ts';
 import { telemetrySdkBenchmark } from './telemetry-sdk.ts';
@@ -14,6 +15,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   telemetrySdkBenchmark,
   cdcThroughputBenchmark,
   pipelineBenchmark,
+  apiLookupBenchmark,
 ];
 
 export interface BenchReport {
