@@ -6,6 +6,7 @@ import nodePath from 'node:path';
 import { repoRoot } from '../core/paths.ts';
 import { formatTable } from '../core/table.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
+import { apiLookupBenchmark } from './api-lookup.ts';
 import { backlogBenchmark } from './backlog.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
 import { pipelineBenchmark } from './pipeline.ts';
@@ -16,6 +17,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cdcThroughputBenchmark,
   pipelineBenchmark,
   backlogBenchmark,
+  apiLookupBenchmark,
 ];
 
 export interface BenchReport {

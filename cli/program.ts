@@ -11,10 +11,12 @@ import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { formatTable } from '../core/table.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import { apiCommand } from './commands/api.ts';
 import { benchCommand } from './commands/bench.ts';
 import { connectCommand } from './commands/connect.ts';
 import { demoCommand } from './commands/demo.ts';
 import { lagCommand } from './commands/lag.ts';
+import { replayCommand } from './commands/replay.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
 import { streamsCommand } from './commands/streams.ts';
@@ -60,6 +62,8 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   program.addCommand(streamsCommand(env));
   program.addCommand(benchCommand(env));
   program.addCommand(lagCommand(env));
+  program.addCommand(apiCommand(env));
+  program.addCommand(replayCommand(env));
 
   program
     .command('config')

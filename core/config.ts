@@ -2,6 +2,7 @@
 // variables into a validated, frozen object. Only entry points call loadConfig(process.env).
 import os from 'node:os';
 import nodePath from 'node:path';
+import { parseApiKeys, type ApiKeyEntry } from './api-keys.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import * as parse from './env-vars.ts';
 import { repoRoot } from './paths.ts';
@@ -124,6 +125,26 @@ export const CONFIG_VARIABLES = {
 
   CONTINUUM_API_HOST: variable('address the REST API binds to', '127.0.0.1', parse.text),
   CONTINUUM_API_PORT: variable('REST API port (also serves /metrics)', '8080', parse.port),
+  CONTINUUM_API_KEYS: variable(
+    'API keys, `name:scope[,scope…]:sha256:<hex of the key>[:requests-per-minute]` separated by ";" (scopes: read, ingest, replay, admin; `continuum api keygen` makes one); none by default',
+    '',
+    parseApiKeys,
+  ),
+  CONTINUUM_API_ANONYMOUS_READS: variable(
+    'who may read without a key: loopback (clients on 127.0.0.0/8 and ::1) or none (every read needs a key with scope read)',
+    'loopback',
+    parse.oneOf(['loopback', 'none'] as const),
+  ),
+  CONTINUUM_API_RATE_LIMIT_PER_MINUTE: variable(
+    'requests per minute per API key (anonymous readers: per client address); a key entry may set its own',
+    '1200',
+    parse.integer(1, 10_000_000),
+  ),
+  CONTINUUM_API_BODY_LIMIT_BYTES: variable(
+    'largest request body the API accepts (bytes); larger ones are refused with 413',
+    '1048576',
+    parse.integer(1_024, 64 * 1024 * 1024),
+  ),
   CONTINUUM_STREAMS_METRICS_PORT: variable(
     '/metrics port of `continuum streams`',
     '9464',
@@ -271,7 +292,14 @@ export interface Config {
   mlflow: { url: string };
   prometheus: { url: string };
   topics: TopicsConfig;
-  api: { host: string; port: number };
+  api: {
+    host: string;
+    port: number;
+    keys: readonly ApiKeyEntry[];
+    anonymousReads: 'loopback' | 'none';
+    rateLimitPerMinute: number;
+    bodyLimitBytes: number;
+  };
   metricsPorts: {
     api: number;
     streams: number;
@@ -356,7 +384,14 @@ export function loadConfig(env: Env = process.env): Config {
       deliveriesCompleted: v.CONTINUUM_TOPIC_DELIVERIES_COMPLETED,
       etaModels: v.CONTINUUM_TOPIC_ETA_MODELS,
     },
-    api: { host: v.CONTINUUM_API_HOST, port: v.CONTINUUM_API_PORT },
+    api: {
+      host: v.CONTINUUM_API_HOST,
+      port: v.CONTINUUM_API_PORT,
+      keys: v.CONTINUUM_API_KEYS,
+      anonymousReads: v.CONTINUUM_API_ANONYMOUS_READS,
+      rateLimitPerMinute: v.CONTINUUM_API_RATE_LIMIT_PER_MINUTE,
+      bodyLimitBytes: v.CONTINUUM_API_BODY_LIMIT_BYTES,
+    },
     metricsPorts: {
       api: v.CONTINUUM_API_PORT,
       streams: v.CONTINUUM_STREAMS_METRICS_PORT,

@@ -31,6 +31,14 @@ export async function measureConsumerLag(
     .map((g) => g.groupId)
     .filter((id) => id.startsWith(groupPrefix) && !RUNTIME_READER_GROUP.test(id))
     .sort();
+  return measureGroupsLag(admin, ids);
+}
+
+/** Lag of the named groups (a group that committed nothing has no rows). */
+export async function measureGroupsLag(
+  admin: Admin,
+  ids: readonly string[],
+): Promise<PartitionLag[]> {
   const ends = new Map<string, Map<number, number>>();
   const endOf = async (topic: string): Promise<Map<number, number>> => {
     let known = ends.get(topic);

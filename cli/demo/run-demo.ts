@@ -14,6 +14,7 @@ import { prometheusTargetsDir } from '../../compose/native/services/prometheus.t
 import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
 import { shipmentStateRedisDefaults } from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
 import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-hash.ts';
+import { apiKeyEntryText, generateApiKey } from '../../core/api-keys.ts';
 import { liveSimulatedStart } from '../../seeder/pacer.ts';
 import { liveSpeedup } from '../../seeder/run-seed.ts';
 import { freshStart } from './fresh-start.ts';
@@ -71,7 +72,16 @@ export async function runDemo(
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   const pool = new pg.Pool({ connectionString: config.postgres.url, max: 2 });
-  const group = new ProcessGroup({ logDir: nodePath.join(config.stateDir, 'demo'), log });
+  // A key made for this run only (its hash goes to the API's environment, the key is printed).
+  const demoKey = generateApiKey();
+  const apiKeys = [process.env.CONTINUUM_API_KEYS, apiKeyEntryText('demo', ['admin'], demoKey)]
+    .filter(Boolean)
+    .join(';');
+  const group = new ProcessGroup({
+    logDir: nodePath.join(config.stateDir, 'demo'),
+    log,
+    env: { ...process.env, CONTINUUM_API_KEYS: apiKeys },
+  });
   try {
     if (options.fresh) {
       const admin = createKafkaClient(config, 'demo', log).admin();
@@ -98,6 +108,7 @@ export async function runDemo(
         '--metrics-port',
         String(sinkPorts[sink]),
       ]);
+    await group.start('api', ['api']);
     const speedup = liveSpeedup(options.rate, options.vehicles, options.telemetryIntervalMs);
     // In the past, so that the sped-up fleet never sends event times ahead of the wall clock
     // (the stream processors dead-letter those): it reaches the present as the demo's
@@ -118,6 +129,10 @@ export async function runDemo(
       '--start',
       new Date(simulatedStart).toISOString(),
     ]);
+    const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+    out(
+      `API: ${apiUrl} (docs ${apiUrl}/docs); reads are open on loopback; this run's key (scope admin): ${demoKey}`,
+    );
     out(
       `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time from ${new Date(simulatedStart).toISOString()}, ${speedup.toFixed(0)}× wall time until it reaches the present, then in step with it) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
     );

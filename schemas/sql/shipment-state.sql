@@ -34,3 +34,7 @@ CREATE TABLE IF NOT EXISTS shipment_state (
 
 CREATE INDEX IF NOT EXISTS shipment_state_status_idx ON shipment_state (status);
 CREATE INDEX IF NOT EXISTS shipment_state_vehicle_idx ON shipment_state (vehicle_id) WHERE vehicle_id IS NOT NULL;
+-- The API's lists: keyset pages in (state_updated_at, shipment_id) order, alone or per filter.
+CREATE INDEX IF NOT EXISTS shipment_state_updated_idx ON shipment_state (state_updated_at, shipment_id);
+CREATE INDEX IF NOT EXISTS shipment_state_status_updated_idx ON shipment_state (status, state_updated_at, shipment_id);
+CREATE INDEX IF NOT EXISTS shipment_state_customer_updated_idx ON shipment_state (customer_id, state_updated_at, shipment_id);

@@ -1,0 +1,275 @@
+// State changes for server-sent events: one consumer per API process follows shipment.state
+// from its end (its own consumer group, so it never takes partitions from the sinks, and
+// committed offsets let it continue where it was after a crash or rebalance) and keeps the
+// latest records of each partition in memory. A subscriber that resumes from an older position
+// is first served from Kafka (a bounded range read), then from memory, then live; every
+// subscriber has a bounded queue, and one that falls too far behind is ended ('overflow') so
+// it reconnects with Last-Event-ID instead of growing the heap.
+import { randomBytes } from 'node:crypto';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { errorMessage } from '../../core/errors.ts';
+import { alterGroupOffsets } from '../../core/group-offsets.ts';
+import type { KafkaClientConfig } from '../../core/kafka-client.ts';
+import type { Logger } from '../../core/logger.ts';
+import { readOffsetRanges } from '../../core/read-offset-ranges.ts';
+import type { UnifiedShipmentState } from '../../schemas/types.ts';
+import type { FeedPosition, StateChange, StateChangeFeed, StateSubscription } from '../ports.ts';
+
+export interface KafkaStateFeedOptions {
+  topic: string;
+  /** Prefix of the live consumer's group and of catch-up readers' groups. */
+  groupPrefix: string;
+  /** Records kept in memory per partition for subscribers that resume. */
+  bufferPerPartition: number;
+  /** Changes a subscriber may have waiting before it is ended. */
+  subscriberQueue: number;
+}
+
+export const KAFKA_STATE_FEED_DEFAULTS = { bufferPerPartition: 2_000, subscriberQueue: 10_000 };
+
+type EndReason = NonNullable<StateSubscription['endReason']>;
+
+class Subscriber implements StateSubscription {
+  readonly start: FeedPosition;
+  private readonly shipmentId: string | undefined;
+  private readonly limit: number;
+  private readonly queue: StateChange[] = [];
+  /** Per partition, the last offset queued: nothing at or below it is queued again. */
+  private readonly lastQueued: Map<number, number>;
+  private waiting: (() => void) | undefined;
+  private ended: EndReason | undefined;
+  /** While catching up, live changes wait here (offer order must follow offsets). */
+  private held: StateChange[] | undefined = [];
+  readonly abort = new AbortController();
+  private readonly onEnd: (s: Subscriber) => void;
+
+  constructor(
+    start: Map<number, number>,
+    shipmentId: string | undefined,
+    limit: number,
+    onEnd: (s: Subscriber) => void,
+  ) {
+    this.start = start;
+    this.lastQueued = new Map(start);
+    this.shipmentId = shipmentId;
+    this.limit = limit;
+    this.onEnd = onEnd;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.ended;
+  }
+
+  /** A live change: held while catching up, queued afterwards. */
+  live(change: StateChange): void {
+    if (this.held) this.held.push(change);
+    else this.offer(change);
+  }
+
+  offer(change: StateChange): void {
+    if (this.ended) return;
+    if (change.offset <= (this.lastQueued.get(change.partition) ?? -1)) return;
+    this.lastQueued.set(change.partition, change.offset);
+    if (this.shipmentId !== undefined && change.state.shipmentId !== this.shipmentId) return;
+    if (this.queue.length >= this.limit) {
+      this.end('overflow');
+      return;
+    }
+    this.queue.push(change);
+    this.wake();
+  }
+
+  caughtUp(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const change of held) this.offer(change);
+  }
+
+  next(): Promise<StateChange | null> {
+    const change = this.queue.shift();
+    if (change) return Promise.resolve(change);
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.waiting = () => {
+        this.waiting = undefined;
+        resolve(this.queue.shift() ?? null);
+      };
+    });
+  }
+
+  end(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = reason;
+    // When the feed stops, what is queued is still delivered; after a close or an overflow
+    // nothing more is (an overflowed client resumes from the last id it got).
+    if (reason === 'closed' || reason === 'overflow') this.queue.length = 0;
+    this.abort.abort();
+    this.onEnd(this);
+    this.wake();
+  }
+
+  close(): void {
+    this.end('closed');
+  }
+
+  private wake(): void {
+    this.waiting?.();
+  }
+}
+
+export class KafkaStateFeed implements StateChangeFeed {
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly config: KafkaClientConfig;
+  private readonly decode: (value: Buffer) => Promise<UnifiedShipmentState>;
+  private readonly options: KafkaStateFeedOptions;
+  private readonly log: Logger;
+  private readonly buffers = new Map<number, StateChange[]>();
+  /** Per partition, the offset the live consumer reads next. */
+  private readonly liveNext = new Map<number, number>();
+  private readonly subscribers = new Set<Subscriber>();
+  private consumer: Consumer | undefined;
+  private groupId: string | undefined;
+
+  constructor(deps: {
+    kafka: Kafka;
+    admin: Admin;
+    config: KafkaClientConfig;
+    decode: (value: Buffer) => Promise<UnifiedShipmentState>;
+    options: KafkaStateFeedOptions;
+    log: Logger;
+  }) {
+    this.kafka = deps.kafka;
+    this.admin = deps.admin;
+    this.config = deps.config;
+    this.decode = deps.decode;
+    this.options = deps.options;
+    this.log = deps.log.child({ component: 'api.state-feed', topic: deps.options.topic });
+  }
+
+  async start(): Promise<void> {
+    const { topic } = this.options;
+    const ends = await this.admin.fetchTopicOffsets(topic);
+    for (const e of ends) {
+      this.liveNext.set(e.partition, Number(e.high));
+      this.buffers.set(e.partition, []);
+    }
+    this.groupId = `${this.options.groupPrefix}-${randomBytes(6).toString('hex')}`;
+    // The group starts exactly at the ends just read, so subscribers know where live begins.
+    await alterGroupOffsets(
+      this.config,
+      this.groupId,
+      ends.map((e) => ({ topic, partition: e.partition, offset: Number(e.high) })),
+    );
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      // Also moves past transaction markers, which carry no change.
+      const next = Number(payload.lastOffset) + 1;
+      if (next > (this.liveNext.get(payload.partition) ?? 0))
+        this.liveNext.set(payload.partition, next);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.log.error(
+        { err: payload.error.message, restart: payload.restart },
+        'feed consumer crashed',
+      );
+      if (!payload.restart) for (const s of [...this.subscribers]) s.end('feed-stopped');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        const changes = await this.decodeAll(batch.partition, batch.messages);
+        for (const change of changes) this.publish(change);
+      },
+    });
+    this.log.info({ groupId: this.groupId }, 'following state changes');
+  }
+
+  private async decodeAll(partition: number, messages: KafkaMessage[]): Promise<StateChange[]> {
+    const changes: StateChange[] = [];
+    for (const m of messages) {
+      if (!m.value) continue;
+      try {
+        changes.push({ partition, offset: Number(m.offset), state: await this.decode(m.value) });
+      } catch (err) {
+        this.log.warn({ partition, offset: m.offset, err: errorMessage(err) }, 'undecodable state');
+      }
+    }
+    return changes;
+  }
+
+  private publish(change: StateChange): void {
+    const buffer = this.buffers.get(change.partition) ?? [];
+    // A re-fetch after a rebalance repeats records already published.
+    const last = buffer.at(-1);
+    if (last && change.offset <= last.offset) return;
+    const next = this.liveNext.get(change.partition) ?? 0;
+    buffer.push(change);
+    if (buffer.length > this.options.bufferPerPartition) buffer.shift();
+    this.buffers.set(change.partition, buffer);
+    if (change.offset + 1 > next) this.liveNext.set(change.partition, change.offset + 1);
+    for (const s of this.subscribers) s.live(change);
+  }
+
+  subscribe(options: { shipmentId?: string; from?: FeedPosition }): Promise<StateSubscription> {
+    const start = new Map<number, number>();
+    for (const [p, next] of this.liveNext) {
+      const asked = options.from?.get(p);
+      start.set(p, asked === undefined ? next - 1 : Math.min(Math.max(asked, -1), next - 1));
+    }
+    const subscriber = new Subscriber(
+      start,
+      options.shipmentId,
+      this.options.subscriberQueue,
+      (s) => this.subscribers.delete(s),
+    );
+    // Attached and the memory copied in one synchronous step: nothing falls between them.
+    this.subscribers.add(subscriber);
+    const snapshot = new Map<number, StateChange[]>([...this.buffers].map(([p, b]) => [p, [...b]]));
+    const ranges = [...start].map(([partition, last]) => ({
+      partition,
+      from: last + 1,
+      to: snapshot.get(partition)?.[0]?.offset ?? this.liveNext.get(partition) ?? last + 1,
+    }));
+    void this.catchUp(subscriber, ranges, snapshot);
+    return Promise.resolve(subscriber);
+  }
+
+  private async catchUp(
+    subscriber: Subscriber,
+    ranges: { partition: number; from: number; to: number }[],
+    snapshot: Map<number, StateChange[]>,
+  ): Promise<void> {
+    try {
+      if (ranges.some((r) => r.from < r.to))
+        await readOffsetRanges(this.kafka, this.config, {
+          topic: this.options.topic,
+          ranges,
+          groupPrefix: `${this.options.groupPrefix}-catchup`,
+          signal: subscriber.abort.signal,
+          onBatch: async (partition, messages) => {
+            for (const change of await this.decodeAll(partition, messages))
+              subscriber.offer(change);
+          },
+        });
+      for (const changes of snapshot.values()) for (const c of changes) subscriber.offer(c);
+      subscriber.caughtUp();
+    } catch (err) {
+      if (subscriber.endReason) return;
+      this.log.warn({ err: errorMessage(err) }, 'catch-up of a subscriber failed');
+      subscriber.end('feed-stopped');
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [...this.subscribers]) s.end('feed-stopped');
+    await this.consumer?.disconnect();
+    if (this.groupId) await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
+  }
+}

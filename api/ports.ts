@@ -1,0 +1,137 @@
+// What the API needs from the rest of the platform, as small interfaces: adapters/ implements
+// them on Redis, PostgreSQL, MongoDB and Kafka; inject tests pass in-memory fakes.
+import type { ShipmentStatus, UnifiedShipmentState, VehicleTelemetry } from '../schemas/types.ts';
+import type { ReplayJobs } from '../replay/replay-jobs.ts';
+
+/** The hot store (Redis): lookups by id and the GEO index. */
+export interface HotShipmentStates {
+  get(shipmentId: string): Promise<UnifiedShipmentState | null>;
+  near(query: {
+    lat: number;
+    lon: number;
+    radiusKm: number;
+    limit: number;
+  }): Promise<{ distanceKm: number; state: UnifiedShipmentState }[]>;
+}
+
+export interface ShipmentListFilter {
+  status?: ShipmentStatus;
+  customerId?: string;
+  vehicleId?: string;
+  /** Only states whose newest input is at or after this time (epoch ms). */
+  updatedSince?: number;
+}
+
+/** Position in the list order (stateUpdatedAt, shipmentId): the last item of a page. */
+export interface ShipmentCursor {
+  stateUpdatedAt: number;
+  shipmentId: string;
+}
+
+/** The durable store (PostgreSQL): lookups when Redis misses, filtered lists. */
+export interface DurableShipmentStates {
+  get(shipmentId: string): Promise<UnifiedShipmentState | null>;
+  /** Up to `limit` states after `after`, in (stateUpdatedAt, shipmentId) order. */
+  list(
+    filter: ShipmentListFilter,
+    page: { after?: ShipmentCursor; limit: number },
+  ): Promise<UnifiedShipmentState[]>;
+}
+
+export interface TelemetryReading {
+  eventId: string;
+  vehicleId: string;
+  eventTime: number;
+  lat: number;
+  lon: number;
+  speedKmh: number;
+  headingDeg: number;
+  fuelPct: number;
+  engineTempC: number;
+  odometerKm: number;
+  source: { topic: string; partition: number; offset: string };
+}
+
+export interface TelemetryCursor {
+  eventTime: number;
+  eventId: string;
+}
+
+/** Telemetry history (MongoDB), in (eventTime, eventId) order. */
+export interface TelemetryHistory {
+  list(query: {
+    vehicleId: string;
+    from?: number;
+    to?: number;
+    after?: TelemetryCursor;
+    limit: number;
+  }): Promise<TelemetryReading[]>;
+}
+
+/** Telemetry ingestion through the producer SDK, with a bounded buffer. */
+export interface TelemetryIngest {
+  /**
+   * Reserves room for `count` events in the producer's buffer; false when it has not that much
+   * room (the caller answers 503 rather than queueing). Release what was reserved with `release`.
+   */
+  reserve(count: number): boolean;
+  release(count: number): void;
+  /** Encodes and buffers one event; throws a TelemetryEncodeError when the schema refuses it. */
+  send(event: VehicleTelemetry): Promise<void>;
+  /** Seconds after which the buffer is likely to have room again. */
+  retryAfterSeconds(): number;
+}
+
+export interface GroupLag {
+  group: string;
+  role: string;
+  lag: number;
+}
+
+/** Consumer lag of the groups that produce the state, measured in the background. */
+export interface StateLag {
+  current(): { measuredAt: number | null; groups: GroupLag[] };
+}
+
+/** One record of shipment.state, decoded, with where it is in the topic. */
+export interface StateChange {
+  partition: number;
+  offset: number;
+  state: UnifiedShipmentState;
+}
+
+/** Per partition, the offset of the last record already delivered (-1: none). */
+export type FeedPosition = ReadonlyMap<number, number>;
+
+export interface StateSubscription {
+  /** Where the stream starts: the position to send as the first event id. */
+  readonly start: FeedPosition;
+  /** Resolves with the next change, or null when the subscription ended (close or overflow). */
+  next(): Promise<StateChange | null>;
+  /** Why it ended, once next() returned null. */
+  readonly endReason: 'closed' | 'overflow' | 'feed-stopped' | undefined;
+  close(): void;
+}
+
+/** Changes of shipment.state as they are committed, resumable from a position. */
+export interface StateChangeFeed {
+  /** `from`: continue after these offsets (partitions not named start at the live end). */
+  subscribe(options: { shipmentId?: string; from?: FeedPosition }): Promise<StateSubscription>;
+}
+
+export interface DependencyProbe {
+  name: string;
+  /** Resolves when the dependency answered a real request; throws otherwise. */
+  check(): Promise<void>;
+}
+
+export interface ApiDeps {
+  hot: HotShipmentStates;
+  durable: DurableShipmentStates;
+  telemetryHistory: TelemetryHistory;
+  ingest: TelemetryIngest;
+  lag: StateLag;
+  feed: StateChangeFeed;
+  replays: ReplayJobs;
+  probes: readonly DependencyProbe[];
+}
