@@ -31,6 +31,14 @@ const PATCHES = [
     originalSha256: '8efd33b152c9df9f9078cd882f83b75490af9ff9d1c114c1e72360651aebc9a1',
   },
   {
+    // Grouping a send's messages per partition was quadratic in the messages per partition.
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/producer/groupMessagesPerPartition.js',
+    replacement: 'kafkajs@2.2.4/groupMessagesPerPartition.js',
+    originalSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
+  },
+  {
     // read_committed let aborted records through (repeated aborts, marker in a later response).
     name: '@platformatic/kafka',
     version: '2.12.1',

@@ -70,18 +70,28 @@ export class InMemoryVersionedKeyValueStore<K, V> implements VersionedKeyValueSt
   }
 
   get(key: K): VersionedRecord<V> | undefined {
-    return this.versionsOf(this.keyId(key)).at(-1);
+    const id = this.keyId(key);
+    return newer(this.committed.get(id)?.versions.at(-1), this.pending.get(id)?.versions.at(-1));
   }
 
   getAsOf(key: K, asOf: number): VersionedRecord<V> | undefined {
-    const versions = this.versionsOf(this.keyId(key));
-    const at = upperBound(versions, asOf);
-    return at > 0 ? versions[at - 1] : undefined;
+    const id = this.keyId(key);
+    // Each layer is sorted: the answer is the newer of each layer's own (no merged copy).
+    return newer(
+      versionAsOf(this.committed.get(id)?.versions, asOf),
+      versionAsOf(this.pending.get(id)?.versions, asOf),
+    );
   }
 
   range(key: K, from: number, to: number): VersionedRecord<V>[] {
-    const versions = this.versionsOf(this.keyId(key));
-    return versions.slice(lowerBound(versions, from), upperBound(versions, to));
+    const id = this.keyId(key);
+    const slice = (versions: readonly VersionedRecord<V>[] | undefined) =>
+      versions ? versions.slice(lowerBound(versions, from), upperBound(versions, to)) : [];
+    const committed = slice(this.committed.get(id)?.versions);
+    const pending = this.pending.get(id)?.versions;
+    if (!pending) return committed;
+    for (const version of slice(pending)) insertVersion(committed, version);
+    return committed;
   }
 
   put(key: K, value: V, timestamp: number): void {
@@ -154,15 +164,6 @@ export class InMemoryVersionedKeyValueStore<K, V> implements VersionedKeyValueSt
     if (expired >= PRUNE_BATCH || (expired > 0 && expired * 2 >= held.versions.length))
       held.versions.splice(0, expired);
   }
-
-  private versionsOf(id: string): readonly VersionedRecord<V>[] {
-    const committed = this.committed.get(id)?.versions ?? [];
-    const pending = this.pending.get(id)?.versions;
-    if (!pending) return committed;
-    const merged = [...committed];
-    for (const version of pending) insertVersion(merged, version);
-    return merged;
-  }
 }
 
 /** Inserts in timestamp order; the same timestamp replaces. Appending is the common case. */
@@ -175,6 +176,25 @@ function insertVersion<V>(versions: VersionedRecord<V>[], version: VersionedReco
   const at = lowerBound(versions, version.timestamp);
   if (versions[at]?.timestamp === version.timestamp) versions[at] = version;
   else versions.splice(at, 0, version);
+}
+
+/** The later of two versions (the second, pending, wins a tie: it replaces). */
+function newer<V>(
+  a: VersionedRecord<V> | undefined,
+  b: VersionedRecord<V> | undefined,
+): VersionedRecord<V> | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.timestamp >= a.timestamp ? b : a;
+}
+
+function versionAsOf<V>(
+  versions: readonly VersionedRecord<V>[] | undefined,
+  asOf: number,
+): VersionedRecord<V> | undefined {
+  if (!versions) return undefined;
+  const at = upperBound(versions, asOf);
+  return at > 0 ? versions[at - 1] : undefined;
 }
 
 /** First index whose timestamp is ≥ t. */
