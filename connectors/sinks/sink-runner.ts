@@ -1,12 +1,16 @@
 // Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason), add per
-// record, flush per fetched batch (the checkpoint), and commit offsets only after the flush.
-// A failed flush is retried with backoff while the error is retriable; otherwise the runner
-// stops without committing, so the batch is read again by whoever runs next.
+// record, flush every `flushRecords` records and at the end of each fetched batch (the
+// checkpoint), and commit offsets only after the flush. The group is heartbeated while a flush
+// runs, so a slow store does not cost the membership; and what a Kafka group does (a lost
+// membership, a rebalance, a coordinator move) restarts the consumer from the committed
+// offsets instead of stopping the sink. A failed flush is retried with backoff while the error
+// is retriable; otherwise the runner stops without committing, so the batch is read again by
+// whoever runs next.
 import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import { deadLetter } from '../../core/dead-letter.ts';
-import { DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
+import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import type { Sink, SinkRecord } from './sink.ts';
@@ -26,6 +30,36 @@ export interface SinkRunnerOptions<T> {
   onFatal?: (error: Error) => void;
   /** Retries of a retriable flush failure before the runner gives up. */
   maxFlushRetries?: number;
+  /** Records added before a flush within a batch (a batch may hold thousands). */
+  flushRecords?: number;
+  /** How often the group is heartbeated while a flush runs. */
+  heartbeatIntervalMs?: number;
+  /** How long the group waits for a silent member (kafkajs's default, 30 s, when unset). */
+  sessionTimeoutMs?: number;
+}
+
+export const SINK_RUNNER_DEFAULTS = { flushRecords: 1_000, heartbeatIntervalMs: 3_000 };
+
+/**
+ * A batch that failed for a reason worth another try (the group moved on, the store or the
+ * broker unreachable). Retriable and without a cause chain: kafkajs judges by the deepest cause.
+ */
+class SinkBatchFailedError extends ContinuumError {
+  override readonly code = 'SINK_BATCH_FAILED';
+
+  constructor(topic: string, partition: number, error: unknown) {
+    super(`batch of ${topic}-${partition} failed: ${errorMessage(error)}`, {
+      retriable: true,
+      context: { topic, partition },
+    });
+  }
+}
+
+/** An error the runner stops on: the sink's own non-retriable write failure. */
+function isFatal(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    if (e instanceof SinkWriteError && !e.retriable) return true;
+  return false;
 }
 
 export class SinkRunner<T> {
@@ -37,6 +71,7 @@ export class SinkRunner<T> {
   private readonly written: Counter;
   private readonly deadLettered: Counter;
   private readonly flushSeconds: Histogram;
+  private readonly restarts: Counter;
   private failure: Error | undefined;
 
   constructor(options: SinkRunnerOptions<T>) {
@@ -49,6 +84,19 @@ export class SinkRunner<T> {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      ...(options.sessionTimeoutMs === undefined
+        ? {}
+        : {
+            sessionTimeout: options.sessionTimeoutMs,
+            heartbeatInterval: Math.floor(options.sessionTimeoutMs / 5),
+          }),
+      // kafkajs stops for good on errors it calls non-retriable, among them a membership the
+      // coordinator no longer knows (a flush outlasted the session): rejoin instead, from the
+      // committed offsets (the sinks are idempotent). Only the sink's own fatal errors stop it.
+      // kafkajs restarts only when the error's deepest cause is retriable, hence the rethrow as
+      // SinkBatchFailedError in processBatch; no retries in place, which would go on from
+      // offsets that were resolved but not committed.
+      retry: { retries: 0, restartOnFailure: (error) => Promise.resolve(!isFatal(error)) },
     });
     this.dlqProducer = options.kafka.producer({
       idempotent: true,
@@ -81,6 +129,17 @@ export class SinkRunner<T> {
         }),
     );
     this.deadLettered = deadLetterCounter(registry);
+    this.restarts = registeredOnce(
+      registry,
+      'continuum_sink_restarts_total',
+      () =>
+        new Counter({
+          name: 'continuum_sink_restarts_total',
+          help: 'Times a sink consumer rejoined its group from the committed offsets',
+          labelNames,
+          registers,
+        }),
+    );
     this.flushSeconds = registeredOnce(
       registry,
       'continuum_sink_flush_seconds',
@@ -104,17 +163,29 @@ export class SinkRunner<T> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        this.restarts.inc({ sink: this.options.sink.name });
+        this.log.warn(
+          { err: payload.error.message },
+          'sink consumer restarting from the committed offsets',
+        );
+        return;
+      }
       this.failure = payload.error;
-      this.log.error(
-        { err: payload.error.message, restart: payload.restart },
-        'sink consumer crashed',
-      );
-      if (!payload.restart) this.options.onFatal?.(payload.error);
+      this.log.error({ err: payload.error.message }, 'sink consumer stopped');
+      this.options.onFatal?.(payload.error);
     });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.processBatch(payload),
+      eachBatch: async (payload) => {
+        try {
+          await this.processBatch(payload);
+        } catch (err) {
+          if (isFatal(err)) throw err;
+          throw new SinkBatchFailedError(payload.batch.topic, payload.batch.partition, err);
+        }
+      },
     });
     this.log.info('sink running');
   }
@@ -124,7 +195,16 @@ export class SinkRunner<T> {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const sinkLabel = { sink: this.options.sink.name };
     const letters = [];
+    const flushRecords = this.options.flushRecords ?? SINK_RUNNER_DEFAULTS.flushRecords;
+    let added = 0;
+    let written = 0;
     for (const message of batch.messages) {
+      if (added >= flushRecords) {
+        written += (await this.flushWithRetry(() => payload.heartbeat())).written;
+        added = 0;
+        if (!payload.isRunning() || payload.isStale()) return;
+      }
+      added += 1;
       this.recordsIn.inc(sinkLabel);
       try {
         if (!message.value) throw new DecodeError('record has no value');
@@ -166,7 +246,7 @@ export class SinkRunner<T> {
         'records sent to the dead-letter topic',
       );
     }
-    const { written } = await this.flushWithRetry(() => payload.heartbeat());
+    written += (await this.flushWithRetry(() => payload.heartbeat())).written;
     this.written.inc(sinkLabel, written);
     const last = batch.lastOffset();
     payload.resolveOffset(last);
@@ -185,6 +265,11 @@ export class SinkRunner<T> {
     const maxRetries = this.options.maxFlushRetries ?? 20;
     for (let attempt = 0; ; attempt++) {
       const stop = this.flushSeconds.startTimer({ sink: this.options.sink.name });
+      // The flush may take longer than the group's session: keep the membership meanwhile.
+      const beating = setInterval(
+        () => void heartbeat().catch(() => undefined),
+        this.options.heartbeatIntervalMs ?? SINK_RUNNER_DEFAULTS.heartbeatIntervalMs,
+      );
       try {
         const result = await this.options.sink.flush();
         stop();
@@ -200,6 +285,8 @@ export class SinkRunner<T> {
         await new Promise((resolve) => setTimeout(resolve, backoff));
         await heartbeat();
         backoff = Math.min(backoff * 2, 30_000);
+      } finally {
+        clearInterval(beating);
       }
     }
   }

@@ -4,8 +4,6 @@
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import { NO_FAULTS } from '../../seeder/faults.ts';
-import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import { createKafka } from '../support/kafka.ts';
 import {
   checkPipeline,
@@ -14,32 +12,10 @@ import {
   settledOutputs,
 } from '../support/pipeline/pipeline-checks.ts';
 import { PipelineHarness } from '../support/pipeline/pipeline-harness.ts';
+import { FOLD_SIMULATION } from '../support/pipeline/simulations.ts';
 
 const config = loadConfig(process.env);
 const log = createLogger('warn');
-
-/**
- * Small and deterministic: a few vehicles for a few simulated hours, so some shipments finish
- * and some are still on the road. Faults limited to those the fold models plainly (see
- * reference-fold.ts): duplicates, reordering within the grace period, MPH/°F and malformed bytes.
- */
-export const FOLD_SIMULATION: SimulationOptions = {
-  ...SIMULATION_DEFAULTS,
-  seed: 20261125,
-  vehicles: 5,
-  shipments: 10,
-  customers: 12,
-  durationMs: 2 * 3_600_000,
-  telemetryIntervalMs: 10_000,
-  faults: {
-    ...NO_FAULTS,
-    duplicate: 0.02,
-    outOfOrder: 0.02,
-    mph: 0.03,
-    fahrenheit: 0.03,
-    malformed: 0.002,
-  },
-};
 
 describe('stream pipeline against the offline fold', () => {
   let kafka: Kafka;

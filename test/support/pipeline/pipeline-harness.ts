@@ -25,6 +25,8 @@ import {
 import { getShipmentState } from '../../../connectors/sinks/redis/shipment-state-reader.ts';
 import { ShipmentStateRedisSink } from '../../../connectors/sinks/redis/shipment-state-redis-sink.ts';
 import { SinkRunner } from '../../../connectors/sinks/sink-runner.ts';
+import { TelemetryHistorySink } from '../../../connectors/sinks/mongodb/telemetry-history-sink.ts';
+import { MongoClient } from 'mongodb';
 import { cdcOptionsFromConfig } from '../../../connectors/sources/postgres-cdc/env.ts';
 import { PostgresCdcSource } from '../../../connectors/sources/postgres-cdc/postgres-cdc-source.ts';
 import { TelemetryProducer } from '../../../connectors/telemetry-sdk/telemetry-producer.ts';
@@ -160,7 +162,12 @@ export class PipelineHarness {
   private readonly sinkGroups = {
     redis: uniqueName('test-pipe-sink-redis'),
     postgres: uniqueName('test-pipe-sink-postgres'),
+    mongodb: uniqueName('test-pipe-sink-mongodb'),
   };
+  /** The MongoDB collection the telemetry history sink writes (startTelemetryHistorySink). */
+  readonly telemetryCollection = uniqueName('test_pipe_telemetry', '_');
+  private mongo: MongoClient | undefined;
+  private readonly historyRunners: SinkRunner<VehicleTelemetry>[] = [];
   private readonly created: string[] = [];
   private readonly runners: SinkRunner<UnifiedShipmentState>[] = [];
   private readonly streams: StreamsProcess[] = [];
@@ -466,6 +473,34 @@ export class PipelineHarness {
     }
   }
 
+  /** The Redis key namespace the state sink writes under (for readers such as the API). */
+  get redisKeyNamespace(): string {
+    return this.redisNamespace;
+  }
+
+  /** The sinks' consumer groups, with what each does (the API reports their lag). */
+  get sinkGroupIds(): { redis: string; postgres: string; mongodb: string } {
+    return { ...this.sinkGroups };
+  }
+
+  /** Starts the MongoDB telemetry history sink (telemetry.clean → this harness's collection). */
+  async startTelemetryHistorySink(): Promise<void> {
+    this.mongo ??= await new MongoClient(this.config.mongodb.url).connect();
+    const sink = new TelemetryHistorySink(this.mongo.db(), this.telemetryCollection);
+    await sink.ensureIndexes();
+    const runner = new SinkRunner<VehicleTelemetry>({
+      kafka: this.kafka,
+      topic: this.topics.telemetryClean,
+      groupId: this.sinkGroups.mongodb,
+      sink,
+      decode: async (bytes) => (await this.registry.decode(bytes)) as VehicleTelemetry,
+      log: this.log,
+      metricsRegistry: new Registry(),
+    });
+    this.historyRunners.push(runner);
+    await runner.start();
+  }
+
   /** Records the group has committed, per input partition, and where each partition ends. */
   async progress(
     groupId: string,
@@ -551,6 +586,9 @@ export class PipelineHarness {
             [this.sinkGroups.postgres, this.topics.shipmentState],
           ] as [string, string][])
         : []),
+      ...(this.historyRunners.length > 0
+        ? ([[this.sinkGroups.mongodb, this.topics.telemetryClean]] as [string, string][])
+        : []),
     ];
     for (const [group, topic] of stages) {
       const p = await this.progress(group, topic);
@@ -560,7 +598,8 @@ export class PipelineHarness {
         `${group} has committed ${p.committed} of ${p.end} records of ${topic} (${p.detail})`,
       );
     }
-    for (const runner of this.runners) if (runner.error) throw runner.error;
+    for (const runner of [...this.runners, ...this.historyRunners])
+      if (runner.error) throw runner.error;
     return true;
   }
 
@@ -707,6 +746,7 @@ export class PipelineHarness {
 
   async stopSinks(): Promise<void> {
     for (const runner of this.runners.splice(0)) await runner.stop();
+    for (const runner of this.historyRunners.splice(0)) await runner.stop();
   }
 
   /** Removes everything: processes, topics, groups, slot, publication, schema, keys, subjects. */
@@ -723,6 +763,14 @@ export class PipelineHarness {
     await this.pool.query(`DROP PUBLICATION IF EXISTS ${this.publication}`).catch(() => undefined);
     await this.pool.query(`DROP SCHEMA IF EXISTS ${this.pgSchema} CASCADE`).catch(() => undefined);
     await this.pool.end();
+    if (this.mongo) {
+      await this.mongo
+        .db()
+        .collection(this.telemetryCollection)
+        .drop()
+        .catch(() => undefined);
+      await this.mongo.close();
+    }
     const stored = await this.redis.keys(`${this.redisNamespace}*`);
     if (stored.length > 0) await this.redis.del(...stored);
     await this.redis.quit();
@@ -739,7 +787,8 @@ export class PipelineHarness {
             (g) =>
               g.startsWith(`${this.applicationPrefix}-`) ||
               g === this.sinkGroups.redis ||
-              g === this.sinkGroups.postgres,
+              g === this.sinkGroups.postgres ||
+              g === this.sinkGroups.mongodb,
           );
       await waitFor(
         async () => {
