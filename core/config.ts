@@ -134,7 +134,7 @@ export const CONFIG_VARIABLES = {
   CONTINUUM_API_HOST: variable('address the REST API binds to', '127.0.0.1', parse.text),
   CONTINUUM_API_PORT: variable('REST API port (also serves /metrics)', '8080', parse.port),
   CONTINUUM_API_KEYS: variable(
-    'API keys, `name:scope[,scope…]:sha256:<hex of the key>[:requests-per-minute]` separated by ";" (scopes: read, ingest, replay, admin; `continuum api keygen` makes one); none by default',
+    'API keys, `name:scope[,scope…]:sha256:<hex of the key>[:requests-per-minute]` separated by ";" (scopes: read, ingest, replay, ml, admin; `continuum api keygen` makes one); none by default',
     '',
     parseApiKeys,
   ),
