@@ -12,6 +12,7 @@ import type { DeliveryExample } from '../schemas/types.ts';
 import type { EtaTrainer } from './eta-trainer.ts';
 import type { TrainerMetrics } from './trainer-metrics.ts';
 import type { TrainingWindow } from './training-window.ts';
+import { activeStandbyAssigner } from './active-standby-assigner.ts';
 
 export interface DeliveryExamplesConsumerOptions {
   topic: string;
@@ -35,6 +36,8 @@ export class DeliveryExamplesConsumer {
   private stopped = false;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Kept across consumer restarts: this instance stays the oldest member, the active one. */
+  private readonly startedAt = Date.now();
 
   constructor(args: {
     kafka: Kafka;
@@ -60,6 +63,11 @@ export class DeliveryExamplesConsumer {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
+      partitionAssigners: [activeStandbyAssigner(this.startedAt)],
+      // Trainings run in a worker thread, so heartbeats flow; a dead trainer's standby takes
+      // over after this long.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 2_000,
     });
     this.consumer = consumer;
     const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;

@@ -105,8 +105,8 @@ describe('EtaTrainer', () => {
   it('trains once per request id: a repeated id returns the same job, no second run', async () => {
     const { trainer, experiment, champion, feed } = setup();
     feed(80);
-    const first = trainer.requestTraining('req-1', 'test');
-    const again = trainer.requestTraining('req-1', 'test');
+    const first = await trainer.requestTraining('req-1', 'test');
+    const again = await trainer.requestTraining('req-1', 'test');
     expect(first.created).toBe(true);
     expect(again.created).toBe(false);
     expect(again.job).toBe(first.job);
@@ -121,7 +121,7 @@ describe('EtaTrainer', () => {
     // Promoted: published to eta.models with the registry version, and the alias moved.
     expect(champion.published.map((m) => [m.version, m.mlflowRunId])).toEqual([[1, 'run-1']]);
     expect(experiment.promoted).toEqual([1]);
-    trainer.requestTraining('req-1', 'test');
+    await trainer.requestTraining('req-1', 'test');
     await trainer.idle();
     expect(experiment.runs).toHaveLength(1);
   });
@@ -135,7 +135,9 @@ describe('EtaTrainer', () => {
       status: 'FINISHED',
       promoted: true,
     });
-    const { job } = trainer.requestTraining('req-old', 'test');
+    const { job, created } = await trainer.requestTraining('req-old', 'test');
+    // Answered at once, as a request seen before.
+    expect(created).toBe(false);
     await trainer.idle();
     expect(experiment.runs).toEqual([]);
     expect(job).toMatchObject({ status: 'succeeded', runId: 'run-old', modelVersion: 3 });
@@ -147,9 +149,9 @@ describe('EtaTrainer', () => {
   it('keeps the champion when the challenger is not better by the margin', async () => {
     const { trainer, experiment, champion, feed } = setup();
     feed(80);
-    trainer.requestTraining('a', 'test');
+    await trainer.requestTraining('a', 'test');
     await trainer.idle();
-    trainer.requestTraining('b', 'test');
+    await trainer.requestTraining('b', 'test');
     await trainer.idle();
     // The same data trains the same model: not 2 % better.
     expect(experiment.runs.map((r) => r.promote)).toEqual([true, false]);
@@ -165,7 +167,7 @@ describe('EtaTrainer', () => {
   it('skips a training with too few deliveries', async () => {
     const { trainer, experiment, feed } = setup();
     feed(10);
-    const { job } = trainer.requestTraining('few', 'test');
+    const { job } = await trainer.requestTraining('few', 'test');
     await trainer.idle();
     expect(job.status).toBe('skipped');
     expect(job.reason).toContain('10 deliveries');
@@ -191,7 +193,7 @@ describe('EtaTrainer', () => {
     const { trainer, experiment, champion, feed, metric } = setup();
     feed(80);
     experiment.failLogging = true;
-    const { job } = trainer.requestTraining('down', 'test');
+    const { job } = await trainer.requestTraining('down', 'test');
     await trainer.idle();
     expect(job).toMatchObject({ status: 'failed', reason: 'MLflow answered 503' });
     expect(champion.published).toEqual([]);
@@ -201,7 +203,7 @@ describe('EtaTrainer', () => {
   it('measures the champion live on deliveries after its data: the drift gauge', async () => {
     const { trainer, feed, metric } = setup();
     feed(80);
-    trainer.requestTraining('a', 'test');
+    await trainer.requestTraining('a', 'test');
     await trainer.idle();
     expect(await metric('continuum_ml_live_checkpoints')).toContain(' 0');
     feed(20, 80);

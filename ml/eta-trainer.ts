@@ -126,13 +126,31 @@ export class EtaTrainer {
 
   // ---- on demand --------------------------------------------------------------------------
 
-  /** Starts a training for `requestId` unless one was asked for with that id before. */
-  requestTraining(requestId: string, requestedBy: string): RequestedTraining {
+  /**
+   * Starts a training for `requestId` unless one was asked for with that id before: in this
+   * process (its job), or in an earlier one (its finished MLflow run, answered as a finished
+   * job). When MLflow cannot be asked now, the queued job asks again before it trains.
+   */
+  async requestTraining(requestId: string, requestedBy: string): Promise<RequestedTraining> {
     const known = this.jobs.get(requestId);
     if (known) return { job: known, created: false };
+    const earlier = await this.ports.experiment.findRequest(requestId).catch(() => undefined);
+    const raced = this.jobs.get(requestId);
+    if (raced) return { job: raced, created: false };
     const job = this.newJob(requestId, 'on-demand', requestedBy);
+    if (earlier?.status === 'FINISHED') {
+      this.servedBefore(job, earlier);
+      return { job, created: false };
+    }
     this.enqueue(job);
     return { job, created: true };
+  }
+
+  private servedBefore(job: TrainingJob, earlier: RecordedRun): void {
+    job.runId = earlier.runId;
+    job.modelVersion = earlier.version ?? null;
+    job.promoted = earlier.promoted;
+    this.finish(job, 'succeeded', 'duplicate', `trained before, by MLflow run ${earlier.runId}`);
   }
 
   job(requestId: string): TrainingJob | undefined {
@@ -230,15 +248,7 @@ export class EtaTrainer {
         // A run that failed or never finished did not serve the request: train again.
         const earlier = await this.ports.experiment.findRequest(job.requestId);
         if (earlier?.status === 'FINISHED') {
-          job.runId = earlier.runId;
-          job.modelVersion = earlier.version ?? null;
-          job.promoted = earlier.promoted;
-          this.finish(
-            job,
-            'succeeded',
-            'duplicate',
-            `trained before, by MLflow run ${earlier.runId}`,
-          );
+          this.servedBefore(job, earlier);
           log.info({ runId: earlier.runId }, 'training request already served by an earlier run');
           return;
         }

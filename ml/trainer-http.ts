@@ -32,8 +32,8 @@ export async function buildTrainerHttp(
     return reply.type(registry.contentType).send(body);
   });
   app.get('/healthz', () => Promise.resolve('ok'));
-  app.post('/train', { schema: { body: TrainRequestBody } }, (request, reply) => {
-    const { job, created } = trainer.requestTraining(
+  app.post('/train', { schema: { body: TrainRequestBody } }, async (request, reply) => {
+    const { job, created } = await trainer.requestTraining(
       request.body.requestId,
       request.body.requestedBy,
     );

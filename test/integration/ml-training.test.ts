@@ -60,7 +60,7 @@ describe('ETA training on the real stack (issue 11)', () => {
   let kafka: Kafka;
   let harness: PipelineHarness;
   let streams: StreamsProcess;
-  let trainer: TrainerProcess | undefined;
+  const trainers: TrainerProcess[] = [];
   let api: RunningApi | undefined;
   const modelName = uniqueName('test-eta');
   const mlflow = new MlflowClient({ url: config.mlflow.url, timeoutMs: 10_000 });
@@ -72,7 +72,7 @@ describe('ETA training on the real stack (issue 11)', () => {
 
   afterAll(async () => {
     await api?.close().catch(() => undefined);
-    await trainer?.kill('SIGTERM').catch(() => undefined);
+    for (const t of trainers) await t.kill('SIGTERM').catch(() => undefined);
     await (harness as PipelineHarness | undefined)?.cleanup();
     await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
     const experiment = await mlflow.getExperimentByName(modelName).catch(() => undefined);
@@ -100,24 +100,34 @@ describe('ETA training on the real stack (issue 11)', () => {
     }
 
     // 2. The trainer windows them (no window trainings: this test asks for its own).
-    trainer = await harness.startTrainer({
-      CONTINUUM_ML_MODEL_NAME: modelName,
-      CONTINUUM_ML_MIN_DELIVERIES: '20',
-      CONTINUUM_ML_WINDOW_SLIDE_DELIVERIES: '10000000',
-      CONTINUUM_ML_WINDOW_SLIDE_MS: String(365 * 24 * HOUR),
-      CONTINUUM_LOG_LEVEL: 'info',
-    });
-    const running = trainer;
-    await waitFor(
-      async () => {
-        if (running.exited || running.failed)
-          throw new Error(`continuum ml stopped:\n${running.tail()}`);
-        return (await running.metric('continuum_ml_window_deliveries')) === delivered;
-      },
-      { timeoutMs: 60_000, intervalMs: 250, description: 'the trainer to window every delivery' },
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${running.tail()}`);
-    });
+    const startTrainer = async (): Promise<TrainerProcess> => {
+      const started = await harness.startTrainer({
+        CONTINUUM_ML_MODEL_NAME: modelName,
+        CONTINUUM_ML_MIN_DELIVERIES: '20',
+        CONTINUUM_ML_WINDOW_SLIDE_DELIVERIES: '10000000',
+        CONTINUUM_ML_WINDOW_SLIDE_MS: String(365 * 24 * HOUR),
+        CONTINUUM_LOG_LEVEL: 'info',
+      });
+      trainers.push(started);
+      return started;
+    };
+    /** Waits until `check` holds on a trainer (failing at once if it stopped). */
+    const until = (t: TrainerProcess, description: string, check: () => Promise<boolean>) =>
+      waitFor(
+        async () => {
+          if (t.exited || t.failed) throw new Error(`continuum ml stopped:\n${t.tail()}`);
+          return check();
+        },
+        { timeoutMs: 60_000, intervalMs: 250, description },
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${t.tail()}`);
+      });
+    const running = await startTrainer();
+    await until(
+      running,
+      'the trainer to window every delivery',
+      async () => (await running.metric('continuum_ml_window_deliveries')) === delivered,
+    );
 
     // 3. POST /v1/ml/train through the API, with a key of scope ml.
     api = await startApiServer(apiConfig(config, running.url, modelName), log, {
@@ -220,7 +230,34 @@ describe('ETA training on the real stack (issue 11)', () => {
     const runs = await mlflow.searchRuns({ experimentIds: [experiment?.experiment_id ?? ''] });
     expect(runs.map((r) => r.info.run_id)).toEqual([job.runId]);
 
-    // 6. New shipments: the running join serves the champion and stamps its version.
+    // 6. A standby in the same group gets no partition while the trainer runs; when the
+    // trainer dies (no goodbye: its session times out), the standby takes over, rebuilds the
+    // window from the committed offsets, finds the champion on eta.models, and answers the
+    // same request id with the same run: still one run.
+    const standby = await startTrainer();
+    const joins = (t: TrainerProcess) => t.metric('continuum_ml_group_events_total{event="join"}');
+    await until(standby, 'the standby to join', async () => ((await joins(standby)) ?? 0) >= 1);
+    await until(running, 'the trainer to rejoin', async () => ((await joins(running)) ?? 0) >= 2);
+    expect(await standby.metric('continuum_ml_window_deliveries')).toBe(0);
+    expect(await running.metric('continuum_ml_window_deliveries')).toBe(delivered);
+    await running.kill('SIGKILL');
+    await until(
+      standby,
+      'the standby to take over the window',
+      async () => (await standby.metric('continuum_ml_window_deliveries')) === delivered,
+    );
+    expect(await standby.metric('continuum_ml_champion_version')).toBe(job.modelVersion);
+    const retried = await fetch(`${standby.url}/train`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requestId, requestedBy: 'test' }),
+    });
+    expect(retried.status).toBe(200);
+    expect(((await retried.json()) as { runId: string }).runId).toBe(job.runId);
+    const runsAfter = await mlflow.searchRuns({ experimentIds: [experiment?.experiment_id ?? ''] });
+    expect(runsAfter.map((r) => r.info.run_id)).toEqual([job.runId]);
+
+    // 7. New shipments: the running join serves the champion and stamps its version.
     const serving = await harness.seed(SERVING_RUN);
     await harness.waitUntilSettled(streams, settledOutputs(await foldInputs(harness)), 240_000);
     const newIds = new Set(serving.shipments.map((s) => s.shipmentId));
