@@ -19,6 +19,7 @@ import { registerRateLimits } from './plugins/rate-limits.ts';
 import type { ApiDeps } from './ports.ts';
 import { stateEventsRoutes } from './routes/events/state-events-routes.ts';
 import { healthRoutes } from './routes/health/health-routes.ts';
+import { mlRoutes } from './routes/ml/ml-routes.ts';
 import { replayRoutes } from './routes/replays/replay-routes.ts';
 import { shipmentRoutes } from './routes/shipments/shipment-routes.ts';
 import { telemetryIngestRoutes } from './routes/telemetry/telemetry-ingest-routes.ts';
@@ -99,5 +100,6 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   await app.register(stateEventsRoutes, { deps, heartbeatMs: options.sseHeartbeatMs });
   await app.register(telemetryIngestRoutes, { deps });
   await app.register(replayRoutes, { deps });
+  await app.register(mlRoutes, { deps });
   return app;
 }

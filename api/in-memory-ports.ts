@@ -17,6 +17,9 @@ import type {
   TelemetryHistory,
   TelemetryIngest,
   TelemetryReading,
+  EtaModels,
+  ModelsView,
+  TrainingJobView,
 } from './ports.ts';
 
 function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
@@ -188,12 +191,52 @@ export class InMemoryStateFeed implements StateChangeFeed {
   }
 }
 
+/** The trainer and MLflow in memory: requests become jobs once per id; versions as put. */
+export class InMemoryEtaModels implements EtaModels {
+  readonly jobs = new Map<string, TrainingJobView>();
+  view: ModelsView = { modelName: 'eta', champion: null, versions: [] };
+  /** Set to make every call fail as an unreachable trainer would. */
+  down: Error | undefined;
+
+  train(request: { requestId: string; requestedBy: string }) {
+    if (this.down) return Promise.reject(this.down);
+    const known = this.jobs.get(request.requestId);
+    if (known) return Promise.resolve({ job: known, created: false });
+    const job: TrainingJobView = {
+      requestId: request.requestId,
+      trigger: 'on-demand',
+      requestedBy: request.requestedBy,
+      requestedAt: 1_796_460_000_000,
+      status: 'queued',
+      finishedAt: null,
+      runId: null,
+      modelVersion: null,
+      promoted: null,
+      reason: null,
+      metrics: null,
+    };
+    this.jobs.set(request.requestId, job);
+    return Promise.resolve({ job, created: true });
+  }
+
+  trainingJob(requestId: string): Promise<TrainingJobView | null> {
+    if (this.down) return Promise.reject(this.down);
+    return Promise.resolve(this.jobs.get(requestId) ?? null);
+  }
+
+  models(limit: number): Promise<ModelsView> {
+    if (this.down) return Promise.reject(this.down);
+    return Promise.resolve({ ...this.view, versions: this.view.versions.slice(0, limit) });
+  }
+}
+
 export interface InMemoryDeps extends ApiDeps {
   shipments: InMemoryShipmentStates;
   telemetryHistory: InMemoryTelemetryHistory;
   ingest: InMemoryTelemetryIngest;
   feed: InMemoryStateFeed;
   lagGroups: GroupLag[];
+  ml: InMemoryEtaModels;
 }
 
 export function inMemoryDeps(
@@ -213,5 +256,6 @@ export function inMemoryDeps(
     feed: new InMemoryStateFeed(),
     replays: new ReplayJobs(runners),
     probes,
+    ml: new InMemoryEtaModels(),
   };
 }

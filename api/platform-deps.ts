@@ -19,6 +19,7 @@ import type { UnifiedShipmentState } from '../schemas/types.ts';
 import { ReplayJobs } from '../replay/replay-jobs.ts';
 import { replayRunners } from '../replay/replay-runners.ts';
 import { dependencyProbes } from './adapters/dependency-probes.ts';
+import { mlEtaModels } from './adapters/ml-eta-models.ts';
 import { KAFKA_STATE_FEED_DEFAULTS, KafkaStateFeed } from './adapters/kafka-state-feed.ts';
 import { mongoTelemetryHistory } from './adapters/mongo-telemetry-history.ts';
 import { postgresShipmentStates } from './adapters/postgres-shipment-states.ts';
@@ -163,6 +164,12 @@ export async function createPlatformDeps(
         redis,
         pool,
         mongo: mongo.db(),
+      }),
+      ml: mlEtaModels({
+        trainerUrl: config.ml.trainerUrl,
+        mlflowUrl: config.mlflow.url,
+        modelName: config.ml.modelName,
+        timeoutMs: 5_000,
       }),
     };
     return {

@@ -2,6 +2,7 @@
 // them on Redis, PostgreSQL, MongoDB and Kafka; inject tests pass in-memory fakes.
 import type { ShipmentStatus, UnifiedShipmentState, VehicleTelemetry } from '../schemas/types.ts';
 import type { ReplayJobs } from '../replay/replay-jobs.ts';
+import { ContinuumError } from '../core/errors.ts';
 
 /** The hot store (Redis): lookups by id and the GEO index. */
 export interface HotShipmentStates {
@@ -134,4 +135,60 @@ export interface ApiDeps {
   feed: StateChangeFeed;
   replays: ReplayJobs;
   probes: readonly DependencyProbe[];
+  ml: EtaModels;
+}
+
+// ---- ETA model (issue 11) ---------------------------------------------------------------
+
+/** A training request as the trainer reports it (ml/eta-trainer.ts TrainingJob). */
+export interface TrainingJobView {
+  requestId: string;
+  trigger: 'window' | 'on-demand';
+  requestedBy: string;
+  /** Epoch ms (0 when found only in MLflow). */
+  requestedAt: number;
+  status: 'queued' | 'running' | 'succeeded' | 'skipped' | 'failed';
+  finishedAt: number | null;
+  runId: string | null;
+  modelVersion: number | null;
+  promoted: boolean | null;
+  reason: string | null;
+  metrics: Record<string, number> | null;
+}
+
+/** One registered version of the ETA model (MLflow's registry) with its run's metrics. */
+export interface ModelVersionView {
+  version: number;
+  runId: string | null;
+  createdAt: number | null;
+  status: string;
+  algorithm: string | null;
+  champion: boolean;
+  metrics: Record<string, number>;
+  description: string;
+}
+
+export interface ModelsView {
+  modelName: string;
+  /** The version with alias `champion` (what the join serves), null before the first. */
+  champion: number | null;
+  /** Newest first. */
+  versions: ModelVersionView[];
+}
+
+/** The trainer (`continuum ml`) cannot be reached, or MLflow cannot. */
+export class MlUnavailableError extends ContinuumError {
+  override readonly code = 'ML_UNAVAILABLE';
+}
+
+/** The ETA trainer and its model registry. */
+export interface EtaModels {
+  /** Asks for a training; with a request id seen before, the earlier job (no second run). */
+  train(request: { requestId: string; requestedBy: string }): Promise<{
+    job: TrainingJobView;
+    created: boolean;
+  }>;
+  trainingJob(requestId: string): Promise<TrainingJobView | null>;
+  /** The newest `limit` versions. */
+  models(limit: number): Promise<ModelsView>;
 }

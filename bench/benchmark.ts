@@ -7,7 +7,7 @@ export interface BenchFigure {
   /** What was measured, e.g. "telemetry SDK publish". */
   name: string;
   value: number;
-  unit: 'events/s' | 'changes/s' | 'requests/s' | 'ms' | 'MiB';
+  unit: 'events/s' | 'changes/s' | 'requests/s' | 'ms' | 'MiB' | 's' | 'min' | '%';
   /** The same work done by the plain client (or the reference) in the same run. */
   baseline?: { name: string; value: number };
   /** Conditions: record size, counts, partitions, guarantees. */

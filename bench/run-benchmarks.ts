@@ -9,6 +9,7 @@ import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
 import { apiLookupBenchmark } from './api-lookup.ts';
 import { backlogBenchmark } from './backlog.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
+import { mlBenchmark } from './ml.ts';
 import { pipelineBenchmark } from './pipeline.ts';
 import { telemetrySdkBenchmark } from './telemetry-sdk.ts';
 
@@ -18,6 +19,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   pipelineBenchmark,
   backlogBenchmark,
   apiLookupBenchmark,
+  mlBenchmark,
 ];
 
 export interface BenchReport {

@@ -16,6 +16,7 @@ import { benchCommand } from './commands/bench.ts';
 import { connectCommand } from './commands/connect.ts';
 import { demoCommand } from './commands/demo.ts';
 import { lagCommand } from './commands/lag.ts';
+import { mlCommand } from './commands/ml.ts';
 import { replayCommand } from './commands/replay.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
@@ -64,6 +65,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   program.addCommand(lagCommand(env));
   program.addCommand(apiCommand(env));
   program.addCommand(replayCommand(env));
+  program.addCommand(mlCommand(env));
 
   program
     .command('config')

@@ -3,7 +3,7 @@
 // only the hash is kept in memory, and comparisons run in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const API_SCOPES = ['read', 'ingest', 'replay', 'admin'] as const;
+export const API_SCOPES = ['read', 'ingest', 'replay', 'ml', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export interface ApiKeyEntry {

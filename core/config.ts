@@ -25,6 +25,14 @@ function variable<T>(
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const ML_WINDOW_KINDS = ['sliding', 'tumbling'] as const;
+export const ML_ALGORITHMS = [
+  'linear',
+  'gradient-boosted-trees',
+  'regression-tree',
+  'random-forest',
+] as const;
+export type MlAlgorithm = (typeof ML_ALGORITHMS)[number];
 
 /** Every variable Continuum reads, with its doc string and default (local stack, conventional ports). */
 export const CONFIG_VARIABLES = {
@@ -126,7 +134,7 @@ export const CONFIG_VARIABLES = {
   CONTINUUM_API_HOST: variable('address the REST API binds to', '127.0.0.1', parse.text),
   CONTINUUM_API_PORT: variable('REST API port (also serves /metrics)', '8080', parse.port),
   CONTINUUM_API_KEYS: variable(
-    'API keys, `name:scope[,scope…]:sha256:<hex of the key>[:requests-per-minute]` separated by ";" (scopes: read, ingest, replay, admin; `continuum api keygen` makes one); none by default',
+    'API keys, `name:scope[,scope…]:sha256:<hex of the key>[:requests-per-minute]` separated by ";" (scopes: read, ingest, replay, ml, admin; `continuum api keygen` makes one); none by default',
     '',
     parseApiKeys,
   ),
@@ -161,6 +169,87 @@ export const CONFIG_VARIABLES = {
     '/metrics port of `continuum lag` (consumer group lag)',
     '9471',
     parse.port,
+  ),
+
+  CONTINUUM_ML_MODEL_NAME: variable(
+    'ETA model family: the key the trainer publishes on eta.models and the join serves, and the name of its MLflow experiment and registered model',
+    'eta',
+    parse.topicName,
+  ),
+  CONTINUUM_ML_GROUP_ID: variable(
+    'consumer group of `continuum ml` on deliveries.completed (its committed offsets mark where its window starts)',
+    'continuum-ml-trainer',
+    parse.topicName,
+  ),
+  CONTINUUM_ML_WINDOW: variable(
+    'training window of `continuum ml`: sliding (the latest deliveries, retrained every slide) or tumbling (trained on when full, then emptied)',
+    'sliding',
+    parse.oneOf(ML_WINDOW_KINDS),
+  ),
+  CONTINUUM_ML_WINDOW_SPAN_MS: variable(
+    'event time (delivery arrivals) a training window spans at most (ms)',
+    String(7 * 86_400_000),
+    parse.integer(60_000, 365 * 86_400_000),
+  ),
+  CONTINUUM_ML_WINDOW_MAX_DELIVERIES: variable(
+    'deliveries a training window holds at most (sliding: the oldest leave; tumbling: the window closes)',
+    '20000',
+    parse.integer(10, 10_000_000),
+  ),
+  CONTINUUM_ML_WINDOW_SLIDE_MS: variable(
+    'sliding window: retrain when arrivals have moved on this much event time since the last training (ms)',
+    String(6 * 3_600_000),
+    parse.integer(60_000, 365 * 86_400_000),
+  ),
+  CONTINUUM_ML_WINDOW_SLIDE_DELIVERIES: variable(
+    'sliding window: retrain after this many new deliveries, whichever of this and the slide time comes first',
+    '200',
+    parse.integer(1, 10_000_000),
+  ),
+  CONTINUUM_ML_MIN_DELIVERIES: variable(
+    'fewest deliveries a training runs on; a window with fewer waits (an on-demand training is refused)',
+    '60',
+    parse.integer(10, 10_000_000),
+  ),
+  CONTINUUM_ML_HOLDOUT_FRACTION: variable(
+    'share of the latest deliveries of a window held out of training: the first half calibrates the intervals, the second half measures every model and baseline',
+    '0.3',
+    parse.decimal(0.1, 0.6),
+  ),
+  CONTINUUM_ML_PROMOTION_MARGIN: variable(
+    "a challenger becomes champion only when its MAE is at most (1 - this) times the champion's on the same holdout",
+    '0.02',
+    parse.decimal(0, 0.9),
+  ),
+  CONTINUUM_ML_INTERVAL_COVERAGE: variable(
+    'coverage the prediction intervals are calibrated for (split-conformal)',
+    '0.9',
+    parse.decimal(0.5, 0.99),
+  ),
+  CONTINUUM_ML_ALGORITHMS: variable(
+    'algorithms each training tries, the best on the holdout wins (regression-tree and random-forest train on a sample: ml-cart is quadratic in the examples)',
+    'linear,gradient-boosted-trees',
+    parse.listOf(ML_ALGORITHMS),
+  ),
+  CONTINUUM_ML_DRIFT_CHECKPOINTS: variable(
+    "completed deliveries' checkpoints the live MAE of the drift gauge is measured over (the latest ones)",
+    '2000',
+    parse.integer(10, 1_000_000),
+  ),
+  CONTINUUM_ML_TRAINER_URL: variable(
+    "where the API reaches `continuum ml`'s control endpoint (POST /train) — its metrics port",
+    'http://127.0.0.1:9466',
+    parse.url(['http:', 'https:']),
+  ),
+  CONTINUUM_ML_MLFLOW_TIMEOUT_MS: variable(
+    'timeout of one MLflow request (ms)',
+    '10000',
+    parse.integer(100, 600_000),
+  ),
+  CONTINUUM_ML_MLFLOW_RETRY_MS: variable(
+    'how long a failing MLflow call is retried with backoff before the training fails (ms)',
+    '120000',
+    parse.integer(0, 3_600_000),
   ),
 
   CONTINUUM_CDC_SCHEMA: variable(
@@ -280,6 +369,28 @@ export interface TopicsConfig {
   etaModels: string;
 }
 
+/** The ETA trainer (`continuum ml`) and the model the join serves. */
+export interface MlConfig {
+  modelName: string;
+  groupId: string;
+  window: {
+    kind: (typeof ML_WINDOW_KINDS)[number];
+    spanMs: number;
+    maxDeliveries: number;
+    slideMs: number;
+    slideDeliveries: number;
+  };
+  minDeliveries: number;
+  holdoutFraction: number;
+  promotionMargin: number;
+  intervalCoverage: number;
+  algorithms: readonly MlAlgorithm[];
+  driftCheckpoints: number;
+  trainerUrl: string;
+  mlflowTimeoutMs: number;
+  mlflowRetryMs: number;
+}
+
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   stateDir: string;
@@ -290,6 +401,7 @@ export interface Config {
   redis: { url: string };
   mongodb: { url: string };
   mlflow: { url: string };
+  ml: MlConfig;
   prometheus: { url: string };
   topics: TopicsConfig;
   api: {
@@ -374,6 +486,26 @@ export function loadConfig(env: Env = process.env): Config {
     redis: { url: v.CONTINUUM_REDIS_URL },
     mongodb: { url: v.CONTINUUM_MONGODB_URL },
     mlflow: { url: v.CONTINUUM_MLFLOW_URL },
+    ml: {
+      modelName: v.CONTINUUM_ML_MODEL_NAME,
+      groupId: v.CONTINUUM_ML_GROUP_ID,
+      window: {
+        kind: v.CONTINUUM_ML_WINDOW,
+        spanMs: v.CONTINUUM_ML_WINDOW_SPAN_MS,
+        maxDeliveries: v.CONTINUUM_ML_WINDOW_MAX_DELIVERIES,
+        slideMs: v.CONTINUUM_ML_WINDOW_SLIDE_MS,
+        slideDeliveries: v.CONTINUUM_ML_WINDOW_SLIDE_DELIVERIES,
+      },
+      minDeliveries: v.CONTINUUM_ML_MIN_DELIVERIES,
+      holdoutFraction: v.CONTINUUM_ML_HOLDOUT_FRACTION,
+      promotionMargin: v.CONTINUUM_ML_PROMOTION_MARGIN,
+      intervalCoverage: v.CONTINUUM_ML_INTERVAL_COVERAGE,
+      algorithms: v.CONTINUUM_ML_ALGORITHMS,
+      driftCheckpoints: v.CONTINUUM_ML_DRIFT_CHECKPOINTS,
+      trainerUrl: v.CONTINUUM_ML_TRAINER_URL,
+      mlflowTimeoutMs: v.CONTINUUM_ML_MLFLOW_TIMEOUT_MS,
+      mlflowRetryMs: v.CONTINUUM_ML_MLFLOW_RETRY_MS,
+    },
     prometheus: { url: v.CONTINUUM_PROMETHEUS_URL },
     topics: {
       partitions: v.CONTINUUM_TOPIC_PARTITIONS,

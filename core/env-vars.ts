@@ -84,3 +84,21 @@ export const slotName: EnvParser<string> = fromZod(
   z.string().regex(/^[a-z0-9_]{1,63}$/),
   'a replication slot name (lower-case letters, digits and _, at most 63 characters)',
 );
+
+export function decimal(min: number, max: number): EnvParser<number> {
+  return fromZod(z.coerce.number().min(min).max(max), `a number from ${min} to ${max}`);
+}
+
+/** A comma-separated, non-empty list of distinct values among `values`. */
+export function listOf<const T extends string>(values: readonly T[]): EnvParser<T[]> {
+  return (raw) => {
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = items.filter((i) => !(values as readonly string[]).includes(i));
+    if (items.length === 0 || unknown.length > 0)
+      throw new Error(`expected a comma-separated list of ${values.join(', ')}`);
+    return [...new Set(items)] as T[];
+  };
+}

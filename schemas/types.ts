@@ -130,7 +130,7 @@ export interface DeliveryExample {
   checkpoints: DeliveryCheckpoint[];
 }
 
-export const ETA_MODEL_KINDS = ['BASELINE', 'LINEAR_REGRESSION'] as const;
+export const ETA_MODEL_KINDS = ['BASELINE', 'LINEAR_REGRESSION', 'TREE_ENSEMBLE'] as const;
 export type EtaModelKind = (typeof ETA_MODEL_KINDS)[number];
 
 /** A trained ETA model (topic eta.models, key = model name). */
@@ -145,4 +145,29 @@ export interface EtaModel {
   mlflowRunId: string | null;
   trainedAt: number;
   trainingExamples: number;
+  /**
+   * Added in issue 11 with a default: a record written before has no such field when decoded
+   * with its writer's schema (as the registry client does), so readers treat undefined as [].
+   */
+  trees: EtaTree[];
+  /** Added in issue 11 (default null; undefined in records written before, see `trees`). */
+  interval: EtaInterval | null;
+}
+
+/** One regression tree of an EtaModel, as parallel arrays over its nodes (node 0 is the root). */
+export interface EtaTree {
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  value: number[];
+}
+
+/** A split-conformal interval scaled with the prediction (see eta-model.avsc). */
+export interface EtaInterval {
+  coverage: number;
+  lowerScore: number;
+  upperScore: number;
+  scaleOffsetMinutes: number;
+  measuredCoverage: number;
 }

@@ -79,6 +79,7 @@ export async function runStreams(
           cleanShipments: processors.cleanShipments,
           shipmentState: processors.shipmentState,
           readingHistoryMs: processors.readingHistoryMs,
+          etaModels: { modelName: config.ml.modelName },
           serdes: {
             shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),
             telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),

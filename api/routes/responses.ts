@@ -7,13 +7,13 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'the request is not valid (code VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, …)',
   401: 'no API key, or an unknown one (API_KEY_REQUIRED, INVALID_API_KEY)',
   403: 'the API key lacks the scope the route needs (SCOPE_REQUIRED)',
-  404: 'nothing found (SHIPMENT_NOT_FOUND, REPLAY_NOT_FOUND, ROUTE_NOT_FOUND)',
+  404: 'nothing found (SHIPMENT_NOT_FOUND, REPLAY_NOT_FOUND, TRAINING_NOT_FOUND, ROUTE_NOT_FOUND)',
   409: 'conflicts with what runs (REPLAY_CONFLICT, GROUP_ACTIVE)',
   413: 'the body is larger than CONTINUUM_API_BODY_LIMIT_BYTES (BODY_TOO_LARGE)',
   415: 'the body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   429: 'over the rate limit of the key or client (RATE_LIMITED); see Retry-After',
   500: 'the request could not be served (INTERNAL); details are in the server log only',
-  503: 'overloaded or a dependency is down (OVERLOADED, BACKPRESSURE, DEPENDENCY_UNAVAILABLE); see Retry-After',
+  503: 'overloaded or a dependency is down (OVERLOADED, BACKPRESSURE, DEPENDENCY_UNAVAILABLE, ML_UNAVAILABLE); see Retry-After',
 };
 
 function problemResponse(status: number): {

@@ -109,6 +109,8 @@ export async function runDemo(
         String(sinkPorts[sink]),
       ]);
     await group.start('api', ['api']);
+    // The ETA trainer: trains as deliveries complete, logs to MLflow, publishes to eta.models.
+    await group.start('ml', ['ml']);
     const speedup = liveSpeedup(options.rate, options.vehicles, options.telemetryIntervalMs);
     // In the past, so that the sped-up fleet never sends event times ahead of the wall clock
     // (the stream processors dead-letter those): it reaches the present as the demo's
@@ -132,6 +134,9 @@ export async function runDemo(
     const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
     out(
       `API: ${apiUrl} (docs ${apiUrl}/docs); reads are open on loopback; this run's key (scope admin): ${demoKey}`,
+    );
+    out(
+      `ETA model: MLflow UI at ${config.mlflow.url} (experiment and registered model "${config.ml.modelName}"; the alias champion serves); train now: curl -X POST ${apiUrl}/v1/ml/train -H 'x-api-key: ${demoKey}' -H 'content-type: application/json' -d '{}'`,
     );
     out(
       `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time from ${new Date(simulatedStart).toISOString()}, ${speedup.toFixed(0)}× wall time until it reaches the present, then in step with it) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,

@@ -1,5 +1,10 @@
 // The ETA port of the join: a predictor turns trip features into an arrival time with an
 // interval. The baseline needs no training; trained models (eta.models) plug in behind it.
+import {
+  BASELINE_SPEED_RULE,
+  baselineSpeedKmh,
+  type BaselineSpeedRule,
+} from '../../schemas/eta-features.ts';
 import type { TripFeatures } from './trip-features.ts';
 
 export interface EtaQuery extends TripFeatures {
@@ -19,12 +24,8 @@ export interface EtaPredictor {
   predict(query: EtaQuery): EtaPrediction;
 }
 
-export interface BaselineEtaOptions {
-  /** Speeds below this are treated as this, so a crawl does not predict days. */
-  minSpeedKmh: number;
-  /** Below this the vehicle is stopped (traffic light, break): assume `typicalSpeedKmh`. */
-  stoppedBelowKmh: number;
-  typicalSpeedKmh: number;
+/** The speed rule is shared with the trainer, which measures this baseline beside its models. */
+export interface BaselineEtaOptions extends BaselineSpeedRule {
   /** Interval half-width: this fraction of the remaining time … */
   intervalFraction: number;
   /** … plus this much. */
@@ -33,9 +34,7 @@ export interface BaselineEtaOptions {
 }
 
 export const BASELINE_ETA_DEFAULTS: BaselineEtaOptions = {
-  minSpeedKmh: 20,
-  stoppedBelowKmh: 5,
-  typicalSpeedKmh: 60,
+  ...BASELINE_SPEED_RULE,
   intervalFraction: 0.2,
   intervalFixedMs: 5 * 60_000,
   modelVersion: 'baseline-v1',
@@ -51,10 +50,7 @@ export class BaselineEtaPredictor implements EtaPredictor {
 
   predict(query: EtaQuery): EtaPrediction {
     const o = this.options;
-    const speed =
-      query.speedKmh < o.stoppedBelowKmh
-        ? o.typicalSpeedKmh
-        : Math.max(query.speedKmh, o.minSpeedKmh);
+    const speed = baselineSpeedKmh(query.speedKmh, o);
     const remainingMs = (query.distanceRemainingKm / speed) * 3_600_000;
     const margin = remainingMs * o.intervalFraction + o.intervalFixedMs;
     const arrival = Math.round(query.at + remainingMs);

@@ -7,7 +7,6 @@
 import type { DeliveryCheckpoint, DeliveryExample, Shipment } from '../../schemas/types.ts';
 import { roadDistanceKm } from '../geo.ts';
 import { tripFeatures } from './trip-features.ts';
-import { roundKm } from './unified-state.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
 
 export interface TripCheckpointOptions {
@@ -51,12 +50,12 @@ export function checkpointAt(
     ...tripFeatures({
       at,
       pickedUpAt: trip.pickedUpAt,
-      distanceRemainingKm: roundKm(
-        roadDistanceKm(reading, { lat: shipment.destinationLat, lon: shipment.destinationLon }),
-      ),
-      distanceTravelledKm: roundKm(
+      distanceRemainingKm: roadDistanceKm(reading, {
+        lat: shipment.destinationLat,
+        lon: shipment.destinationLon,
+      }),
+      distanceTravelledKm:
         odometerAtPickupKm === null ? 0 : Math.max(0, reading.odometerKm - odometerAtPickupKm),
-      ),
       speedKmh: reading.speed,
     }),
   };

@@ -511,16 +511,32 @@ describe('schema registry: contracts and their evolution', () => {
       ],
     };
     const model: EtaModel = {
-      modelName: 'eta-linear',
+      modelName: 'eta',
       version: 3,
-      kind: 'LINEAR_REGRESSION',
+      kind: 'TREE_ENSEMBLE',
       featureNames: ['distanceRemainingKm', 'speedKmh'],
-      coefficients: [0.82, -0.11],
+      coefficients: [],
       intercept: 4.5,
       metrics: { mae: 6.2, rmse: 8.9 },
       mlflowRunId: null,
       trainedAt: t0,
       trainingExamples: 5120,
+      trees: [
+        {
+          feature: [0, -1, -1],
+          threshold: [42.5, 0, 0],
+          left: [1, -1, -1],
+          right: [2, -1, -1],
+          value: [0, 12.25, 48.5],
+        },
+      ],
+      interval: {
+        coverage: 0.9,
+        lowerScore: -0.15,
+        upperScore: 0.32,
+        scaleOffsetMinutes: 20,
+        measuredCoverage: 0.897,
+      },
     };
     const samples: Record<string, unknown> = {
       ShipmentChange: change,

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { stringify } from 'yaml';
 import { hostPortOf, type Config } from '../../../core/config.ts';
+import { repoRoot } from '../../../core/paths.ts';
 import { probeFetch, servicePaths, type NativeService } from '../native-service.ts';
 
 export function prometheusTargetsDir(config: Config): string {
@@ -18,8 +19,18 @@ export interface ScrapeConfig {
 
 export interface PrometheusConfig {
   global: { scrape_interval: string; evaluation_interval: string };
+  rule_files: string[];
   scrape_configs: ScrapeConfig[];
 }
+
+/** The alert rules docker-compose's Prometheus loads too (their promtool tests are not *.rules.yml). */
+export const PROMETHEUS_RULE_FILES = nodePath.join(
+  repoRoot,
+  'compose',
+  'prometheus',
+  'rules',
+  '*.rules.yml',
+);
 
 /** The scrape configuration: Prometheus itself, each Continuum process, and file_sd targets. */
 export function prometheusConfig(config: Config): PrometheusConfig {
@@ -31,6 +42,7 @@ export function prometheusConfig(config: Config): PrometheusConfig {
   }));
   return {
     global: { scrape_interval: '5s', evaluation_interval: '5s' },
+    rule_files: [PROMETHEUS_RULE_FILES],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`${self.host}:${self.port}`] }] },
       { job_name: 'continuum', static_configs: processes },

@@ -820,4 +820,76 @@ export class PipelineHarness {
       t.etaModels,
     ]).catch(() => undefined);
   }
+
+  // ---- ETA trainer (issue 11) ----------------------------------------------------------------
+  // For test/integration/ml-training.test.ts; nothing above uses these.
+
+  /** The trainer's consumer group: under the application prefix, so cleanup() deletes it. */
+  get trainerGroupId(): string {
+    return `${this.applicationPrefix}-ml`;
+  }
+
+  /** `continuum streams` as startStreams starts it, serving the ETA model family `modelName`. */
+  async startStreamsServing(
+    guarantee: ProcessingGuarantee,
+    modelName: string,
+  ): Promise<StreamsProcess> {
+    await this.createInternalTopics();
+    const child = spawn(
+      `${repoRoot}/node_modules/.bin/node`,
+      [`${repoRoot}/bin/continuum.js`, 'streams'],
+      {
+        cwd: repoRoot,
+        env: { ...(await this.streamsEnv(guarantee)), CONTINUUM_ML_MODEL_NAME: modelName },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const process_ = new StreamsProcess(child);
+    this.streams.push(process_);
+    return process_;
+  }
+
+  /**
+   * `continuum ml` on this harness's topics, on a free port, with `env` on top (its model name,
+   * window, MLflow). The caller stops it (SIGTERM) before cleanup(), so its group can be deleted.
+   */
+  async startTrainer(env: Record<string, string>): Promise<TrainerProcess> {
+    const port = await freePort();
+    const child = spawn(
+      `${repoRoot}/node_modules/.bin/node`,
+      [`${repoRoot}/bin/continuum.js`, 'ml'],
+      {
+        cwd: repoRoot,
+        env: {
+          ...(await this.streamsEnv('exactly-once')),
+          CONTINUUM_ML_GROUP_ID: this.trainerGroupId,
+          CONTINUUM_ML_METRICS_PORT: String(port),
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    return new TrainerProcess(child, `http://127.0.0.1:${port}`);
+  }
+}
+
+/** `continuum ml` as a child process: its URL (/metrics, /train) and its last log lines. */
+export class TrainerProcess extends StreamsProcess {
+  readonly url: string;
+
+  constructor(child: ChildProcess, url: string) {
+    super(child);
+    this.url = url;
+  }
+
+  override get failed(): boolean {
+    return this.tail().includes('"msg":"ml failed"');
+  }
+
+  /** One sample of its /metrics, e.g. continuum_ml_window_deliveries (undefined: not there yet). */
+  async metric(name: string): Promise<number | undefined> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  }
 }

@@ -622,7 +622,8 @@ export function joinedState(
       reading.speed < e.stoppedBelowKmh
         ? e.typicalSpeedKmh
         : Math.max(reading.speed, e.minSpeedKmh);
-    const remainingMs = (remaining / speed) * 3_600_000;
+    // The join predicts from the distance rounded to metres, as its checkpoints store it.
+    const remainingMs = (roundKm(remaining) / speed) * 3_600_000;
     const margin = remainingMs * e.intervalFraction + e.intervalFixedMs;
     const arrival = Math.round(reading.eventTime + remainingMs);
     prediction = {
