@@ -22,5 +22,6 @@ describe('prometheus scrape configuration', () => {
     });
     const dynamic = scrape.find((s) => s.job_name === 'continuum-dynamic');
     expect(dynamic?.file_sd_configs?.[0]?.files).toEqual(['/state/prometheus/targets/*.json']);
+    expect(prometheusConfig(config).rule_files).toEqual(['/state/prometheus/alerts.yml']);
   });
 });

@@ -1,9 +1,10 @@
 // Prometheus from Debian, with a scrape configuration generated for the platform's processes
 // plus a file_sd folder any process (or test) can drop a target file into.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { stringify } from 'yaml';
 import { hostPortOf, type Config } from '../../../core/config.ts';
+import { repoRoot } from '../../../core/paths.ts';
 import { probeFetch, servicePaths, type NativeService } from '../native-service.ts';
 
 export function prometheusTargetsDir(config: Config): string {
@@ -16,8 +17,16 @@ export interface ScrapeConfig {
   file_sd_configs?: { files: string[]; refresh_interval: string }[];
 }
 
+/** The alert rules generated with the dashboards (compose/grafana/code), shared with compose. */
+const ALERT_RULES = nodePath.join(repoRoot, 'compose', 'prometheus', 'alerts.yml');
+
+function alertRulesFile(config: Config): string {
+  return nodePath.join(servicePaths(config, 'prometheus').dir, 'alerts.yml');
+}
+
 export interface PrometheusConfig {
   global: { scrape_interval: string; evaluation_interval: string };
+  rule_files: string[];
   scrape_configs: ScrapeConfig[];
 }
 
@@ -31,6 +40,7 @@ export function prometheusConfig(config: Config): PrometheusConfig {
   }));
   return {
     global: { scrape_interval: '5s', evaluation_interval: '5s' },
+    rule_files: [alertRulesFile(config)],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`${self.host}:${self.port}`] }] },
       { job_name: 'continuum', static_configs: processes },
@@ -57,6 +67,7 @@ export const prometheusService: NativeService = {
     const paths = servicePaths(ctx.config, 'prometheus');
     await mkdir(paths.dataDir, { recursive: true });
     await mkdir(prometheusTargetsDir(ctx.config), { recursive: true });
+    await copyFile(ALERT_RULES, alertRulesFile(ctx.config));
     await writeFile(
       nodePath.join(paths.dir, 'prometheus.yml'),
       stringify(prometheusConfig(ctx.config)),
