@@ -165,6 +165,7 @@ export class StreamsApplication {
     });
     this.debug = this.log.isLevelEnabled('debug');
     this.metrics = new StreamsMetrics(options.metricsRegistry);
+    this.metrics.initialize(options.topology.applicationId);
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
