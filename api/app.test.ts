@@ -680,6 +680,8 @@ describe('buildApp', () => {
         '/ready',
         '/shipments/{id}/unified',
         '/v1/events',
+        '/v1/pipeline/metrics',
+        '/v1/pipeline/metrics/{query}',
         '/v1/replays',
         '/v1/replays/{id}',
         '/v1/shipments',

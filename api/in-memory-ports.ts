@@ -18,6 +18,7 @@ import type {
   TelemetryIngest,
   TelemetryReading,
 } from './ports.ts';
+import { InMemoryMetricsHistory } from './in-memory-metrics-history.ts';
 
 function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
   const rad = Math.PI / 180;
@@ -189,6 +190,7 @@ export class InMemoryStateFeed implements StateChangeFeed {
 }
 
 export interface InMemoryDeps extends ApiDeps {
+  metricsHistory: InMemoryMetricsHistory;
   shipments: InMemoryShipmentStates;
   telemetryHistory: InMemoryTelemetryHistory;
   ingest: InMemoryTelemetryIngest;
@@ -213,5 +215,6 @@ export function inMemoryDeps(
     feed: new InMemoryStateFeed(),
     replays: new ReplayJobs(runners),
     probes,
+    metricsHistory: new InMemoryMetricsHistory(),
   };
 }
