@@ -4,7 +4,8 @@
 import { METRICS } from './metric-catalog.ts';
 import { aggregate, quantile, rate, series } from './promql.ts';
 
-export type QueryUnit = 'records' | 'seconds' | 'records/s' | 'requests/s';
+export const QUERY_UNITS = ['records', 'seconds', 'records/s', 'requests/s', 'ratio'] as const;
+export type QueryUnit = (typeof QUERY_UNITS)[number];
 
 export interface NamedQuery {
   /** Stable id, the API's path parameter. */
@@ -79,6 +80,14 @@ export const PIPELINE_QUERIES = {
     unit: 'records/s',
     legend: ['processor', 'reason'],
     expr: aggregate('sum', dlq, ['processor', 'reason'], rate(dlq, '5m')),
+  },
+  modelDrift: {
+    id: 'model-drift',
+    title: 'ETA model drift',
+    description: "live MAE of completed deliveries over the champion's training MAE (continuum ml)",
+    unit: 'ratio',
+    legend: ['model'],
+    expr: aggregate('max', METRICS.mlDrift, ['model'], series(METRICS.mlDrift)),
   },
 } as const satisfies Record<string, NamedQuery>;
 

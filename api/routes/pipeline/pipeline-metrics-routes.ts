@@ -10,6 +10,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   PIPELINE_QUERY_LIST,
+  QUERY_UNITS,
   pipelineQuery,
   type NamedQuery,
 } from '../../../core/pipeline-queries.ts';
@@ -28,7 +29,7 @@ const QueryInfoSchema = z.object({
   id: z.string().describe('the name to ask for'),
   title: z.string(),
   description: z.string(),
-  unit: z.enum(['records', 'seconds', 'records/s', 'requests/s']),
+  unit: z.enum(QUERY_UNITS),
   legend: z.array(z.string()).describe('labels whose values name each series'),
   expr: z.string().describe('the PromQL it runs (read only; clients cannot send their own)'),
 });

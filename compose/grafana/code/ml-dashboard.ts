@@ -3,7 +3,8 @@
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS } from '../../../core/metric-catalog.ts';
 import { aggregate, series } from '../../../core/promql.ts';
-import { timeseries } from './panels.ts';
+import { PIPELINE_QUERIES } from '../../../core/pipeline-queries.ts';
+import { named, timeseries } from './panels.ts';
 
 export function mlDashboard(): DashboardBuilder {
   return new DashboardBuilder('Continuum · ETA model')
@@ -36,12 +37,7 @@ export function mlDashboard(): DashboardBuilder {
         title: 'Drift (live MAE ÷ training MAE)',
         description: METRICS.mlDrift.help,
         unit: 'none',
-        queries: [
-          {
-            expr: aggregate('max', METRICS.mlDrift, ['model'], series(METRICS.mlDrift)),
-            legend: '{{model}}',
-          },
-        ],
+        queries: [named(PIPELINE_QUERIES.modelDrift)],
       }),
     );
 }
