@@ -253,20 +253,31 @@ export class LivePipeline {
     );
   }
 
-  /** A shipment the API shows on the road (a vehicle, a position, a predicted arrival). */
-  async shipmentOnTheRoad(timeoutMs = 120_000): Promise<string> {
+  /**
+   * A shipment the API shows on the road (a vehicle, a position, a predicted arrival), at least
+   * `minRemainingKm` from its destination: the one with the longest way to go.
+   */
+  async shipmentOnTheRoad(minRemainingKm = 0, timeoutMs = 180_000): Promise<string> {
     return waitFor(
       async () => {
-        const response = await fetch(`${this.api.url}/v1/shipments?status=IN_TRANSIT&limit=50`);
+        const response = await fetch(`${this.api.url}/v1/shipments?status=IN_TRANSIT&limit=200`);
         const page = (await response.json()) as {
-          items?: { shipmentId: string; lat: number | null; predictedArrival: number | null }[];
+          items?: {
+            shipmentId: string;
+            lat: number | null;
+            predictedArrival: number | null;
+            distanceRemainingKm: number;
+          }[];
         };
-        return page.items?.find((s) => s.lat !== null && s.predictedArrival !== null)?.shipmentId;
+        return (page.items ?? [])
+          .filter((s) => s.lat !== null && s.predictedArrival !== null)
+          .filter((s) => s.distanceRemainingKm >= minRemainingKm)
+          .sort((a, b) => b.distanceRemainingKm - a.distanceRemainingKm)[0]?.shipmentId;
       },
       {
         timeoutMs,
         intervalMs: 1_000,
-        description: 'a shipment in transit with a position and an ETA',
+        description: `a shipment in transit with a position, an ETA and ${minRemainingKm} km or more to go`,
       },
     );
   }
