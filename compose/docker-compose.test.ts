@@ -560,13 +560,24 @@ describe('Dockerfile', () => {
       (ins) => ins.keyword === 'RUN' && /\bnpm ci\b/.test(ins.args),
     );
     expect(installs.length).toBeGreaterThan(0);
-    for (const install of installs) {
-      expect(install.args).toMatch(/--omit=dev/);
-      expect(install.args).not.toMatch(/--ignore-scripts/);
-    }
-    expect(
-      finalStage.some((ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args)),
-    ).toBe(true);
+    for (const install of installs) expect(install.args).not.toMatch(/--ignore-scripts/);
+    // The stage whose node_modules the image keeps installs production dependencies only (a
+    // build stage, such as the UI's, may install dev dependencies: only its output is kept).
+    const kept = finalStage.find(
+      (ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args),
+    );
+    expect(kept).toBeDefined();
+    const keptStage = /--from=(\S+)/.exec(kept?.args ?? '')?.[1];
+    const stageStart = instructions.findIndex(
+      (ins) => ins.keyword === 'FROM' && new RegExp(`\\bAS\\s+${keptStage}$`, 'i').test(ins.args),
+    );
+    const stageEnd = fromIndexes.find((i) => i > stageStart) ?? instructions.length;
+    const keptInstalls = installs.filter((ins) => {
+      const at = instructions.indexOf(ins);
+      return at > stageStart && at < stageEnd;
+    });
+    expect(keptInstalls.length).toBeGreaterThan(0);
+    for (const install of keptInstalls) expect(install.args).toMatch(/--omit=dev/);
     // The postinstall (patches/apply.mjs) needs its patches in place when npm ci runs.
     const firstInstall = instructions.indexOf(installs[0] as (typeof instructions)[number]);
     expect(
