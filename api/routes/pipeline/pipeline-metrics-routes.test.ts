@@ -97,11 +97,12 @@ describe('GET /v1/pipeline/metrics', () => {
     expect(deps.metricsHistory.asked).toEqual([]);
   });
 
-  it('answers 404 for a query it does not know, naming those it does', async () => {
+  it('answers 400 for a query it does not know, naming those it does', async () => {
     const res = await app.inject({ url: '/v1/pipeline/metrics/up' });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: 'QUERY_NOT_FOUND' });
-    expect(res.json().detail).toContain('consumer-lag');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(JSON.stringify(res.json())).toContain('consumer-lag');
+    expect(deps.metricsHistory.asked).toEqual([]);
   });
 
   it('answers 503 when Prometheus does not, and asks again on the next poll', async () => {

@@ -73,7 +73,10 @@ const RangeQuerySchema = z
       .int()
       .min(PIPELINE_METRICS_LIMITS.minStepSeconds)
       .max(3_600)
-      .default(15),
+      .default(15)
+      .describe(
+        `seconds between points; at least minutes × 60 ÷ ${PIPELINE_METRICS_LIMITS.maxPoints} (at most ${PIPELINE_METRICS_LIMITS.maxPoints} points)`,
+      ),
   })
   .refine((q) => (q.minutes * 60) / q.stepSeconds <= PIPELINE_METRICS_LIMITS.maxPoints, {
     message: `at most ${PIPELINE_METRICS_LIMITS.maxPoints} points: minutes × 60 ÷ stepSeconds`,
@@ -131,19 +134,19 @@ export const pipelineMetricsRoutes: FastifyPluginCallbackZod<PipelineMetricsRout
       schema: {
         tags: ['pipeline'],
         summary: 'one named query over the last minutes, from Prometheus, on a step grid',
-        params: z.strictObject({ query: z.string().min(1).max(64) }),
+        params: z.strictObject({
+          query: z
+            .enum(PIPELINE_QUERY_LIST.map((q) => q.id) as [string, ...string[]])
+            .describe('a query GET /v1/pipeline/metrics lists'),
+        }),
         querystring: RangeQuerySchema,
-        response: { 200: RangeAnswerSchema, ...readErrors(404) },
+        response: { 200: RangeAnswerSchema, ...readErrors() },
       },
     },
     async (request) => {
+      // Always found: the path parameter is one of the ids (validated).
       const query = pipelineQuery(request.params.query);
-      if (!query)
-        throw new ApiError(
-          404,
-          'QUERY_NOT_FOUND',
-          `no query ${request.params.query}; known: ${PIPELINE_QUERY_LIST.map((q) => q.id).join(', ')}`,
-        );
+      if (!query) throw new ApiError(404, 'ROUTE_NOT_FOUND', 'no such query');
       const { minutes, stepSeconds } = request.query;
       const at = now();
       for (const [key, entry] of cache)
