@@ -169,6 +169,25 @@ describe('the dashboard in Chromium, against the running pipeline', () => {
     }
   }, 150_000);
 
+  it('lists the ETA model versions, or says clearly that none is trained yet', async () => {
+    const context = await (browser as Browser).newContext({ viewport: LAPTOP });
+    try {
+      const { page, errors } = await open(context, url('/models'));
+      await page.getByRole('heading', { name: 'ETA models' }).waitFor();
+      // The model serving each shipment, from the states themselves.
+      await page.locator('.serving li').first().waitFor({ timeout: 60_000 });
+      await expect(page.locator('.serving').textContent()).resolves.toMatch(/predicts \d+/);
+      const trainer = await fetch(`${pipeline?.api.url ?? ''}/v1/ml/models`);
+      if (trainer.status === 404) await page.getByTestId('models-empty').waitFor();
+      else await page.getByRole('cell', { name: 'champion' }).first().waitFor();
+      await screenshot(page, 'models');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
   it('fits a phone: no sideways scrolling, the list and a shipment readable', async () => {
     const context = await (browser as Browser).newContext({
       viewport: PHONE,

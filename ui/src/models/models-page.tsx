@@ -2,11 +2,14 @@
 // trainer's GET /v1/ml/models when it is there; which model serves each shipment right now comes
 // from the states themselves (their modelVersion).
 import { useEffect, useMemo, useState } from 'react';
-import { getJsonOrMissing } from '../api/client.ts';
+import { getJson, getJsonOrMissing } from '../api/client.ts';
 import { useFleet } from '../fleet/use-fleet.ts';
 import { formatNumber, formatTime } from '../format.ts';
 import { MetricChart } from '../pipeline/metric-chart.tsx';
 import { parseModels, type ModelVersionRow } from './model-list.ts';
+
+/** The ETA trainer's route (issue 11). */
+const MODELS_ROUTE = '/v1/ml/models';
 
 type Models =
   | { state: 'loading' }
@@ -54,7 +57,14 @@ export function ModelsPage() {
   const [models, setModels] = useState<Models>({ state: 'loading' });
   useEffect(() => {
     const abort = new AbortController();
-    getJsonOrMissing<unknown>('/v1/ml/models', abort.signal)
+    // The API's own document says whether the trainer's route is there (asking the route itself
+    // would leave a 404 in the browser's console until it is).
+    getJson<{ paths?: Record<string, unknown> }>('/docs/json', abort.signal)
+      .then((doc) =>
+        doc.paths?.[MODELS_ROUTE] === undefined
+          ? undefined
+          : getJsonOrMissing<unknown>(MODELS_ROUTE, abort.signal),
+      )
       .then((body) =>
         setModels(
           body === undefined ? { state: 'absent' } : { state: 'ok', rows: parseModels(body) },
