@@ -9,6 +9,8 @@ export default tseslint.config(
       '.continuum/**',
       'dist/**',
       'coverage/**',
+      // The dashboard's build (ui/build.mjs writes it).
+      'ui/dist/**',
       // Replacement files for a dependency (patches/apply.mjs): its code, in its own style.
       'patches/*@*/**',
     ],
@@ -19,7 +21,13 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'bin/*.js', 'test/harness/*.js', 'patches/*.mjs'],
+          allowDefaultProject: [
+            '*.js',
+            'bin/*.js',
+            'test/harness/*.js',
+            'patches/*.mjs',
+            'ui/*.mjs',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

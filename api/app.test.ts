@@ -683,6 +683,8 @@ describe('buildApp', () => {
         '/v1/ml/models',
         '/v1/ml/train',
         '/v1/ml/train/{requestId}',
+        '/v1/pipeline/metrics',
+        '/v1/pipeline/metrics/{query}',
         '/v1/replays',
         '/v1/replays/{id}',
         '/v1/shipments',

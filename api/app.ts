@@ -16,10 +16,12 @@ import { registerHttpMetrics } from './plugins/http-metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { problem, registerProblemDetails, sendProblem } from './plugins/problem-details.ts';
 import { registerRateLimits } from './plugins/rate-limits.ts';
+import { registerUiStatic } from './plugins/ui-static.ts';
 import type { ApiDeps } from './ports.ts';
 import { stateEventsRoutes } from './routes/events/state-events-routes.ts';
 import { healthRoutes } from './routes/health/health-routes.ts';
 import { mlRoutes } from './routes/ml/ml-routes.ts';
+import { pipelineMetricsRoutes } from './routes/pipeline/pipeline-metrics-routes.ts';
 import { replayRoutes } from './routes/replays/replay-routes.ts';
 import { shipmentRoutes } from './routes/shipments/shipment-routes.ts';
 import { telemetryIngestRoutes } from './routes/telemetry/telemetry-ingest-routes.ts';
@@ -38,6 +40,8 @@ export interface ApiOptions {
   maxEventLoopDelayMs: number;
   sseHeartbeatMs: number;
   probeTimeoutMs: number;
+  /** The built dashboard (ui/dist) to serve at `/`; none when absent (inject tests). */
+  uiRoot?: string;
 }
 
 export const API_DEFAULTS: Omit<ApiOptions, 'keys' | 'metricsRegistry' | 'logger'> = {
@@ -101,5 +105,8 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   await app.register(telemetryIngestRoutes, { deps });
   await app.register(replayRoutes, { deps });
   await app.register(mlRoutes, { deps });
+  // The dashboard (issue 12): its pipeline charts' data, and the UI itself at `/`.
+  await app.register(pipelineMetricsRoutes, { deps });
+  if (options.uiRoot !== undefined) await registerUiStatic(app, { root: options.uiRoot });
   return app;
 }

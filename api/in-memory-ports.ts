@@ -21,6 +21,7 @@ import type {
   ModelsView,
   TrainingJobView,
 } from './ports.ts';
+import { InMemoryMetricsHistory } from './in-memory-metrics-history.ts';
 
 function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
   const rad = Math.PI / 180;
@@ -231,6 +232,7 @@ export class InMemoryEtaModels implements EtaModels {
 }
 
 export interface InMemoryDeps extends ApiDeps {
+  metricsHistory: InMemoryMetricsHistory;
   shipments: InMemoryShipmentStates;
   telemetryHistory: InMemoryTelemetryHistory;
   ingest: InMemoryTelemetryIngest;
@@ -257,5 +259,6 @@ export function inMemoryDeps(
     replays: new ReplayJobs(runners),
     probes,
     ml: new InMemoryEtaModels(),
+    metricsHistory: new InMemoryMetricsHistory(),
   };
 }

@@ -23,6 +23,7 @@ import { mlEtaModels } from './adapters/ml-eta-models.ts';
 import { KAFKA_STATE_FEED_DEFAULTS, KafkaStateFeed } from './adapters/kafka-state-feed.ts';
 import { mongoTelemetryHistory } from './adapters/mongo-telemetry-history.ts';
 import { postgresShipmentStates } from './adapters/postgres-shipment-states.ts';
+import { prometheusMetricsHistory } from './adapters/prometheus-metrics-history.ts';
 import { redisShipmentStates } from './adapters/redis-shipment-states.ts';
 import { sdkTelemetryIngest } from './adapters/sdk-telemetry-ingest.ts';
 import { StateLagMonitor } from './adapters/state-lag-monitor.ts';
@@ -158,6 +159,7 @@ export async function createPlatformDeps(
       lag,
       feed,
       replays,
+      metricsHistory: prometheusMetricsHistory({ url: config.prometheus.url, timeoutMs: 5_000 }),
       probes: dependencyProbes({
         admin,
         registryUrl: config.schemaRegistry.url,

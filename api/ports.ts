@@ -126,7 +126,26 @@ export interface DependencyProbe {
   check(): Promise<void>;
 }
 
-export interface ApiDeps {
+/** A range query's answer on a shared time grid: one value per grid point, null where none. */
+export interface MetricSeries {
+  labels: Record<string, string>;
+  values: (number | null)[];
+}
+
+/** Prometheus, read only: the pipeline page's charts (named queries, never client PromQL). */
+export interface MetricsHistory {
+  queryRange(
+    expr: string,
+    range: { start: number; end: number; stepSeconds: number },
+  ): Promise<{ timestamps: number[]; series: MetricSeries[] }>;
+}
+
+/** What the dashboard's routes need beside the state (issue 12). */
+export interface DashboardDeps {
+  metricsHistory: MetricsHistory;
+}
+
+export interface ApiDeps extends DashboardDeps {
   hot: HotShipmentStates;
   durable: DurableShipmentStates;
   telemetryHistory: TelemetryHistory;

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import nodePath from 'node:path';
+import { repoRoot } from '../core/paths.ts';
 import { API_DEFAULTS, buildApp } from './app.ts';
 import {
   createPlatformDeps,
@@ -12,6 +14,9 @@ import {
   type PlatformDeps,
   type PlatformDepsOptions,
 } from './platform-deps.ts';
+
+/** The dashboard as `npm run build:ui` (run by npm ci) builds it. */
+export const UI_DIST = nodePath.join(repoRoot, 'ui', 'dist');
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -43,6 +48,7 @@ export async function startApiServer(
       bodyLimitBytes: config.api.bodyLimitBytes,
       metricsRegistry: registry,
       logger: log,
+      uiRoot: UI_DIST,
     });
     app.addHook('preClose', () => platform.stopStreams());
     await platform.start();

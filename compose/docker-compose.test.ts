@@ -2,7 +2,7 @@
 // ports, the same CONTINUUM_* variables, topics and metrics ports. These machines have no
 // Docker engine, so the files are parsed and cross-checked against core/services.ts and
 // core/config.ts instead of run.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import nodePath from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -16,6 +16,9 @@ import { repoRoot } from '../core/paths.ts';
 import { SERVICES } from '../core/services.ts';
 import { platformTopics } from '../core/topics.ts';
 import { TIMESTAMP_AFTER_MAX_MS } from './native/services/kafka.ts';
+import { JMX_AGENT_VERSION, KAFKA_BROKER_JOB } from './native/services/kafka-jmx-agent.ts';
+import { POSTGRES_EXPORTER, POSTGRES_EXPORTER_JOB } from './native/services/postgres-exporter.ts';
+import { REDIS_EXPORTER, REDIS_EXPORTER_JOB } from './native/services/redis-exporter.ts';
 
 type Scalar = string | number | boolean | null;
 
@@ -39,6 +42,7 @@ interface ComposeFile {
 
 interface PrometheusConfig {
   global?: { scrape_interval?: string };
+  rule_files?: string[];
   scrape_configs?: {
     job_name: string;
     scrape_interval?: string;
@@ -471,7 +475,7 @@ describe('docker-compose.yml: the platform processes', () => {
 
 describe('docker-compose.yml: health, start order and volumes', () => {
   it('has the one-shot kafka-init job on the Kafka image', () => {
-    expect([...oneShotServices]).toEqual(['kafka-init']);
+    expect([...oneShotServices].sort()).toEqual(['kafka-init', 'kafka-jmx-agent']);
     const init = service('kafka-init');
     expect(init.image).toBe(service('kafka').image);
     expect(init.restart).toBe('no');
@@ -556,13 +560,24 @@ describe('Dockerfile', () => {
       (ins) => ins.keyword === 'RUN' && /\bnpm ci\b/.test(ins.args),
     );
     expect(installs.length).toBeGreaterThan(0);
-    for (const install of installs) {
-      expect(install.args).toMatch(/--omit=dev/);
-      expect(install.args).not.toMatch(/--ignore-scripts/);
-    }
-    expect(
-      finalStage.some((ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args)),
-    ).toBe(true);
+    for (const install of installs) expect(install.args).not.toMatch(/--ignore-scripts/);
+    // The stage whose node_modules the image keeps installs production dependencies only (a
+    // build stage, such as the UI's, may install dev dependencies: only its output is kept).
+    const kept = finalStage.find(
+      (ins) => ins.keyword === 'COPY' && /--from=\S+.*node_modules/.test(ins.args),
+    );
+    expect(kept).toBeDefined();
+    const keptStage = /--from=(\S+)/.exec(kept?.args ?? '')?.[1];
+    const stageStart = instructions.findIndex(
+      (ins) => ins.keyword === 'FROM' && new RegExp(`\\bAS\\s+${keptStage}$`, 'i').test(ins.args),
+    );
+    const stageEnd = fromIndexes.find((i) => i > stageStart) ?? instructions.length;
+    const keptInstalls = installs.filter((ins) => {
+      const at = instructions.indexOf(ins);
+      return at > stageStart && at < stageEnd;
+    });
+    expect(keptInstalls.length).toBeGreaterThan(0);
+    for (const install of keptInstalls) expect(install.args).toMatch(/--omit=dev/);
     // The postinstall (patches/apply.mjs) needs its patches in place when npm ci runs.
     const firstInstall = instructions.indexOf(installs[0] as (typeof instructions)[number]);
     expect(
@@ -695,14 +710,21 @@ describe('Grafana', () => {
   const providers = parse(read('compose/grafana/provisioning/dashboards/continuum.yml')) as {
     providers?: { type?: string; options?: { path?: string } }[];
   };
-  const dashboard = JSON.parse(read('compose/grafana/dashboards/continuum-pipeline.json')) as {
-    uid?: string;
-    title?: string;
-    panels?: GrafanaPanel[];
-  };
+  const dashboards = readdirSync(nodePath.join(repoRoot, 'compose/grafana/dashboards'))
+    .filter((file) => file.endsWith('.json'))
+    .map(
+      (file) =>
+        JSON.parse(read(`compose/grafana/dashboards/${file}`)) as {
+          uid?: string;
+          title?: string;
+          panels?: GrafanaPanel[];
+        },
+    );
   const flatten = (panels: GrafanaPanel[]): GrafanaPanel[] =>
     panels.flatMap((p) => [p, ...flatten(p.panels ?? [])]);
-  const panels = flatten(dashboard.panels ?? []).filter((p) => p.targets !== undefined);
+  const panels = dashboards
+    .flatMap((d) => flatten(d.panels ?? []))
+    .filter((p) => p.targets !== undefined);
 
   it('provisions the compose Prometheus as its datasource', () => {
     const prometheus = datasources.datasources?.find((d) => d.type === 'prometheus');
@@ -727,9 +749,16 @@ describe('Grafana', () => {
     });
   });
 
-  it('has a dashboard whose every panel queries the provisioned datasource with an expression', () => {
-    expect(dashboard.uid).toBeTruthy();
-    expect(dashboard.title).toBeTruthy();
+  it('has dashboards whose every panel queries the provisioned datasource with an expression', () => {
+    expect(dashboards.length).toBeGreaterThan(1);
+    for (const dashboard of dashboards) {
+      expect(dashboard.uid).toBeTruthy();
+      expect(dashboard.title).toBeTruthy();
+    }
+    const home = environmentOf(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    expect(
+      existsSync(nodePath.join(repoRoot, 'compose/grafana/dashboards', nodePath.basename(home))),
+    ).toBe(true);
     // A panel may chart more than one metric; `charts <metric>` below checks each is charted.
     expect(panels.length).toBeGreaterThan(0);
     const uid = datasources.datasources?.find((d) => d.type === 'prometheus')?.uid;
@@ -757,5 +786,71 @@ describe('Grafana', () => {
   it.each(DASHBOARD_METRICS)('charts %s', (metric) => {
     const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => String(t.expr)));
     expect(exprs.some((e) => new RegExp(`\\b${metric}\\b`).test(e))).toBe(true);
+  });
+});
+
+describe('docker-compose.yml: what measures the services', () => {
+  const jobs = prometheusConfig.scrape_configs ?? [];
+  const staticTargetsOf = (job: string): string[] =>
+    (jobs.find((j) => j.job_name === job)?.static_configs ?? []).flatMap((c) => c.targets ?? []);
+
+  it.each([
+    [
+      'postgres-exporter',
+      POSTGRES_EXPORTER.version,
+      'CONTINUUM_POSTGRES_EXPORTER_PORT',
+      POSTGRES_EXPORTER_JOB,
+      'postgres',
+    ],
+    [
+      'redis-exporter',
+      REDIS_EXPORTER.version,
+      'CONTINUUM_REDIS_EXPORTER_PORT',
+      REDIS_EXPORTER_JOB,
+      'redis',
+    ],
+  ] as const)(
+    '%s runs the version the native stack builds (%s), on its native port, scraped under the native job name',
+    (name, version, portVariable, job, measured) => {
+      const svc = service(name);
+      expect(svc.image?.split(':').at(-1)).toBe(version);
+      const port = Number(defaultOf(portVariable));
+      expect(portsOf(svc)).toContainEqual({ hostIp: '127.0.0.1', published: port, target: port });
+      expect(staticTargetsOf(job)).toEqual([`${name}:${port}`]);
+      expect(dependenciesOf(svc)[measured]).toBe('service_healthy');
+    },
+  );
+
+  it("runs the JMX agent in the broker's JVM with the native stack's rules, scraped as the broker", () => {
+    const kafka = service('kafka');
+    const port = Number(defaultOf('CONTINUUM_KAFKA_METRICS_PORT'));
+    const opts = environmentOf(kafka).KAFKA_OPTS ?? '';
+    const agent = /-javaagent:(\S+?)=(\d+):(\S+)/.exec(opts);
+    expect(agent?.[1]).toContain(`jmx_prometheus_javaagent-${JMX_AGENT_VERSION}.jar`);
+    expect(Number(agent?.[2])).toBe(port);
+    expect(mountsOf(kafka)).toContainEqual({
+      kind: 'bind',
+      source: './compose/kafka/jmx-exporter.yaml',
+      target: agent?.[3],
+    });
+    expect(staticTargetsOf(KAFKA_BROKER_JOB)).toEqual([`kafka:${port}`]);
+    expect(dependenciesOf(kafka)['kafka-jmx-agent']).toBe('service_completed_successfully');
+    const fetch = service('kafka-jmx-agent');
+    const script = [fetch.command].flat().join('\n');
+    expect(script).toContain(
+      `/${JMX_AGENT_VERSION}/jmx_prometheus_javaagent-${JMX_AGENT_VERSION}.jar`,
+    );
+    expect(script).toMatch(/sha256sum -c/);
+  });
+
+  it('loads the generated alert rules', () => {
+    const prometheus = service('prometheus');
+    const ruleFile = (prometheusConfig.rule_files ?? []).find((f) => f.endsWith('alerts.yml'));
+    expect(ruleFile).toBeDefined();
+    expect(mountsOf(prometheus)).toContainEqual({
+      kind: 'bind',
+      source: './compose/prometheus/alerts.yml',
+      target: ruleFile,
+    });
   });
 });

@@ -22,12 +22,12 @@ describe('Prometheus alert rules', () => {
     const compose = read('docker-compose.yml');
     expect(compose).toContain('- ./compose/prometheus/rules:/etc/prometheus/rules:ro');
     const config = parse(read('compose/prometheus/prometheus.yml')) as { rule_files?: string[] };
-    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.rules.yml']);
+    expect(config.rule_files).toContain('/etc/prometheus/rules/*.rules.yml');
   });
 
   it('are loaded by the native stack from the same folder', () => {
     const config = prometheusConfig(loadConfig({}));
-    expect(config.rule_files).toEqual([nodePath.join(rulesDir, '*.rules.yml')]);
+    expect(config.rule_files).toContain(nodePath.join(rulesDir, '*.rules.yml'));
   });
 
   it('alert on ETA model drift and failing trainings, each with a severity', () => {

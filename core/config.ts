@@ -170,6 +170,21 @@ export const CONFIG_VARIABLES = {
     '9471',
     parse.port,
   ),
+  CONTINUUM_POSTGRES_EXPORTER_PORT: variable(
+    '/metrics port of the PostgreSQL exporter (postgres_exporter) that `stack up` runs beside PostgreSQL',
+    '9187',
+    parse.port,
+  ),
+  CONTINUUM_REDIS_EXPORTER_PORT: variable(
+    '/metrics port of the Redis exporter (redis_exporter) that `stack up` runs beside Redis',
+    '9121',
+    parse.port,
+  ),
+  CONTINUUM_KAFKA_METRICS_PORT: variable(
+    "/metrics port of the Prometheus JMX agent inside the broker's JVM (broker metrics)",
+    '9404',
+    parse.port,
+  ),
 
   CONTINUUM_ML_MODEL_NAME: variable(
     'ETA model family: the key the trainer publishes on eta.models and the join serves, and the name of its MLflow experiment and registered model',
@@ -420,6 +435,8 @@ export interface Config {
     seed: number;
     lag: number;
   };
+  /** /metrics ports of what measures the services themselves (issue 12). */
+  exporters: { postgres: number; redis: number; kafka: number };
   cdc: {
     schema: string;
     table: string;
@@ -531,6 +548,11 @@ export function loadConfig(env: Env = process.env): Config {
       ml: v.CONTINUUM_ML_METRICS_PORT,
       seed: v.CONTINUUM_SEED_METRICS_PORT,
       lag: v.CONTINUUM_LAG_METRICS_PORT,
+    },
+    exporters: {
+      postgres: v.CONTINUUM_POSTGRES_EXPORTER_PORT,
+      redis: v.CONTINUUM_REDIS_EXPORTER_PORT,
+      kafka: v.CONTINUUM_KAFKA_METRICS_PORT,
     },
     cdc: {
       schema: v.CONTINUUM_CDC_SCHEMA,

@@ -3,6 +3,7 @@
 // the broker (admin API), so it covers every process of every group, running or not.
 import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
+import { LagTimeEstimator } from './lag-time-estimator.ts';
 
 export interface PartitionLag {
   group: string;
@@ -94,4 +95,47 @@ export function registerConsumerLagGauge(
         this.set({ consumergroup: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
     },
   });
+}
+
+/**
+ * `kafka_consumergroup_lag` (records) and `kafka_consumergroup_lag_seconds` (how long the oldest
+ * uncommitted record has waited, LagTimeEstimator), from one measurement per scrape.
+ */
+export function registerConsumerLagGauges(
+  registry: Registry,
+  measure: () => Promise<PartitionLag[]>,
+  estimator = new LagTimeEstimator(),
+  clock: () => number = Date.now,
+): { records: Gauge; seconds: Gauge } {
+  // Both gauges are collected in one scrape: they share its measurement.
+  let latest: { at: number; lags: Promise<PartitionLag[]> } | undefined;
+  const measureOnce = (): Promise<PartitionLag[]> => {
+    const now = clock();
+    if (latest && now - latest.at < 1_000) return latest.lags;
+    const lags = measure().then((rows) => {
+      estimator.retain(rows);
+      estimator.observe(rows, now);
+      return rows;
+    });
+    latest = { at: now, lags };
+    return lags;
+  };
+  const records = registerConsumerLagGauge(registry, measureOnce);
+  const seconds = new Gauge({
+    name: 'kafka_consumergroup_lag_seconds',
+    help: "Seconds the group's oldest uncommitted record has waited, per topic partition (interpolated from the end offsets seen at each scrape; 0 when caught up)",
+    labelNames: ['consumergroup', 'topic', 'partition'],
+    registers: [registry],
+    async collect() {
+      const lags = await measureOnce();
+      const now = clock();
+      this.reset();
+      for (const l of lags)
+        this.set(
+          { consumergroup: l.group, topic: l.topic, partition: String(l.partition) },
+          estimator.secondsBehind(l, now),
+        );
+    },
+  });
+  return { records, seconds };
 }

@@ -1,5 +1,5 @@
 import { DecodeError } from './errors.ts';
-import { DLQ_HEADERS, deadLetter } from './dead-letter.ts';
+import { DLQ_HEADERS, deadLetter, deadLetterReason } from './dead-letter.ts';
 
 describe('deadLetter', () => {
   it('keeps the original key, bytes and headers and adds why, where and from which offset', () => {
@@ -55,5 +55,15 @@ describe('deadLetter', () => {
     );
     expect(letter.headers[DLQ_HEADERS.errorClass]).toBe('string');
     expect(String(letter.headers[DLQ_HEADERS.errorMessage])).toHaveLength(2048);
+  });
+
+  it('names its reason for the metrics: the domain reason, else the error code, else the class', () => {
+    const record = { topic: 't', partition: 0, offset: '1', key: null, value: null };
+    const why = (error: unknown): string =>
+      deadLetterReason(deadLetter(record, { error, stage: 'process', processor: 'p' }));
+    expect(why(Object.assign(new Error('too late'), { reason: 'late' }))).toBe('late');
+    expect(why(new DecodeError('bad bytes'))).toBe('decode-failed');
+    expect(why(new RangeError('no'))).toBe('rangeerror');
+    expect(why('a string')).toBe('string');
   });
 });

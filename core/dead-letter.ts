@@ -46,6 +46,19 @@ export interface DeadLetter {
   headers: IHeaders;
 }
 
+/**
+ * Why a dead letter was written, as the `reason` label of continuum_dlq_records_total: the
+ * error's domain reason (late, gps-jump, …), else its code (decode-failed, …), else its class.
+ */
+export function deadLetterReason(letter: DeadLetter): string {
+  const header = (name: string): string => {
+    const value = letter.headers[name];
+    return Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : '';
+  };
+  const reason = header(DLQ_HEADERS.reason) || header(DLQ_HEADERS.errorCode);
+  return (reason || header(DLQ_HEADERS.errorClass) || 'unknown').toLowerCase().replaceAll('_', '-');
+}
+
 export function deadLetter(
   record: RejectedRecord,
   reason: RejectionReason,

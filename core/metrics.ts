@@ -6,9 +6,10 @@ export function registeredOnce<T>(registry: Registry, name: string, make: () => 
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-/** Records sent to a dead-letter topic, by the processor or sink that rejected them: one
- * definition for the streams runtime and the sinks, which may share a registry. */
-export function deadLetterCounter(registry: Registry): Counter<'processor'> {
+/** Records sent to a dead-letter topic, by the processor or sink that rejected them and why
+ * (deadLetterReason): one definition for the streams runtime and the sinks, which may share a
+ * registry. */
+export function deadLetterCounter(registry: Registry): Counter<'processor' | 'reason'> {
   return registeredOnce(
     registry,
     'continuum_dlq_records_total',
@@ -16,7 +17,7 @@ export function deadLetterCounter(registry: Registry): Counter<'processor'> {
       new Counter({
         name: 'continuum_dlq_records_total',
         help: 'Records sent to a dead-letter topic',
-        labelNames: ['processor'],
+        labelNames: ['processor', 'reason'],
         registers: [registry],
       }),
   );

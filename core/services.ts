@@ -5,6 +5,12 @@ import { hostPortOf, type Config, type ConfigVariable } from './config.ts';
 export type ServiceName =
   'kafka' | 'schema-registry' | 'postgres' | 'redis' | 'mongodb' | 'mlflow' | 'prometheus';
 
+/** Exporters the stack runs beside the services it measures (the broker's is inside its JVM). */
+export type ExporterName = 'postgres-exporter' | 'redis-exporter';
+
+/** Everything `continuum stack` starts: the services, then the exporters that measure them. */
+export type StackServiceName = ServiceName | ExporterName;
+
 export interface ServiceSpec {
   name: ServiceName;
   /** What runs natively (no Docker engine) to provide it. */

@@ -208,6 +208,8 @@ describe('EtaTrainer', () => {
     expect(await metric('continuum_ml_live_checkpoints')).toContain(' 0');
     feed(20, 80);
     expect(await metric('continuum_ml_live_checkpoints')).not.toMatch(/ 0$/);
-    expect(await metric('continuum_ml_drift_ratio')).toMatch(/continuum_ml_drift_ratio \d/);
+    expect(await metric('continuum_ml_drift_ratio')).toMatch(
+      /continuum_ml_drift_ratio\{model="[^"]+"\} \d/,
+    );
   });
 });

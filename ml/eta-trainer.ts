@@ -94,6 +94,9 @@ export class EtaTrainer {
     this.ports = ports;
     this.log = ports.log.child({ component: 'ml.trainer' });
     this.now = ports.now ?? Date.now;
+    // The drift series exists from the start, NaN until live deliveries are measured: a panel
+    // shows "not measured yet" rather than nothing, and a `> threshold` alert stays quiet.
+    ports.metrics.driftRatio.set({ model: options.training.modelName }, Number.NaN);
     this.showChampion(ports.champion.current());
   }
 
@@ -283,6 +286,11 @@ export class EtaTrainer {
       };
       job.runId = logged.runId;
       job.modelVersion = logged.version;
+      if (outcome.model.metrics.mae !== undefined)
+        this.ports.metrics.modelMae.set(
+          { model: model.modelName, version: String(logged.version) },
+          outcome.model.metrics.mae,
+        );
       job.metrics = outcome.model.metrics;
       if (outcome.promotion.promote) {
         // The topic first: it is what the join serves; the alias records it.
@@ -352,8 +360,10 @@ export class EtaTrainer {
     m.liveCheckpoints.set(live.checkpoints);
     if (live.checkpoints === 0) return;
     m.liveMae.set(live.mae);
-    const trainedMae = this.ports.champion.current()?.metrics.mae;
-    if (trainedMae !== undefined && trainedMae > 0) m.driftRatio.set(live.mae / trainedMae);
+    const champion = this.ports.champion.current();
+    const trainedMae = champion?.metrics.mae;
+    if (champion && trainedMae !== undefined && trainedMae > 0)
+      m.driftRatio.set({ model: champion.modelName }, live.mae / trainedMae);
   }
 }
 

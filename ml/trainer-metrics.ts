@@ -14,6 +14,7 @@ export interface TrainerMetrics {
   liveMae: Gauge;
   liveCheckpoints: Gauge;
   driftRatio: Gauge;
+  modelMae: Gauge;
   mlflowRetries: Counter<'operation'>;
   mlflowFailures: Counter<'operation'>;
   groupEvents: Counter<'event'>;
@@ -75,6 +76,13 @@ export function trainerMetrics(registry: Registry): TrainerMetrics {
     driftRatio: new Gauge({
       name: 'continuum_ml_drift_ratio',
       help: "Live MAE ÷ the champion's holdout MAE: above 1 the world moved away from what it learned",
+      labelNames: ['model'],
+      registers,
+    }),
+    modelMae: new Gauge({
+      name: 'continuum_ml_model_mae_minutes',
+      help: 'Holdout MAE of each trained model version, minutes',
+      labelNames: ['model', 'version'],
       registers,
     }),
     mlflowRetries: new Counter({

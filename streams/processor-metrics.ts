@@ -35,10 +35,17 @@ export function processorMetrics(registry: Registry = defaultRegistry): Processo
         registers: [registry],
       }),
   );
+  const drops = {
+    duplicateReading: { processor: 'clean-telemetry', reason: 'duplicate' },
+    duplicateChange: { processor: 'clean-shipments', reason: 'duplicate' },
+    staleReading: { processor: 'shipment-state', reason: 'stale-reading' },
+  };
+  // From 0, so a dashboard reads a rate of 0 (not "no data") before the first drop.
+  for (const labels of Object.values(drops)) dropped.inc(labels, 0);
   return {
-    onDuplicateReading: () => dropped.inc({ processor: 'clean-telemetry', reason: 'duplicate' }),
-    onDuplicateChange: () => dropped.inc({ processor: 'clean-shipments', reason: 'duplicate' }),
-    onStaleReading: () => dropped.inc({ processor: 'shipment-state', reason: 'stale-reading' }),
+    onDuplicateReading: () => dropped.inc(drops.duplicateReading),
+    onDuplicateChange: () => dropped.inc(drops.duplicateChange),
+    onStaleReading: () => dropped.inc(drops.staleReading),
     onExampleSkipped: (reason) => skipped.inc({ reason }),
   };
 }

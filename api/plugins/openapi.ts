@@ -29,6 +29,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'telemetry', description: 'ingestion' },
         { name: 'replays', description: 'offset resets, view rebuilds, dead-letter re-drives' },
         { name: 'operations', description: 'health, readiness, metrics' },
+        { name: 'pipeline', description: 'the pipeline page: named Prometheus queries' },
       ],
     },
     transform: jsonSchemaTransform,

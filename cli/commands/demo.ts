@@ -1,6 +1,8 @@
 // `continuum demo` (`npm start`): the local stack, then the whole pipeline with a live simulated
 // fleet, until Ctrl-C or --duration.
+import nodePath from 'node:path';
 import { Command } from 'commander';
+import { createFileLogger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { DEMO_DEFAULTS, runDemo } from '../demo/run-demo.ts';
 import { durationArg } from './seed.ts';
@@ -28,9 +30,16 @@ export function demoCommand(env: CommandEnv): Command {
     .option('--duration <d>', 'stop after this long (e.g. 5m); default: until Ctrl-C', durationArg)
     .option('--no-fresh', 'keep the stream applications and state of earlier runs')
     .action(async (opts: { rate: number; vehicles: number; duration?: number; fresh: boolean }) => {
-      if (!(await stackUp(env))) return;
+      // The terminal shows where things are and one status line; this command's own log (the
+      // stack's progress included) goes to a file beside its processes' logs.
+      const config = env.config();
+      const log = createFileLogger(
+        config.logLevel,
+        nodePath.join(config.stateDir, 'demo', 'demo.log'),
+      );
+      if (!(await stackUp({ ...env, log: () => log }))) return;
       try {
-        await runDemo(env.config(), env.log(), env.out, {
+        await runDemo(config, log, env.out, {
           ...DEMO_DEFAULTS,
           rate: opts.rate,
           vehicles: opts.vehicles,
@@ -38,7 +47,7 @@ export function demoCommand(env: CommandEnv): Command {
           wallDurationMs: opts.duration,
         });
       } catch (err) {
-        env.log().error({ err: errorMessage(err) }, 'demo failed');
+        log.error({ err: errorMessage(err) }, 'demo failed');
         env.out(`demo failed: ${errorMessage(err)}`);
         env.setExitCode(EXIT.failed);
       }

@@ -1,9 +1,9 @@
 // `continuum lag`: consumer group lag of the platform's groups — served as
-// `kafka_consumergroup_lag` on /metrics for Prometheus and the Grafana lag panel, or printed
-// once as a table.
+// `kafka_consumergroup_lag` (records) and `kafka_consumergroup_lag_seconds` on /metrics for
+// Prometheus, the Grafana lag dashboard and the UI's pipeline page, or printed once as a table.
 import { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { measureConsumerLag, registerConsumerLagGauge } from '../../core/consumer-lag.ts';
+import { measureConsumerLag, registerConsumerLagGauges } from '../../core/consumer-lag.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
@@ -39,7 +39,7 @@ export function lagCommand(env: CommandEnv): Command {
           return;
         }
         const registry = new Registry();
-        registerConsumerLagGauge(registry, () => measureConsumerLag(admin, opts.groupPrefix));
+        registerConsumerLagGauges(registry, () => measureConsumerLag(admin, opts.groupPrefix));
         const shutdown = handleShutdown(log);
         const server = await startMetricsServer({
           host: config.api.host,

@@ -5,9 +5,14 @@ import { Command, Option } from 'commander';
 import type { Config } from '../../core/config.ts';
 import { PrerequisiteError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { SERVICES, type ServiceName } from '../../core/services.ts';
+// The stack's services and its exporters are named by StackServiceName.
+import type { StackServiceName as ServiceName } from '../../core/services.ts';
 import { formatTable } from '../../core/table.ts';
-import { NativeStack, type ServiceStatus } from '../../compose/native/native-stack.ts';
+import {
+  NATIVE_STACK,
+  NativeStack,
+  type ServiceStatus,
+} from '../../compose/native/native-stack.ts';
 import { tailFile } from '../../compose/native/process-supervisor.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -18,7 +23,7 @@ export interface CommandEnv {
   setExitCode: (code: number) => void;
 }
 
-const serviceNames = SERVICES.map((s) => s.name);
+const serviceNames = NATIVE_STACK.map((s) => s.name);
 
 export function statusTable(services: readonly ServiceStatus[]): string {
   return formatTable(

@@ -17,6 +17,13 @@ import { shipmentStateKeys } from '../../connectors/sinks/redis/shipment-state-h
 import { apiKeyEntryText, generateApiKey } from '../../core/api-keys.ts';
 import { liveSimulatedStart } from '../../seeder/pacer.ts';
 import { liveSpeedup } from '../../seeder/run-seed.ts';
+import {
+  demoUrls,
+  formatStatusLine,
+  formatUrls,
+  readPipelineRates,
+  StatusLine,
+} from './demo-status.ts';
 import { freshStart } from './fresh-start.ts';
 import { ProcessGroup } from './process-group.ts';
 
@@ -131,16 +138,10 @@ export async function runDemo(
       '--start',
       new Date(simulatedStart).toISOString(),
     ]);
-    const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
     out(
-      `API: ${apiUrl} (docs ${apiUrl}/docs); reads are open on loopback; this run's key (scope admin): ${demoKey}`,
+      `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time from ${new Date(simulatedStart).toISOString()}, ${speedup.toFixed(0)}× wall time until it reaches the present, then in step with it) → CDC → streams → Redis, PostgreSQL, MongoDB → API, UI; the ETA trainer retrains as deliveries complete (train now: curl -X POST ${demoUrls(config).ui}v1/ml/train -H 'x-api-key: ${demoKey}' -H 'content-type: application/json' -d '{}'). Ctrl-C stops.`,
     );
-    out(
-      `ETA model: MLflow UI at ${config.mlflow.url} (experiment and registered model "${config.ml.modelName}"; the alias champion serves); train now: curl -X POST ${apiUrl}/v1/ml/train -H 'x-api-key: ${demoKey}' -H 'content-type: application/json' -d '{}'`,
-    );
-    out(
-      `demo running: simulated fleet of ${options.vehicles} vehicles at ${options.rate} events/s (simulated time from ${new Date(simulatedStart).toISOString()}, ${speedup.toFixed(0)}× wall time until it reaches the present, then in step with it) → CDC → streams → Redis, PostgreSQL, MongoDB. Logs: ${nodePath.join(config.stateDir, 'demo')}. Ctrl-C stops.`,
-    );
+    out(formatUrls(demoUrls(config), demoKey, nodePath.join(config.stateDir, 'demo')));
 
     let stoppedBy = 'signal';
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -161,15 +162,24 @@ export async function runDemo(
       stoppedBy = errorMessage(err);
       shutdown.trigger(stoppedBy);
     });
-    const statusTimer = setInterval(() => {
-      readStatus(config, redis, pool)
-        .then((s) => out(formatStatus(s)))
-        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'status read failed'));
-    }, options.statusIntervalMs);
+    // One compact line (rewritten in place on a terminal); the processes log to their files.
+    const line = new StatusLine();
+    const statusTimer = setInterval(
+      () => {
+        Promise.all([
+          readStatus(config, redis, pool),
+          readPipelineRates(config.prometheus.url, config.streams.applicationPrefix),
+        ])
+          .then(([status, rates]) => line.show(formatStatusLine(status, rates)))
+          .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'status read failed'));
+      },
+      line.inPlace ? 2_000 : options.statusIntervalMs,
+    );
     timers.push(statusTimer);
     await shutdown.done;
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
     for (const t of timers) clearTimeout(t);
+    line.end();
     await group.stop();
     const status = await readStatus(config, redis, pool);
     out(`demo stopped (${stoppedBy}). ${formatStatus(status)}`);

@@ -3,7 +3,8 @@
 import nodePath from 'node:path';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { ServiceName } from '../../core/services.ts';
+// The stack starts exporters too: its services are named by StackServiceName.
+import type { StackServiceName as ServiceName } from '../../core/services.ts';
 import type { LaunchSpec, ServicePaths } from './process-supervisor.ts';
 
 export interface StackContext {
@@ -32,6 +33,11 @@ export interface NativeService {
   probe(ctx: StackContext): Promise<ProbeResult>;
   /** One-time work once ready (roles, databases, topics); must be idempotent. */
   afterReady?(ctx: StackContext): Promise<void>;
+  /**
+   * Brings a running service of ours (`pid`) up to what this stack adds to it (e.g. the broker's
+   * metrics agent) when `up` reuses it; must be idempotent. A failure is reported, not fatal.
+   */
+  whenReused?(ctx: StackContext, pid: number): Promise<void>;
 }
 
 export function servicePaths(

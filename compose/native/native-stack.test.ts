@@ -70,6 +70,34 @@ describe('NativeStack orchestration', () => {
     expect((await stack.status()).map((s) => s.state)).toEqual(['stopped', 'stopped']);
   });
 
+  it('brings a reused service of ours up to date, and reports (not fails) when it cannot', async () => {
+    const updated: number[] = [];
+    const kafka: NativeService = {
+      ...fakeService('kafka', SERVE),
+      whenReused: (_ctx, pid) => {
+        updated.push(pid);
+        return Promise.resolve();
+      },
+    };
+    const redis: NativeService = {
+      ...fakeService('redis', SERVE),
+      whenReused: () => Promise.reject(new Error('no agent for you')),
+    };
+    const stack = new NativeStack(config, log, [kafka, redis], noPrerequisites);
+    try {
+      const first = await stack.up({ progress: false });
+      expect(updated).toEqual([]);
+      const second = await stack.up({ progress: false });
+      const kafkaPid = first.services.find((s) => s.name === 'kafka')?.pid;
+      expect(kafkaPid).toBeGreaterThan(0);
+      expect(updated).toEqual([kafkaPid]);
+      expect(second.failed).toEqual([]);
+      expect(second.reused.sort()).toEqual(['kafka', 'redis']);
+    } finally {
+      await stack.down();
+    }
+  });
+
   it('names a service that exits during start-up, with the tail of its log, and does not start its dependents', async () => {
     const services = [
       fakeService('kafka', 'echo "port 9092 already in use" >&2; exit 3'),

@@ -6,7 +6,8 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import type { Config } from '../../core/config.ts';
 import { StackServiceError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { ServiceName } from '../../core/services.ts';
+// The stack starts exporters too: its services are named by StackServiceName.
+import type { StackServiceName as ServiceName } from '../../core/services.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import {
   servicePaths,
@@ -28,8 +29,10 @@ import { kafkaService } from './services/kafka.ts';
 import { mlflowService } from './services/mlflow.ts';
 import { mongodbService } from './services/mongodb.ts';
 import { postgresService } from './services/postgres.ts';
+import { postgresExporterService } from './services/postgres-exporter.ts';
 import { prometheusService } from './services/prometheus.ts';
 import { redisService } from './services/redis.ts';
+import { redisExporterService } from './services/redis-exporter.ts';
 import { schemaRegistryService } from './services/schema-registry.ts';
 
 export const NATIVE_SERVICES: readonly NativeService[] = [
@@ -41,6 +44,15 @@ export const NATIVE_SERVICES: readonly NativeService[] = [
   mlflowService,
   prometheusService,
 ];
+
+/** Exporters `up` runs beside the services they measure (the broker's agent runs in its JVM). */
+export const NATIVE_EXPORTERS: readonly NativeService[] = [
+  postgresExporterService,
+  redisExporterService,
+];
+
+/** What `continuum stack` manages by default: the services, then their exporters. */
+export const NATIVE_STACK: readonly NativeService[] = [...NATIVE_SERVICES, ...NATIVE_EXPORTERS];
 
 /** running: ours and healthy; external: healthy but not started by us; unhealthy: ours, alive, not answering. */
 export type ServiceState = 'running' | 'external' | 'unhealthy' | 'stopped';
@@ -71,7 +83,7 @@ export class NativeStack {
   constructor(
     config: Config,
     log: Logger,
-    services: readonly NativeService[] = NATIVE_SERVICES,
+    services: readonly NativeService[] = NATIVE_STACK,
     prerequisites: (log: Logger) => Promise<void> = ensurePrerequisites,
   ) {
     this.config = config;
@@ -203,6 +215,17 @@ export class NativeStack {
         );
       }
       await Promise.all(ready.values());
+      for (const s of wanted) {
+        const pid = before.get(s.name)?.pid;
+        if (s.whenReused && !toStart.includes(s) && before.get(s.name)?.state === 'running' && pid)
+          await s.whenReused(ctx, pid).catch((err: unknown) => {
+            this.log.warn(
+              { service: s.name, err: errorMessage(err) },
+              'could not update a reused service',
+            );
+            progress.update(s.name, 'reused', errorMessage(err).split('\n')[0]);
+          });
+      }
     } finally {
       progress.stop();
       await release();

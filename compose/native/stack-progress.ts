@@ -1,7 +1,8 @@
 // Shows what `stack up` is doing: a bar per service on a terminal, log lines otherwise.
 import cliProgress from 'cli-progress';
 import type { Logger } from '../../core/logger.ts';
-import type { ServiceName } from '../../core/services.ts';
+// The stack starts exporters too: its services are named by StackServiceName.
+import type { StackServiceName as ServiceName } from '../../core/services.ts';
 
 export type StackPhase = 'queued' | 'installing' | 'starting' | 'ready' | 'reused' | 'failed';
 

@@ -9,7 +9,7 @@
 import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-import { deadLetter } from '../../core/dead-letter.ts';
+import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
@@ -240,7 +240,11 @@ export class SinkRunner<T> {
     // Dead letters are durable before the offsets that skip them are committed.
     if (letters.length > 0) {
       await this.dlqProducer.send({ topic: dlqTopic(batch.topic), acks: -1, messages: letters });
-      this.deadLettered.inc({ processor: `sink.${this.options.sink.name}` }, letters.length);
+      for (const letter of letters)
+        this.deadLettered.inc({
+          processor: `sink.${this.options.sink.name}`,
+          reason: deadLetterReason(letter),
+        });
       this.log.warn(
         { partition: batch.partition, count: letters.length },
         'records sent to the dead-letter topic',

@@ -3,7 +3,7 @@
 // sink records, dead letters and — at commit — changelog entries. It does no I/O itself, so
 // the broker-free test driver and the Kafka runtime drive the very same code.
 import type { IHeaders } from 'kafkajs';
-import { deadLetter } from '../../core/dead-letter.ts';
+import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, errorMessage } from '../../core/errors.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import { GlobalStores } from './global-stores.ts';
@@ -58,6 +58,8 @@ export interface StreamTaskCounters {
   processed: number;
   forwarded: Record<string, number>;
   deadLettered: number;
+  /** Dead letters by reason (deadLetterReason), for the metrics. */
+  deadLetteredByReason: Record<string, number>;
   skipped: number;
 }
 
@@ -94,6 +96,7 @@ export class StreamTask {
     processed: 0,
     forwarded: {},
     deadLettered: 0,
+    deadLetteredByReason: {},
     skipped: 0,
   };
 
@@ -308,6 +311,8 @@ export class StreamTask {
     );
     this.letters.push({ topic: dlqTopic(metadata.topic), ...letter, timestamp: failedAt });
     this.counters.deadLettered += 1;
+    const why = deadLetterReason(letter);
+    this.counters.deadLetteredByReason[why] = (this.counters.deadLetteredByReason[why] ?? 0) + 1;
   }
 
   private punctuate(type: PunctuationType, now: number): void {

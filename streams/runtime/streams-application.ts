@@ -102,7 +102,7 @@ interface TaskHandle {
   task: StreamTask;
   producer: TransactionalProducer | undefined;
   forwardedSeen: Record<string, number>;
-  deadLetteredSeen: number;
+  deadLetteredSeen: Record<string, number>;
   /** Batches, timed commits and closing take turns on a task. */
   lock: Promise<unknown>;
   open: OpenCommit | undefined;
@@ -165,6 +165,7 @@ export class StreamsApplication {
     });
     this.debug = this.log.isLevelEnabled('debug');
     this.metrics = new StreamsMetrics(options.metricsRegistry);
+    this.metrics.initialize(options.topology.applicationId);
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
@@ -358,7 +359,7 @@ export class StreamsApplication {
       task,
       producer,
       forwardedSeen: {},
-      deadLetteredSeen: 0,
+      deadLetteredSeen: {},
       lock: Promise.resolve(),
       open: undefined,
       failed: undefined,
@@ -683,9 +684,11 @@ export class StreamsApplication {
       if (delta > 0) this.metrics.recordsForwarded.inc({ application, processor }, delta);
       handle.forwardedSeen[processor] = count;
     }
-    const dead = counters.deadLettered - handle.deadLetteredSeen;
-    if (dead > 0) this.metrics.deadLettered.inc({ processor: application }, dead);
-    handle.deadLetteredSeen = counters.deadLettered;
+    for (const [reason, count] of Object.entries(counters.deadLetteredByReason)) {
+      const dead = count - (handle.deadLetteredSeen[reason] ?? 0);
+      if (dead > 0) this.metrics.deadLettered.inc({ processor: application, reason }, dead);
+      handle.deadLetteredSeen[reason] = count;
+    }
     const now = Date.now();
     for (const [topic, times] of open.outputTimes)
       for (const time of times)

@@ -109,4 +109,14 @@ export class StreamsMetrics {
         }),
     );
   }
+
+  /**
+   * Counters of rare events start at 0 for the application, so a dashboard or alert reads a rate
+   * of 0 (not "no data") until the first abort or purge round.
+   */
+  initialize(application: string): void {
+    this.aborts.inc({ application }, 0);
+    for (const outcome of ['purged', 'failed'])
+      this.repartitionPurges.inc({ application, outcome }, 0);
+  }
 }

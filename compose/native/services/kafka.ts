@@ -12,6 +12,12 @@ import {
   type StackContext,
 } from '../native-service.ts';
 import { runCommand } from '../run-command.ts';
+import {
+  ensureJmxAgent,
+  installJmxAgent,
+  jmxAgentArgument,
+  prepareJmxAgent,
+} from './kafka-jmx-agent.ts';
 
 /** Long.MAX_VALUE: no upper bound on how far ahead of the broker's clock a record may be. */
 export const TIMESTAMP_AFTER_MAX_MS = '9223372036854775807';
@@ -117,6 +123,7 @@ export const kafkaService: NativeService = {
   url: (config) => config.kafka.brokers.join(','),
 
   async install(ctx) {
+    await installJmxAgent(ctx);
     const lib = libDir(ctx.config);
     const marker = nodePath.join(lib, '.complete');
     if (existsSync(marker)) return;
@@ -144,6 +151,7 @@ export const kafkaService: NativeService = {
     const properties = nodePath.join(paths.dir, 'server.properties');
     await writeFile(properties, serverProperties(ctx.config, paths.dataDir));
     await writeFile(nodePath.join(paths.dir, 'log4j2.yaml'), LOG4J2);
+    await prepareJmxAgent(ctx.config);
     if (existsSync(nodePath.join(paths.dataDir, 'meta.properties'))) return;
     ctx.report('kafka', 'formatting KRaft storage');
     const classpath = `${libDir(ctx.config)}/*`;
@@ -175,6 +183,7 @@ export const kafkaService: NativeService = {
         '-Djava.awt.headless=true',
         `-Dlog4j2.configurationFile=${nodePath.join(paths.dir, 'log4j2.yaml')}`,
         `-Dkafka.logs.dir=${paths.dir}`,
+        jmxAgentArgument(ctx.config),
         '-cp',
         `${libDir(ctx.config)}/*`,
         'kafka.Kafka',
@@ -202,6 +211,8 @@ export const kafkaService: NativeService = {
   async afterReady(ctx) {
     await ensureTopics(ctx);
   },
+
+  whenReused: (ctx, pid) => ensureJmxAgent(ctx, pid),
 };
 
 /** Creates the platform's missing topics and aligns the configs of existing ones. */

@@ -22,5 +22,10 @@ describe('prometheus scrape configuration', () => {
     });
     const dynamic = scrape.find((s) => s.job_name === 'continuum-dynamic');
     expect(dynamic?.file_sd_configs?.[0]?.files).toEqual(['/state/prometheus/targets/*.json']);
+    // The trainer's rules from the repository, and the alerts generated with the dashboards.
+    expect(prometheusConfig(config).rule_files).toEqual([
+      expect.stringMatching(/compose\/prometheus\/rules\/\*\.rules\.yml$/),
+      '/state/prometheus/alerts.yml',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // Prometheus from Debian, with a scrape configuration generated for the platform's processes
 // plus a file_sd folder any process (or test) can drop a target file into.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { stringify } from 'yaml';
 import { hostPortOf, type Config } from '../../../core/config.ts';
@@ -15,6 +15,13 @@ export interface ScrapeConfig {
   job_name: string;
   static_configs?: { targets: string[]; labels?: Record<string, string> }[];
   file_sd_configs?: { files: string[]; refresh_interval: string }[];
+}
+
+/** The alert rules generated with the dashboards (compose/grafana/code), shared with compose. */
+const ALERT_RULES = nodePath.join(repoRoot, 'compose', 'prometheus', 'alerts.yml');
+
+function alertRulesFile(config: Config): string {
+  return nodePath.join(servicePaths(config, 'prometheus').dir, 'alerts.yml');
 }
 
 export interface PrometheusConfig {
@@ -42,7 +49,7 @@ export function prometheusConfig(config: Config): PrometheusConfig {
   }));
   return {
     global: { scrape_interval: '5s', evaluation_interval: '5s' },
-    rule_files: [PROMETHEUS_RULE_FILES],
+    rule_files: [PROMETHEUS_RULE_FILES, alertRulesFile(config)],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`${self.host}:${self.port}`] }] },
       { job_name: 'continuum', static_configs: processes },
@@ -69,6 +76,7 @@ export const prometheusService: NativeService = {
     const paths = servicePaths(ctx.config, 'prometheus');
     await mkdir(paths.dataDir, { recursive: true });
     await mkdir(prometheusTargetsDir(ctx.config), { recursive: true });
+    await copyFile(ALERT_RULES, alertRulesFile(ctx.config));
     await writeFile(
       nodePath.join(paths.dir, 'prometheus.yml'),
       stringify(prometheusConfig(ctx.config)),

@@ -104,10 +104,13 @@ async function freePort(): Promise<number> {
 /** `continuum streams` as a child process: SIGKILL it, or stop it gracefully. */
 export class StreamsProcess {
   readonly child: ChildProcess;
+  /** Where it serves /metrics (a free port, so Prometheus can be pointed at it). */
+  readonly metricsPort: number;
   private readonly lines: string[] = [];
 
-  constructor(child: ChildProcess) {
+  constructor(child: ChildProcess, metricsPort = 0) {
     this.child = child;
+    this.metricsPort = metricsPort;
     // PIPELINE_DEBUG_LOG=<file> keeps the whole log of every streams process (for failures).
     const debug = process.env.PIPELINE_DEBUG_LOG;
     const keep = (chunk: Buffer): void => {
@@ -412,12 +415,13 @@ export class PipelineHarness {
   /** Starts `continuum streams` (both applications) on this harness's topics and ids. */
   async startStreams(guarantee: ProcessingGuarantee): Promise<StreamsProcess> {
     await this.createInternalTopics();
+    const env = await this.streamsEnv(guarantee);
     const child = spawn(
       `${repoRoot}/node_modules/.bin/node`,
       [`${repoRoot}/bin/continuum.js`, 'streams'],
-      { cwd: repoRoot, env: await this.streamsEnv(guarantee), stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const process_ = new StreamsProcess(child);
+    const process_ = new StreamsProcess(child, Number(env.CONTINUUM_STREAMS_METRICS_PORT));
     this.streams.push(process_);
     return process_;
   }
@@ -445,8 +449,8 @@ export class PipelineHarness {
     return text;
   }
 
-  /** Starts the Redis and PostgreSQL shipment-state sinks in this process. */
-  async startSinks(): Promise<void> {
+  /** Starts the Redis and PostgreSQL shipment-state sinks in this process (metrics: on `metricsRegistry`). */
+  async startSinks(metricsRegistry = new Registry()): Promise<void> {
     const decode = async (bytes: Buffer): Promise<UnifiedShipmentState> =>
       (await this.registry.decode(bytes)) as UnifiedShipmentState;
     const postgres = new ShipmentStatePostgresSink(this.pool, { schema: this.pgSchema });
@@ -466,7 +470,7 @@ export class PipelineHarness {
         sink,
         decode,
         log: this.log,
-        metricsRegistry: new Registry(),
+        metricsRegistry,
       });
       this.runners.push(runner);
       await runner.start();

@@ -1,0 +1,77 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import nodePath from 'node:path';
+import { loadConfig } from '../../core/config.ts';
+import { scrapeTargetFile } from './scrape-targets.ts';
+import { postgresExporterService } from './services/postgres-exporter.ts';
+import { redisExporterService } from './services/redis-exporter.ts';
+import { jmxAgentArgument, jmxAgentJar, prepareJmxAgent } from './services/kafka-jmx-agent.ts';
+
+describe('exporters of the native stack', () => {
+  let stateDir: string;
+  beforeEach(async () => {
+    stateDir = await mkdtemp(nodePath.join(os.tmpdir(), 'continuum-exporters-unit-'));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('tell Prometheus where to scrape them through its file_sd folder, on their ports', async () => {
+    const config = loadConfig({
+      CONTINUUM_STATE_DIR: stateDir,
+      CONTINUUM_POSTGRES_EXPORTER_PORT: '19187',
+      CONTINUUM_REDIS_EXPORTER_PORT: '19121',
+      CONTINUUM_KAFKA_METRICS_PORT: '19404',
+    });
+    const ctx = { config, log: undefined as never, report: () => undefined };
+    await postgresExporterService.prepare(ctx);
+    await redisExporterService.prepare(ctx);
+    await prepareJmxAgent(config);
+    const read = async (name: string): Promise<unknown> =>
+      JSON.parse(await readFile(scrapeTargetFile(config, name), 'utf8'));
+    expect(await read('postgres-exporter')).toEqual([
+      { targets: ['127.0.0.1:19187'], labels: { job: 'postgres-exporter' } },
+    ]);
+    expect(await read('redis-exporter')).toEqual([
+      { targets: ['127.0.0.1:19121'], labels: { job: 'redis-exporter' } },
+    ]);
+    expect(await read('kafka-broker')).toEqual([
+      { targets: ['127.0.0.1:19404'], labels: { job: 'kafka-broker' } },
+    ]);
+    expect(scrapeTargetFile(config, 'x')).toBe(
+      nodePath.join(stateDir, 'prometheus', 'targets', 'x.json'),
+    );
+  });
+
+  it('start the JMX agent with the broker, on its port, with the rules copied beside the broker', async () => {
+    const config = loadConfig({
+      CONTINUUM_STATE_DIR: stateDir,
+      CONTINUUM_KAFKA_METRICS_PORT: '19404',
+    });
+    await prepareJmxAgent(config);
+    const rules = nodePath.join(stateDir, 'kafka', 'jmx-exporter.yaml');
+    expect(jmxAgentArgument(config)).toBe(
+      `-javaagent:${jmxAgentJar(config)}=127.0.0.1:19404:${rules}`,
+    );
+    expect(await readFile(rules, 'utf8')).toMatch(/kafka_server_brokertopicmetrics_\$1_total/);
+  });
+
+  it('run each exporter against the service it measures, on loopback', async () => {
+    const config = loadConfig({ CONTINUUM_STATE_DIR: stateDir });
+    const ctx = { config, log: undefined as never, report: () => undefined };
+    const pg = await postgresExporterService.launch(ctx);
+    expect(pg.args).toContain('--web.listen-address=127.0.0.1:9187');
+    expect(pg.env?.DATA_SOURCE_NAME).toBe(
+      'postgresql://postgres@127.0.0.1:5432/continuum?sslmode=disable',
+    );
+    const redis = await redisExporterService.launch(ctx);
+    expect(redis.args).toEqual([
+      '-redis.addr',
+      'redis://127.0.0.1:6379',
+      '-web.listen-address',
+      '127.0.0.1:9121',
+    ]);
+    expect(postgresExporterService.dependsOn).toEqual(['postgres']);
+    expect(redisExporterService.dependsOn).toEqual(['redis']);
+  });
+});

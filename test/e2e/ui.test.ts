@@ -1,0 +1,227 @@
+// The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the
+// platform running live: search a shipment and watch its position and ETA change, see the
+// fleet on the map, consumer lag on the pipeline page, and the same on a phone's screen — with
+// no console errors, and controls a screen reader can name. Screenshots go to
+// test-artifacts/ui/ (the README's comes from here).
+import { mkdir } from 'node:fs/promises';
+import nodePath from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  CHROMIUM_ARGS,
+  chromiumMajor,
+  ensureChromium,
+  playwrightChromiumMajor,
+} from '../../compose/native/chromium.ts';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { repoRoot } from '../../core/paths.ts';
+import { createKafka } from '../support/kafka.ts';
+import { LIVE_PIPELINE_DEFAULTS, LivePipeline } from '../support/pipeline/live-pipeline.ts';
+
+const config = loadConfig(process.env);
+const log = createLogger('warn');
+export const ARTIFACTS = nodePath.join(repoRoot, 'test-artifacts', 'ui');
+
+const LAPTOP = { width: 1366, height: 820 };
+const PHONE = { width: 390, height: 844 };
+
+interface Watched {
+  page: Page;
+  /** Console errors and uncaught exceptions of the page. */
+  errors: string[];
+}
+
+async function open(context: BrowserContext, url: string): Promise<Watched> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  await page.goto(url);
+  return { page, errors };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: nodePath.join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** Controls without a name a screen reader could announce (inputs without labels, bare buttons). */
+async function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    for (const input of Array.from(document.querySelectorAll('input, select, textarea'))) {
+      const field = input as HTMLInputElement;
+      if (field.labels?.length === 0 && !field.getAttribute('aria-label'))
+        problems.push(`input ${field.outerHTML.slice(0, 80)}`);
+    }
+    for (const control of Array.from(document.querySelectorAll('button, a[href]'))) {
+      const name = (control.getAttribute('aria-label') ?? control.textContent ?? '').trim();
+      if (!name && !control.getAttribute('title'))
+        problems.push(`control ${control.outerHTML.slice(0, 80)}`);
+    }
+    if (!document.querySelector('main')) problems.push('no main landmark');
+    if (!document.querySelector('nav[aria-label]')) problems.push('no labelled navigation');
+    if (!document.querySelector('h1')) problems.push('no h1');
+    return problems;
+  });
+}
+
+describe('the dashboard in Chromium, against the running pipeline', () => {
+  let kafka: Kafka;
+  let pipeline: LivePipeline | undefined;
+  let browser: Browser | undefined;
+  let shipmentId = '';
+  let executablePath = '';
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    executablePath = await ensureChromium(log);
+    kafka = createKafka(config, 'ui-e2e');
+    // Slower than the PromQL test's fleet (about 45× wall time, a reading per vehicle every
+    // ~0.7 s): a trip lasts minutes, so the shipment watched is still moving while it is.
+    pipeline = await LivePipeline.start(config, kafka, log, {
+      ...LIVE_PIPELINE_DEFAULTS,
+      simulation: { ...LIVE_PIPELINE_DEFAULTS.simulation, shipmentsPerHour: 30 },
+      eventsPerSecond: 12,
+    });
+    shipmentId = await pipeline.shipmentOnTheRoad(40);
+    browser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.stop();
+  }, 120_000);
+
+  const url = (hash: string): string => `${pipeline?.api.url ?? ''}/#${hash}`;
+
+  it("drives Debian's Chromium with the playwright-core release built for it", async () => {
+    expect(await chromiumMajor(executablePath)).toBe(playwrightChromiumMajor());
+  });
+
+  it('finds a shipment by search and shows its position and ETA changing live', async () => {
+    const context = await (browser as Browser).newContext({ viewport: LAPTOP });
+    try {
+      const { page, errors } = await open(context, url('/shipments'));
+      await page.getByRole('heading', { name: 'Shipments' }).waitFor();
+      await page.getByLabel('Search shipments').fill(shipmentId);
+      await page.getByRole('button', { name: 'Open' }).click();
+      const detail = page.getByRole('region', { name: shipmentId });
+      await detail.waitFor();
+      const position = detail.getByTestId('position');
+      const eta = detail.getByTestId('eta');
+      await expectText(position, /^\d+\.\d{4}, \d+\.\d{4}$/);
+      const first = { position: await position.textContent(), eta: await eta.textContent() };
+      // Both change as new readings arrive over the event stream, without reloading.
+      await page.waitForFunction(
+        (before) =>
+          document.querySelector('[data-testid="position"]')?.textContent !== before.position &&
+          document.querySelector('[data-testid="eta"]')?.textContent !== before.eta,
+        first,
+        { timeout: 90_000, polling: 250 },
+      );
+      await expect(detail.getByTestId('model-version').textContent()).resolves.toMatch(/\S/);
+      await detail.getByRole('list', { name: 'Recent changes' }).waitFor();
+      await screenshot(page, 'shipment-detail');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  it('draws the vehicles on the map of the simulated world', async () => {
+    const context = await (browser as Browser).newContext({ viewport: LAPTOP });
+    try {
+      const { page, errors } = await open(context, url('/map'));
+      await page.locator('.fleet-map canvas').waitFor();
+      await page.locator('.vehicle-label').first().waitFor({ timeout: 60_000 });
+      await expect(page.locator('.city-label').count()).resolves.toBeGreaterThan(5);
+      await expect(page.getByRole('alert').count()).resolves.toBe(0);
+      await screenshot(page, 'map');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('shows consumer lag from Prometheus on the pipeline page', async () => {
+    const context = await (browser as Browser).newContext({ viewport: LAPTOP });
+    try {
+      await pipeline?.waitUntilScraped(config.prometheus.url);
+      const { page, errors } = await open(context, url('/pipeline'));
+      const lag = page.getByTestId('chart-consumer-lag');
+      // A row of this run's groups, as `continuum lag` measured them and Prometheus scraped them.
+      const ours = lag.getByRole('rowheader', {
+        name: new RegExp(`^${pipeline?.groupPrefix ?? '-'}-`),
+      });
+      await ours.first().waitFor({ timeout: 90_000 });
+      await expect(lag.locator('canvas').count()).resolves.toBeGreaterThan(0);
+      await expect(lag.getByTestId('latest-value').first().textContent()).resolves.toMatch(/\d/);
+      await screenshot(page, 'pipeline');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
+
+  it('lists the ETA model versions, or says clearly that none is trained yet', async () => {
+    const context = await (browser as Browser).newContext({ viewport: LAPTOP });
+    try {
+      const { page, errors } = await open(context, url('/models'));
+      await page.getByRole('heading', { name: 'ETA models' }).waitFor();
+      // The model serving each shipment, from the states themselves.
+      await page.locator('.serving li').first().waitFor({ timeout: 60_000 });
+      await expect(page.locator('.serving').textContent()).resolves.toMatch(/predicts \d+/);
+      const trainer = await fetch(`${pipeline?.api.url ?? ''}/v1/ml/models`);
+      if (trainer.status === 404) await page.getByTestId('models-empty').waitFor();
+      else await page.getByRole('cell', { name: 'champion' }).first().waitFor();
+      await screenshot(page, 'models');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('fits a phone: no sideways scrolling, the list and a shipment readable', async () => {
+    const context = await (browser as Browser).newContext({
+      viewport: PHONE,
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
+    try {
+      const { page, errors } = await open(context, url(`/shipments?q=${shipmentId}`));
+      await page.getByRole('link', { name: shipmentId }).waitFor();
+      const overflow = (): Promise<number> =>
+        page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await screenshot(page, 'phone-list');
+      await page.getByRole('link', { name: shipmentId }).click();
+      await page.getByRole('region', { name: shipmentId }).getByTestId('eta').waitFor();
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await screenshot(page, 'phone-detail');
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
+async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  await locator.waitFor();
+  await locator
+    .page()
+    .waitForFunction(
+      ([selector, source]) =>
+        new RegExp(source).test(document.querySelector(selector)?.textContent ?? ''),
+      ['[data-testid="position"]', pattern.source] as const,
+      { timeout: 60_000, polling: 250 },
+    );
+}
