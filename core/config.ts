@@ -350,7 +350,7 @@ export const CONFIG_VARIABLES = {
   ),
   CONTINUUM_STREAMS_READING_HISTORY_MS: variable(
     "event time of each vehicle's readings the join keeps, to join shipment changes that arrive after later readings",
-    String(6 * 3_600_000),
+    String(24 * 3_600_000),
     parse.integer(0, 30 * 86_400_000),
   ),
   CONTINUUM_STREAMS_FINISH_AFTER_MS: variable(

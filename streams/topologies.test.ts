@@ -150,7 +150,7 @@ describe('shipmentStateTopology', () => {
     expect(
       topology.internalTopics().find((t) => t.topic.endsWith('-join-vehicle-readings-changelog'))
         ?.configs,
-    ).toEqual({ 'min.compaction.lag.ms': String(6 * 3_600_000) });
+    ).toEqual({ 'min.compaction.lag.ms': String(24 * 3_600_000) });
   });
 
   it('writes states and a delivery example that fit their Avro contracts', async () => {

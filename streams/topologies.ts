@@ -186,7 +186,7 @@ export interface ShipmentStateTopologyOptions {
   readingHistoryMs?: number;
 }
 
-export const DEFAULT_READING_HISTORY_MS = 6 * 3_600_000;
+export const DEFAULT_READING_HISTORY_MS = 24 * 3_600_000;
 
 /** The repartition to the join's tasks; its topic is `<app-id>-shipments-by-owner-repartition`. */
 export const SHIPMENTS_BY_OWNER = 'shipments-by-owner';
