@@ -16,6 +16,7 @@ import {
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { repoRoot } from '../../core/paths.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { createKafka } from '../support/kafka.ts';
 import { LIVE_PIPELINE_DEFAULTS, LivePipeline } from '../support/pipeline/live-pipeline.ts';
 
@@ -80,15 +81,16 @@ describe('the dashboard in Chromium, against the running pipeline', () => {
     executablePath = await ensureChromium(log);
     kafka = createKafka(config, 'ui-e2e');
     // Slower than the PromQL test's fleet (about 45× wall time, a reading per vehicle every
-    // ~0.7 s): a trip lasts minutes, so the shipment watched is still moving while it is.
+    // ~0.7 s): a trip lasts minutes, so the shipment watched is still moving while it is. Twice
+    // its vehicles, so that enough deliveries complete for the run's trainer to train on.
     pipeline = await LivePipeline.start(config, kafka, log, {
       ...LIVE_PIPELINE_DEFAULTS,
-      simulation: { ...LIVE_PIPELINE_DEFAULTS.simulation, shipmentsPerHour: 30 },
-      eventsPerSecond: 12,
+      simulation: { ...LIVE_PIPELINE_DEFAULTS.simulation, vehicles: 16, shipmentsPerHour: 60 },
+      eventsPerSecond: 24,
     });
     shipmentId = await pipeline.shipmentOnTheRoad(40);
     browser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
-  }, 300_000);
+  }, 360_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -177,16 +179,39 @@ describe('the dashboard in Chromium, against the running pipeline', () => {
       // The model serving each shipment, from the states themselves.
       await page.locator('.serving li').first().waitFor({ timeout: 60_000 });
       await expect(page.locator('.serving').textContent()).resolves.toMatch(/predicts \d+/);
-      const trainer = await fetch(`${pipeline?.api.url ?? ''}/v1/ml/models`);
-      if (trainer.status === 404) await page.getByTestId('models-empty').waitFor();
-      else await page.getByRole('cell', { name: 'champion' }).first().waitFor();
+      // The run's trainer trains once ten deliveries are in; until then the page must say that
+      // no model is trained yet, and afterwards list the version (and mark a champion, if any).
+      const models = async () =>
+        (await (await fetch(`${pipeline?.api.url ?? ''}/v1/ml/models`)).json()) as {
+          champion: number | null;
+          versions: { version: number }[];
+        };
+      if ((await models()).versions.length === 0) await page.getByTestId('models-empty').waitFor();
+      const trained = await waitFor(
+        async () => {
+          const body = await models();
+          return body.versions.length > 0 ? body : undefined;
+        },
+        { timeoutMs: 360_000, intervalMs: 2_000, description: "the run's trainer to train" },
+      ).catch((err: unknown) => {
+        process.stderr.write(`trainer's last lines:\n${pipeline?.trainer.tail() ?? ''}\n`);
+        throw err;
+      });
+      await page.reload();
+      const table = page.getByRole('table');
+      await table
+        .getByRole('cell', { name: String(trained.versions[0]?.version), exact: true })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      if (trained.champion !== null)
+        await table.getByRole('cell', { name: 'champion' }).first().waitFor({ timeout: 30_000 });
       await screenshot(page, 'models');
       expect(await unnamedControls(page)).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
     }
-  }, 120_000);
+  }, 480_000);
 
   it('fits a phone: no sideways scrolling, the list and a shipment readable', async () => {
     const context = await (browser as Browser).newContext({

@@ -192,30 +192,36 @@ export class LivePipeline {
     );
     // A model family of its own (MLflow experiment and registry), trained on a tumbling window
     // of the fewest deliveries a training allows, so the model panels get data within minutes.
+    const modelName = `eta-${id}`;
     const trainer = await harness.startTrainer({
-      CONTINUUM_ML_MODEL_NAME: `eta-${id}`,
+      CONTINUUM_ML_MODEL_NAME: modelName,
       CONTINUUM_ML_WINDOW: 'tumbling',
       CONTINUUM_ML_WINDOW_MAX_DELIVERIES: '10',
       CONTINUUM_ML_MIN_DELIVERIES: '10',
       CONTINUUM_LOG_LEVEL: 'warn',
     });
-    const api = await startApiServer(config, log, {
-      host: '127.0.0.1',
-      port: 0,
-      deps: {
-        stateTopic: harness.topics.shipmentState,
-        telemetryTopic: harness.topics.telemetryRaw,
-        redisKeyNamespace: harness.redisKeys.hashPrefix.slice(0, -'shipment:'.length),
-        postgresSchema: harness.pgSchema,
-        telemetryCollection: uniqueName('test_live_telemetry', '_'),
-        lagGroups: new Map([
-          [harness.telemetryCleanAppId, 'stream application: telemetry cleaning'],
-          [harness.shipmentStateAppId, 'stream application: shipment state join'],
-        ]),
-        groupPrefix: uniqueName('test-live-api'),
-        lagRefreshMs: 1_000,
+    // The API lists that family's versions and sends trainings to that trainer.
+    const api = await startApiServer(
+      { ...config, ml: { ...config.ml, modelName, trainerUrl: trainer.url } },
+      log,
+      {
+        host: '127.0.0.1',
+        port: 0,
+        deps: {
+          stateTopic: harness.topics.shipmentState,
+          telemetryTopic: harness.topics.telemetryRaw,
+          redisKeyNamespace: harness.redisKeys.hashPrefix.slice(0, -'shipment:'.length),
+          postgresSchema: harness.pgSchema,
+          telemetryCollection: uniqueName('test_live_telemetry', '_'),
+          lagGroups: new Map([
+            [harness.telemetryCleanAppId, 'stream application: telemetry cleaning'],
+            [harness.shipmentStateAppId, 'stream application: shipment state join'],
+          ]),
+          groupPrefix: uniqueName('test-live-api'),
+          lagRefreshMs: 1_000,
+        },
       },
-    });
+    );
 
     // Every process of the run as one file_sd file: Prometheus scrapes them within seconds.
     const host = requiredEnv('CONTINUUM_TEST_SCRAPE_HOST');
