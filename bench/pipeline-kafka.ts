@@ -9,7 +9,8 @@ import type { Logger } from '../core/logger.ts';
 import { dlqTopic } from '../core/topics.ts';
 import { createTopicsWithLeaders } from '../core/create-topics.ts';
 import { waitFor } from '../core/wait-for.ts';
-import type { Topology } from '../streams/runtime/topology.ts';
+import { internalTopicConfigs } from '../streams/runtime/internal-topics.ts';
+import type { InternalTopic, Topology } from '../streams/runtime/topology.ts';
 import type { BenchProgress } from './bench-progress.ts';
 import { parseOffset, partitionLag, recordsDue } from './pipeline-stats.ts';
 
@@ -49,9 +50,14 @@ export class BenchScope {
     return id;
   }
 
-  /** Creates the topics (compacted when asked) and returns once every partition has a leader. */
+  /**
+   * Creates the topics with the configs the streams runtime gives its internal topics (a plain
+   * name: no time retention, as the runtime's repartitions) and returns once every partition
+   * has a leader. No time retention: records whose timestamps are old (event times) must not be
+   * deleted under a running benchmark; the topics are deleted at its end anyway.
+   */
   async createTopics(
-    topics: readonly (string | { topic: string; compacted: boolean })[],
+    topics: readonly (string | InternalTopic)[],
     partitions: number,
   ): Promise<void> {
     const specs = topics.map((t) => (typeof t === 'string' ? { topic: t, compacted: false } : t));
@@ -59,14 +65,14 @@ export class BenchScope {
     for (const t of names) this.topics.add(t);
     await createTopicsWithLeaders(
       this.admin,
-      specs.map(({ topic, compacted }) => ({
-        topic,
+      specs.map((spec) => ({
+        topic: spec.topic,
         numPartitions: partitions,
-        configEntries: compacted
-          ? [{ name: 'cleanup.policy', value: 'compact' }]
-          : // No time retention: records whose timestamps are old (event times) must not be
-            // deleted under a running benchmark; the topics are deleted at its end anyway.
-            [{ name: 'retention.ms', value: '-1' }],
+        // As the runtime would create them: it checks them at start and alters what differs.
+        configEntries: Object.entries(internalTopicConfigs(spec)).map(([name, value]) => ({
+          name,
+          value,
+        })),
       })),
     );
   }
