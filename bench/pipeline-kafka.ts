@@ -27,6 +27,7 @@ export class BenchScope {
   private readonly topics = new Set<string>();
   private readonly groups = new Set<string>();
   private readonly subjects = new Set<string>();
+  private readonly others: { what: string; remove: () => Promise<unknown> }[] = [];
 
   constructor(kafka: Kafka, registryUrl: string, log: Logger) {
     this.admin = kafka.admin();
@@ -97,6 +98,11 @@ export class BenchScope {
     this.subjects.add(subject);
   }
 
+  /** Something else the run created (Redis keys, a PostgreSQL schema), removed by `cleanup`. */
+  also(what: string, remove: () => Promise<unknown>): void {
+    this.others.push({ what, remove });
+  }
+
   async cleanup(): Promise<void> {
     const groups = [...this.groups];
     // One at a time: kafkajs fails the whole call when one group is missing (never joined).
@@ -126,9 +132,19 @@ export class BenchScope {
         }).catch(() => undefined);
       }
     }
+    for (const { what, remove } of this.others.reverse()) {
+      await remove().catch((err: unknown) =>
+        this.log.warn({ err: errorMessage(err), what }, 'cleanup failed'),
+      );
+    }
     this.log.info(
-      { topics: topics.length, groups: groups.length, subjects: this.subjects.size },
-      'benchmark topics, groups and subjects deleted',
+      {
+        topics: topics.length,
+        groups: groups.length,
+        subjects: this.subjects.size,
+        others: this.others.map((o) => o.what),
+      },
+      'benchmark topics, groups, subjects (and others) deleted',
     );
   }
 }
@@ -314,8 +330,11 @@ export async function producePaced(
     ratePerSecond: number;
     seconds: number;
     build: (seq: number, now: number) => Promise<Message>;
-    progress: BenchProgress;
+    progress?: BenchProgress;
+    /** Fails the pacing (interrupted). */
     signal?: AbortSignal;
+    /** Ends the pacing before `seconds`, as a normal end: a feed that runs until told to stop. */
+    until?: AbortSignal;
   },
 ): Promise<{ sent: number; startedAt: number }> {
   const startedAt = Date.now();
@@ -325,14 +344,14 @@ export async function producePaced(
   for (;;) {
     options.signal?.throwIfAborted();
     const now = Date.now();
-    if (now >= endsAt) break;
+    if (now >= endsAt || options.until?.aborted === true) break;
     const owed = recordsDue(options.ratePerSecond, now - startedAt) - sent;
     if (owed > 0) {
       const messages: Message[] = [];
       for (let k = 0; k < owed; k++) messages.push(await options.build(sent + k, now));
       await producer.send({ topic: options.topic, acks: -1, messages });
       sent += owed;
-      options.progress.update((now - startedAt) / 1000, `${sent} sent`);
+      options.progress?.update((now - startedAt) / 1000, `${sent} sent`);
     } else {
       // Pacing is the point here, not synchronization: wait for the next records to fall due.
       await delay(tickMs);

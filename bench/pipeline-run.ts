@@ -60,6 +60,9 @@ const TOPIC_SCHEMAS: Record<keyof StreamTopics, EventSchemaName> = {
   etaModels: 'EtaModel',
 };
 
+/** Every topic of the pipeline: a row that creates them all runs it on topics of its own. */
+export const PIPELINE_TOPIC_ROLES = Object.keys(TOPIC_SCHEMAS) as (keyof StreamTopics)[];
+
 /** Schema ids of the topics a row registered (those it created or shares). */
 export type SchemaIds = Partial<Record<keyof StreamTopics, number>>;
 

@@ -34,6 +34,7 @@ import {
   PHASE_TIMEOUT_MS,
   pipelineCounts,
   pipelineDrainLevels,
+  PIPELINE_TOPIC_ROLES,
   pipelineTopologies,
   produceFreshnessShipments,
   rawFreshness,
@@ -418,14 +419,7 @@ async function pipelineFreshness(
   rate: number,
 ): Promise<LatencySummary & { counts: string }> {
   const prefix = run.scope.name(`${client}-fr`);
-  const { topics, ids } = await createRowTopics(run, `${client}-fr`, [
-    'telemetryRaw',
-    'shipmentsCdc',
-    'telemetryClean',
-    'shipmentState',
-    'deliveriesCompleted',
-    'etaModels',
-  ]);
+  const { topics, ids } = await createRowTopics(run, `${client}-fr`, PIPELINE_TOPIC_ROLES);
   const producer = idempotentProducer(run.kafka);
   const probe = new LatencyProbe(run.kafka, run.scope.group(`${client}-fr-probe`));
   let pipeline: RunningPipeline | undefined;
