@@ -206,6 +206,11 @@ async function burstReadings(
   return startedAt;
 }
 
+/** Waits SETTLE_MS; an abort fails with its reason (an interrupt, the pipeline's error). */
+async function settle(signal: AbortSignal): Promise<void> {
+  await delay(SETTLE_MS, undefined, { signal }).catch(() => signal.throwIfAborted());
+}
+
 /** Deletes every Redis key that starts with `prefix`. */
 async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
@@ -344,7 +349,7 @@ async function apiLookupRows(
 
     // Under load.
     await thread.startFeed(rate);
-    await delay(SETTLE_MS, undefined, { signal: failed });
+    await settle(failed);
     const loaded = await lookupPair(target, bare.url, shipmentIds, lookupSeconds);
     const loadFeed = await thread.stopFeed();
     const loadStopped = Date.now();
@@ -353,7 +358,7 @@ async function apiLookupRows(
 
     // Freshness at the same load.
     await thread.startFeed(rate);
-    await delay(SETTLE_MS, undefined, { signal: failed });
+    await settle(failed);
     const fresh = await probeFreshness(target, {
       probes,
       origin,
@@ -475,7 +480,7 @@ async function probeFreshness(
           throw new PipelineBenchError(
             `the reading of ${reading.vehicleId} at ${eventTime} was not readable within ${PROBE_TIMEOUT_MS} ms`,
           );
-        await delay(POLL_MS, undefined, { signal });
+        await delay(POLL_MS, undefined, { signal }).catch(() => signal.throwIfAborted());
       }
     }
   };

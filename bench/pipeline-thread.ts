@@ -65,7 +65,11 @@ export class PipelineThread {
   private readonly failure = new AbortController();
   private readonly pending = new Map<
     number,
-    { resolve: (result: unknown) => void; reject: (error: Error) => void }
+    {
+      type: PipelineWorkerRequest['type'];
+      resolve: (result: unknown) => void;
+      reject: (error: Error) => void;
+    }
   >();
   private nextId = 1;
   private stopped: Promise<string> | undefined;
@@ -78,8 +82,11 @@ export class PipelineThread {
     worker.on('error', (err: Error) => this.fail(`the pipeline thread failed: ${err.message}`));
     worker.on('exit', (code) => {
       this.exited = true;
-      if (this.stopped === undefined) this.fail(`the pipeline thread exited (code ${code})`);
-      else this.fail('the pipeline thread has stopped');
+      this.fail(
+        this.stopped === undefined
+          ? `the pipeline thread exited (code ${code})`
+          : 'the pipeline thread has stopped',
+      );
     });
   }
 
@@ -146,7 +153,7 @@ export class PipelineThread {
       return Promise.reject(this.failed.reason as Error);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { type: request.type, resolve, reject });
       this.worker.postMessage({ ...request, id });
     });
   }
@@ -163,10 +170,17 @@ export class PipelineThread {
     else waiting?.reject(new PipelineBenchError(`pipeline thread: ${reply.message}`));
   }
 
+  /**
+   * Fails the run and what waits on the thread; a stop still waits for its answer (the
+   * applications leave their groups then, so the groups can be deleted) unless the thread ended.
+   */
   private fail(message: string): void {
     const error = new PipelineBenchError(message);
     if (!this.failure.signal.aborted) this.failure.abort(error);
-    for (const { reject } of this.pending.values()) reject(error);
-    this.pending.clear();
+    for (const [id, waiting] of this.pending) {
+      if (waiting.type === 'stop' && !this.exited) continue;
+      this.pending.delete(id);
+      waiting.reject(error);
+    }
   }
 }

@@ -93,8 +93,10 @@ function startFeed(rate: number): void {
     signal: stopAll.signal,
     until: until.signal,
   });
-  // Seen by stop-feed; a feed that fails before then fails the run.
-  done.catch((err: unknown) => post({ type: 'fatal', message: `feed: ${errorMessage(err)}` }));
+  // Seen by stop-feed; a feed that fails before then (not stopped with the rest) fails the run.
+  done.catch((err: unknown) => {
+    if (!stopAll.signal.aborted) post({ type: 'fatal', message: `feed: ${errorMessage(err)}` });
+  });
   feed = { until, done };
 }
 
