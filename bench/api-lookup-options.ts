@@ -1,5 +1,5 @@
 // Options of the api-lookup benchmark (`npm run bench -- api-lookup --load-rate 2000`), with
-// their defaults; the pipeline's --partitions, --freshness-seconds, --freshness-vehicles and
+// their defaults; the pipeline's --records, --partitions, --freshness-seconds, --freshness-vehicles and
 // --grace-ms apply to its pipeline too (bench/pipeline-options.ts).
 import { z } from 'zod';
 import { resolveBenchOptions } from './pipeline-options.ts';

@@ -66,12 +66,6 @@ export function mebibytes(bytes: number): number {
   return bytes / 2 ** 20;
 }
 
-/** Records per second for `count` records handled from `fromMs` to `toMs` (wall-clock ms). */
-export function ratePerSecond(count: number, fromMs: number, toMs: number): number {
-  if (toMs <= fromMs) throw new RangeError(`an empty interval: ${fromMs} → ${toMs}`);
-  return (count * 1000) / (toMs - fromMs);
-}
-
 /** A function returning `items` one after another, from the first again after the last. */
 export function roundRobin<T>(items: readonly T[]): () => T {
   if (items.length === 0) throw new RangeError('nothing to go round');

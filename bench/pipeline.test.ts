@@ -35,7 +35,6 @@ import {
   partitionDrained,
   partitionLag,
   percentile,
-  ratePerSecond,
   recordsDue,
   roundRobin,
   summarizeLatencies,
@@ -95,18 +94,6 @@ describe('recordsDue', () => {
     expect(recordsDue(333, 1_000)).toBe(333);
     expect(recordsDue(10, 99)).toBe(0);
     expect(recordsDue(10, -5)).toBe(0);
-  });
-});
-
-describe('ratePerSecond', () => {
-  it('divides by the interval in seconds', () => {
-    expect(ratePerSecond(6_000, 1_000, 2_500)).toBe(4_000);
-    expect(ratePerSecond(0, 0, 10)).toBe(0);
-  });
-
-  it('refuses an empty or backward interval', () => {
-    expect(() => ratePerSecond(10, 5, 5)).toThrow(RangeError);
-    expect(() => ratePerSecond(10, 6, 5)).toThrow(RangeError);
   });
 });
 

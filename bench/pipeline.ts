@@ -179,23 +179,17 @@ async function produceInput(
   }
 }
 
-async function throughputRows(
-  run: PipelineRun,
-): Promise<{ figures: BenchFigure[]; sustained: Map<PipelineClient, number> }> {
-  const { options, log } = run;
-  const records = Math.max(100, Math.round(options.records * run.ctx.scale));
-  const {
-    topics: inputTopics,
-    total,
-    mix,
-    bytes,
-    produceSeconds,
-  } = await produceInput(run, records, 'in');
-  const produceRate = total / produceSeconds;
+/** The throughput row's input records at the run's scale. */
+function throughputRecords(run: PipelineRun): number {
+  return Math.max(100, Math.round(run.options.records * run.ctx.scale));
+}
 
-  // Unmeasured warm-up of every client on other records: the first pipeline row of a process
-  // otherwise pays for compiling the shared code (processors, Avro, runtime) and came out
-  // 20–30 % slower than the same client run second.
+/**
+ * Unmeasured warm-up of every client on records of their own (a share of `records`): the first
+ * pipeline row of a process otherwise pays for compiling the shared code (processors, Avro,
+ * runtime) and came out 20–30 % slower than the same client run second.
+ */
+async function warmUpClients(run: PipelineRun, records: number): Promise<void> {
   const warm = await produceInput(
     run,
     Math.max(100, Math.round(records * WARM_UP_SHARE)),
@@ -210,8 +204,46 @@ async function throughputRows(
       warm.topics,
       warm.total,
     );
-    log.info({ client, seconds: warmed.seconds }, 'pipeline warmed up (not measured)');
+    run.log.info({ client, seconds: warmed.seconds }, 'pipeline warmed up (not measured)');
   }
+}
+
+/**
+ * The throughput row of each client of the run alone (warm-up included, no baselines): the
+ * sustained events/s another benchmark paces its load by, as the freshness rows here do.
+ */
+export async function sustainedRates(
+  run: PipelineRun,
+): Promise<{ rates: Map<PipelineClient, number>; conditions: string }> {
+  const records = throughputRecords(run);
+  const input = await produceInput(run, records, 'in');
+  await warmUpClients(run, records);
+  const rates = new Map<PipelineClient, number>();
+  for (const [client, factory] of run.factories) {
+    const measured = await pipelineThroughput(run, client, factory, input.topics, input.total);
+    rates.set(client, input.total / measured.seconds);
+  }
+  return {
+    rates,
+    conditions: `the pipeline benchmark's throughput row: ${input.total} simulated records (fleet of ${PIPELINE_INPUT_DEFAULTS.vehicles} vehicles, faults on, ${Math.round((100 * input.mix.changes) / input.total)} % ShipmentChange), ${run.options.partitions} partitions, after a warm-up`,
+  };
+}
+
+async function throughputRows(
+  run: PipelineRun,
+): Promise<{ figures: BenchFigure[]; sustained: Map<PipelineClient, number> }> {
+  const { options, log } = run;
+  const records = throughputRecords(run);
+  const {
+    topics: inputTopics,
+    total,
+    mix,
+    bytes,
+    produceSeconds,
+  } = await produceInput(run, records, 'in');
+  const produceRate = total / produceSeconds;
+
+  await warmUpClients(run, records);
 
   const hops = await twoHopBaseline(run, inputTopics, total);
   const hopRate = total / hops.seconds;

@@ -47,7 +47,10 @@ export function benchCommand(env: CommandEnv): Command {
       )
       .option('--only <name...>', 'only these benchmarks (same as naming them)')
       // Pipeline options are validated by the benchmark (bench/pipeline-options.ts).
-      .option('--records <n>', `pipeline: input records at scale 1 (${d.records})`)
+      .option(
+        '--records <n>',
+        `pipeline, api-lookup: input records of the throughput row at scale 1 (${d.records})`,
+      )
       .option(
         '--partitions <n>',
         `pipeline, api-lookup: partitions of every topic (${d.partitions})`,
