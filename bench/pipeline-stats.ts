@@ -66,6 +66,11 @@ export function mebibytes(bytes: number): number {
   return bytes / 2 ** 20;
 }
 
+/** The arithmetic mean; NaN when there are no values. */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
 /** A function returning `items` one after another, from the first again after the last. */
 export function roundRobin<T>(items: readonly T[]): () => T {
   if (items.length === 0) throw new RangeError('nothing to go round');

@@ -34,6 +34,7 @@ import {
   parseOffset,
   partitionDrained,
   partitionLag,
+  mean,
   percentile,
   recordsDue,
   roundRobin,
@@ -94,6 +95,13 @@ describe('recordsDue', () => {
     expect(recordsDue(333, 1_000)).toBe(333);
     expect(recordsDue(10, 99)).toBe(0);
     expect(recordsDue(10, -5)).toBe(0);
+  });
+});
+
+describe('mean', () => {
+  it('averages, and is NaN for nothing', () => {
+    expect(mean([2, 4, 9])).toBe(5);
+    expect(mean([])).toBeNaN();
   });
 });
 
