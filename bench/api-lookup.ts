@@ -103,7 +103,7 @@ async function lookupPair(
   bareUrl: string,
   shipmentIds: readonly string[],
   seconds: number,
-): Promise<{ api: Lookups; bare: Lookups }> {
+): Promise<{ api: Lookups; bare: Lookups; halves: string }> {
   const half = Math.max(1, Math.round(seconds / 2));
   const viaApi = (): Promise<Lookups> =>
     load(
@@ -127,14 +127,17 @@ async function lookupPair(
     rps: mean([x.rps, y.rps]),
     p99: mean([x.p99, y.p99]),
   });
-  return { api: both(a1, a2), bare: both(b1, b2) };
+  const rps = [a1, b1, b2, a2].map((h) => Math.round(h.rps)).join(' / ');
+  return { api: both(a1, a2), bare: both(b1, b2), halves: `${rps} requests/s` };
 }
 
 function lookupFigures(
   label: string,
-  measured: { api: Lookups; bare: Lookups },
-  notes: string,
+  measured: { api: Lookups; bare: Lookups; halves: string },
+  conditions: string,
 ): BenchFigure[] {
+  // Each half, so a disturbed one (other work on the machine) shows.
+  const notes = `${conditions}; halves API / bare / bare / API: ${measured.halves}`;
   return [
     {
       name: `GET /v1/shipments/:id (API, ${label})`,
