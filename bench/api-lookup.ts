@@ -319,8 +319,8 @@ async function apiLookupRows(
 
     // Half load: half what the pipeline sustains, as the pipeline benchmark's freshness rows
     // pace theirs (its throughput row, run here on this client). A burst of this fleet's own
-    // readings is no measure of it: a vehicle's 30 readings in one fetched batch coalesce in
-    // the stores, and a burst said twice the rate the pipeline then kept up with, paced.
+    // readings is no measure of it: a vehicle's ~30 readings in one fetched batch hit the same
+    // store keys, and paced at half of what a burst said, the pipeline fell behind.
     let sustained: { rate: number; conditions: string } | undefined;
     if (options.loadRate === undefined) {
       const measured = await sustainedRates(run);
