@@ -9,7 +9,8 @@ import type { Logger } from '../core/logger.ts';
 import { dlqTopic } from '../core/topics.ts';
 import { createTopicsWithLeaders } from '../core/create-topics.ts';
 import { waitFor } from '../core/wait-for.ts';
-import type { Topology } from '../streams/runtime/topology.ts';
+import { internalTopicConfigs } from '../streams/runtime/internal-topics.ts';
+import type { InternalTopic, Topology } from '../streams/runtime/topology.ts';
 import type { BenchProgress } from './bench-progress.ts';
 import { parseOffset, partitionLag, recordsDue } from './pipeline-stats.ts';
 
@@ -26,6 +27,7 @@ export class BenchScope {
   private readonly topics = new Set<string>();
   private readonly groups = new Set<string>();
   private readonly subjects = new Set<string>();
+  private readonly others: { what: string; remove: () => Promise<unknown> }[] = [];
 
   constructor(kafka: Kafka, registryUrl: string, log: Logger) {
     this.admin = kafka.admin();
@@ -49,9 +51,14 @@ export class BenchScope {
     return id;
   }
 
-  /** Creates the topics (compacted when asked) and returns once every partition has a leader. */
+  /**
+   * Creates the topics with the configs the streams runtime gives its internal topics (a plain
+   * name: no time retention, as the runtime's repartitions) and returns once every partition
+   * has a leader. No time retention: records whose timestamps are old (event times) must not be
+   * deleted under a running benchmark; the topics are deleted at its end anyway.
+   */
   async createTopics(
-    topics: readonly (string | { topic: string; compacted: boolean })[],
+    topics: readonly (string | InternalTopic)[],
     partitions: number,
   ): Promise<void> {
     const specs = topics.map((t) => (typeof t === 'string' ? { topic: t, compacted: false } : t));
@@ -59,14 +66,14 @@ export class BenchScope {
     for (const t of names) this.topics.add(t);
     await createTopicsWithLeaders(
       this.admin,
-      specs.map(({ topic, compacted }) => ({
-        topic,
+      specs.map((spec) => ({
+        topic: spec.topic,
         numPartitions: partitions,
-        configEntries: compacted
-          ? [{ name: 'cleanup.policy', value: 'compact' }]
-          : // No time retention: records whose timestamps are old (event times) must not be
-            // deleted under a running benchmark; the topics are deleted at its end anyway.
-            [{ name: 'retention.ms', value: '-1' }],
+        // As the runtime would create them: it checks them at start and alters what differs.
+        configEntries: Object.entries(internalTopicConfigs(spec)).map(([name, value]) => ({
+          name,
+          value,
+        })),
       })),
     );
   }
@@ -89,6 +96,11 @@ export class BenchScope {
 
   subject(subject: string): void {
     this.subjects.add(subject);
+  }
+
+  /** Something else the run created (Redis keys, a PostgreSQL schema), removed by `cleanup`. */
+  also(what: string, remove: () => Promise<unknown>): void {
+    this.others.push({ what, remove });
   }
 
   async cleanup(): Promise<void> {
@@ -120,9 +132,19 @@ export class BenchScope {
         }).catch(() => undefined);
       }
     }
+    for (const { what, remove } of this.others.reverse()) {
+      await remove().catch((err: unknown) =>
+        this.log.warn({ err: errorMessage(err), what }, 'cleanup failed'),
+      );
+    }
     this.log.info(
-      { topics: topics.length, groups: groups.length, subjects: this.subjects.size },
-      'benchmark topics, groups and subjects deleted',
+      {
+        topics: topics.length,
+        groups: groups.length,
+        subjects: this.subjects.size,
+        others: this.others.map((o) => o.what),
+      },
+      'benchmark topics, groups, subjects (and others) deleted',
     );
   }
 }
@@ -308,8 +330,11 @@ export async function producePaced(
     ratePerSecond: number;
     seconds: number;
     build: (seq: number, now: number) => Promise<Message>;
-    progress: BenchProgress;
+    progress?: BenchProgress;
+    /** Fails the pacing (interrupted). */
     signal?: AbortSignal;
+    /** Ends the pacing before `seconds`, as a normal end: a feed that runs until told to stop. */
+    until?: AbortSignal;
   },
 ): Promise<{ sent: number; startedAt: number }> {
   const startedAt = Date.now();
@@ -319,14 +344,14 @@ export async function producePaced(
   for (;;) {
     options.signal?.throwIfAborted();
     const now = Date.now();
-    if (now >= endsAt) break;
+    if (now >= endsAt || options.until?.aborted === true) break;
     const owed = recordsDue(options.ratePerSecond, now - startedAt) - sent;
     if (owed > 0) {
       const messages: Message[] = [];
       for (let k = 0; k < owed; k++) messages.push(await options.build(sent + k, now));
       await producer.send({ topic: options.topic, acks: -1, messages });
       sent += owed;
-      options.progress.update((now - startedAt) / 1000, `${sent} sent`);
+      options.progress?.update((now - startedAt) / 1000, `${sent} sent`);
     } else {
       // Pacing is the point here, not synchronization: wait for the next records to fall due.
       await delay(tickMs);

@@ -64,16 +64,30 @@ const schema = z.object({
 
 /** Defaults overlaid with what was given (strings from the command line are coerced). */
 export function resolvePipelineBenchOptions(given: unknown): PipelineBenchOptions {
+  const parsed = resolveBenchOptions('pipeline', schema, PIPELINE_BENCH_DEFAULTS, given);
+  return { ...parsed, freshnessRate: parsed.freshnessRate };
+}
+
+/**
+ * A benchmark's options: `defaults` overlaid with what was given (undefined: not given), parsed
+ * by `schema`; a wrong value throws BenchOptionsError naming the `--option` and the problem.
+ */
+export function resolveBenchOptions<S extends z.ZodType>(
+  bench: string,
+  schema: S,
+  defaults: z.input<S>,
+  given: unknown,
+): z.output<S> {
   const input = typeof given === 'object' && given !== null ? given : {};
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  const parsed = schema.safeParse({ ...PIPELINE_BENCH_DEFAULTS, ...defined });
+  const parsed = schema.safeParse({ ...(defaults as object), ...defined });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);
-    throw new BenchOptionsError(`pipeline benchmark options: ${problems.join('; ')}`, {
+    throw new BenchOptionsError(`${bench} benchmark options: ${problems.join('; ')}`, {
       context: { problems },
     });
   }
-  return { ...parsed.data, freshnessRate: parsed.data.freshnessRate };
+  return parsed.data;
 }
 
 function kebab(name: string): string {

@@ -128,6 +128,11 @@ export function freshnessVehicleId(i: number): string {
   return `BENCH-VEH-${String(i).padStart(4, '0')}`;
 }
 
+/** The shipment in transit on freshness vehicle `i`. */
+export function freshnessShipmentId(i: number): string {
+  return `BENCH-SHP-${String(i).padStart(4, '0')}`;
+}
+
 /**
  * One shipment per vehicle, created, assigned, picked up and in transit: after these the join
  * emits one shipment.state record for every reading of the vehicle.
@@ -137,7 +142,7 @@ export function freshnessShipments(vehicles: number, at: number): ShipmentChange
   for (let i = 0; i < vehicles; i++) {
     const vehicleId = freshnessVehicleId(i);
     const row: Shipment = {
-      shipmentId: `BENCH-SHP-${String(i).padStart(4, '0')}`,
+      shipmentId: freshnessShipmentId(i),
       customerId: `C-${i % 40}`,
       originId: 'DEPOT-CGN',
       originLat: 50.9375,
@@ -191,4 +196,16 @@ export function freshnessReading(
     temperatureUnit: 'CELSIUS',
     odometerKm: 10_000 + ((eventTime - origin) * 50) / 3_600_000,
   };
+}
+
+/**
+ * The vehicle of fleet reading `seq`: round-robin over vehicles `reserved` … `vehicles − 1`.
+ * The vehicles below `reserved` are left to the caller (the api-lookup benchmark's freshness
+ * probes), so nothing else moves their state while a probe waits to see its reading.
+ */
+export function fleetVehicle(seq: number, vehicles: number, reserved = 0): number {
+  const others = vehicles - reserved;
+  if (others < 1)
+    throw new RangeError(`no fleet vehicles: ${vehicles} vehicles, ${reserved} reserved`);
+  return reserved + (seq % others);
 }

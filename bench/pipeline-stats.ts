@@ -65,3 +65,19 @@ export function parseOffset(offset: string | undefined): bigint | undefined {
 export function mebibytes(bytes: number): number {
   return bytes / 2 ** 20;
 }
+
+/** The arithmetic mean; NaN when there are no values. */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/** A function returning `items` one after another, from the first again after the last. */
+export function roundRobin<T>(items: readonly T[]): () => T {
+  if (items.length === 0) throw new RangeError('nothing to go round');
+  let next = 0;
+  return () => {
+    const item = items[next % items.length] as T;
+    next += 1;
+    return item;
+  };
+}

@@ -23,7 +23,9 @@ import {
   resolvePipelineBenchOptions,
 } from './pipeline-options.ts';
 import {
+  fleetVehicle,
   freshnessReading,
+  freshnessShipmentId,
   freshnessShipments,
   simulatePipelineInput,
   toShipmentChanges,
@@ -32,8 +34,10 @@ import {
   parseOffset,
   partitionDrained,
   partitionLag,
+  mean,
   percentile,
   recordsDue,
+  roundRobin,
   summarizeLatencies,
 } from './pipeline-stats.ts';
 
@@ -91,6 +95,24 @@ describe('recordsDue', () => {
     expect(recordsDue(333, 1_000)).toBe(333);
     expect(recordsDue(10, 99)).toBe(0);
     expect(recordsDue(10, -5)).toBe(0);
+  });
+});
+
+describe('mean', () => {
+  it('averages, and is NaN for nothing', () => {
+    expect(mean([2, 4, 9])).toBe(5);
+    expect(mean([])).toBeNaN();
+  });
+});
+
+describe('roundRobin', () => {
+  it('goes round the items in order', () => {
+    const next = roundRobin(['a', 'b', 'c']);
+    expect(Array.from({ length: 7 }, () => next())).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a']);
+  });
+
+  it('needs an item', () => {
+    expect(() => roundRobin([])).toThrow(RangeError);
   });
 });
 
@@ -232,7 +254,25 @@ describe('freshness fixtures through the platform topologies', () => {
       await join.readOutput<string, UnifiedShipmentState>(topics.shipmentState)
     ).slice(before);
     expect(states.map((s) => s.timestamp)).toEqual(readings.map((r) => r.eventTime));
+    // What the api-lookup benchmark's freshness probes look for: the reading's vehicle's
+    // shipment, positioned at the reading's event time.
+    expect(states.map((s) => [s.value.shipmentId, s.value.positionTime])).toEqual(
+      readings.map((r, seq) => [freshnessShipmentId(seq % vehicles), r.eventTime]),
+    );
     expect(states.every((s) => s.value.status === 'IN_TRANSIT')).toBe(true);
     expect(join.deadLetters()).toHaveLength(0);
+  });
+});
+
+describe('fleetVehicle', () => {
+  it('goes round the vehicles that are not reserved', () => {
+    expect(Array.from({ length: 7 }, (_, seq) => fleetVehicle(seq, 5, 2))).toEqual([
+      2, 3, 4, 2, 3, 4, 2,
+    ]);
+    expect(Array.from({ length: 3 }, (_, seq) => fleetVehicle(seq, 3))).toEqual([0, 1, 2]);
+  });
+
+  it('needs a vehicle left over', () => {
+    expect(() => fleetVehicle(0, 3, 3)).toThrow(RangeError);
   });
 });

@@ -7,204 +7,77 @@
 //  - freshness: telemetry paced at half the sustained rate (timestamp = event time = send time);
 //    per shipment.state record, visible to a read_committed consumer minus the reading's event
 //    time, p50/p99; beside it kafkajs produce → read_committed consume of the same records.
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
-import { Registry } from 'prom-client';
-import { createKafkaClient } from '../core/kafka-client.ts';
-import type { Logger } from '../core/logger.ts';
-import { waitFor } from '../core/wait-for.ts';
+import type { StreamTopics } from '../streams/topologies.ts';
+import type { BenchFigure, Benchmark } from './benchmark.ts';
+import { BenchProgress } from './bench-progress.ts';
+import type { StreamsAppFactory } from './pipeline-clients.ts';
 import {
-  createSchemaRegistry,
-  registerValueSchema,
-  valueSubject,
-  type EventSchemaName,
-} from '../schemas/event-schemas.ts';
-import type {
-  DeliveryExample,
-  EtaModel,
-  ShipmentChange,
-  UnifiedShipmentState,
-  VehicleTelemetry,
-} from '../schemas/types.ts';
-import { avroSerde } from '../streams/runtime/serde.ts';
-import { repartitionTopic, type Topology } from '../streams/runtime/topology.ts';
-import {
-  SHIPMENTS_BY_OWNER,
-  shipmentStateTopology,
-  telemetryCleanTopology,
-  type StreamTopics,
-} from '../streams/topologies.ts';
-import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
-import {
-  BenchProgress,
-  benchProgressOptions,
-  type BenchProgressOptions,
-} from './bench-progress.ts';
-import { streamsAppFactory, type StreamsAppFactory } from './pipeline-clients.ts';
-import {
-  BenchScope,
   CopyHop,
   LatencyProbe,
   PipelineBenchError,
   produceAll,
-  producePaced,
   RssSampler,
   waitForDrain,
-  type DrainStage,
   type OutboundRecord,
 } from './pipeline-kafka.ts';
+import { resolvePipelineBenchOptions, type PipelineClient } from './pipeline-options.ts';
 import {
-  resolvePipelineBenchOptions,
-  type PipelineBenchOptions,
-  type PipelineClient,
-} from './pipeline-options.ts';
-import {
-  freshnessReading,
-  freshnessShipments,
   PIPELINE_INPUT_DEFAULTS,
   simulatePipelineInput,
   type PipelineInput,
 } from './pipeline-records.ts';
+import {
+  anyOf,
+  createRowTopics,
+  idempotentProducer,
+  pacedReadings,
+  PHASE_TIMEOUT_MS,
+  pipelineCounts,
+  pipelineDrainLevels,
+  PIPELINE_TOPIC_ROLES,
+  pipelineTopologies,
+  produceFreshnessShipments,
+  rawFreshness,
+  schemaId,
+  startPipeline,
+  waitForCount,
+  withPipelineRun,
+  type PipelineRun,
+  type RunningPipeline,
+  type SchemaIds,
+} from './pipeline-run.ts';
 import { mebibytes, summarizeLatencies, type LatencySummary } from './pipeline-stats.ts';
 
 export const pipelineBenchmark: Benchmark = {
   name: 'pipeline',
-  run: (ctx) => runPipelineBenchmark(ctx, resolvePipelineBenchOptions(ctx.options?.pipeline)),
+  run: (ctx) =>
+    withPipelineRun(
+      ctx,
+      resolvePipelineBenchOptions(ctx.options?.pipeline),
+      'pipeline',
+      async (run) => {
+        const figures: BenchFigure[] = [];
+        let sustained: Map<PipelineClient, number> | undefined;
+        if (run.options.rows.includes('throughput')) {
+          const throughput = await throughputRows(run);
+          figures.push(...throughput.figures);
+          sustained = throughput.sustained;
+        }
+        if (run.options.rows.includes('freshness'))
+          figures.push(...(await freshnessRows(run, sustained)));
+        return figures;
+      },
+    ),
 };
 
-/** How long a phase may take before the benchmark gives up (a stuck pipeline, not a slow one). */
-const PHASE_TIMEOUT_MS = 600_000;
-const COUNT_TIMEOUT_MS = 120_000;
 /** Share of the throughput records a warm-up run per client gets. */
 const WARM_UP_SHARE = 0.15;
 
-const TOPIC_SCHEMAS: Record<keyof StreamTopics, EventSchemaName> = {
-  telemetryRaw: 'VehicleTelemetry',
-  shipmentsCdc: 'ShipmentChange',
-  telemetryClean: 'VehicleTelemetry',
-  shipmentState: 'UnifiedShipmentState',
-  deliveriesCompleted: 'DeliveryExample',
-  etaModels: 'EtaModel',
-};
-
-/** Schema ids of the topics a row registered (those it created or shares). */
-type SchemaIds = Partial<Record<keyof StreamTopics, number>>;
-
-function schemaId(ids: SchemaIds, role: keyof StreamTopics): number {
-  const id = ids[role];
-  if (id === undefined)
-    throw new PipelineBenchError(`no schema registered for the row's ${role} topic`, {
-      context: { role },
-    });
-  return id;
-}
-
-interface Run {
-  ctx: BenchContext;
-  options: PipelineBenchOptions;
-  log: Logger;
-  kafka: Kafka;
-  registry: SchemaRegistry;
-  scope: BenchScope;
-  admin: Admin;
-  progress: BenchProgressOptions;
-  factories: Map<PipelineClient, StreamsAppFactory>;
-  /** Aborted on SIGINT/SIGTERM, so an interrupted run still deletes what it created. */
-  interrupted: AbortSignal;
-}
-
-async function runPipelineBenchmark(
-  ctx: BenchContext,
-  options: PipelineBenchOptions,
-): Promise<BenchFigure[]> {
-  const log = ctx.log.child({ bench: 'pipeline' });
-  // The runtime logs every partition assignment and task; the benchmark's own lines suffice.
-  const quiet = log.child({}, { level: 'warn' });
-  const kafka = createKafkaClient(ctx.config, 'bench-pipeline', quiet);
-  const scope = new BenchScope(kafka, ctx.config.schemaRegistry.url, log);
-  const factories = new Map<PipelineClient, StreamsAppFactory>(
-    options.clients.map((client) => [
-      client,
-      streamsAppFactory(client, { config: ctx.config, log: quiet }),
-    ]),
-  );
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    // A second signal means "now": whatever is left stays behind.
-    if (interrupt.signal.aborted) process.exit(130);
-    log.warn({ signal }, 'interrupted; deleting the benchmark topics, groups and subjects');
-    interrupt.abort(new PipelineBenchError(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const run: Run = {
-    ctx,
-    options,
-    log,
-    kafka,
-    registry: createSchemaRegistry(ctx.config),
-    scope,
-    admin: scope.admin,
-    progress: benchProgressOptions(log),
-    factories,
-    interrupted: interrupt.signal,
-  };
-  await scope.admin.connect();
-  try {
-    const figures: BenchFigure[] = [];
-    let sustained: Map<PipelineClient, number> | undefined;
-    if (options.rows.includes('throughput')) {
-      const throughput = await throughputRows(run);
-      figures.push(...throughput.figures);
-      sustained = throughput.sustained;
-    }
-    if (options.rows.includes('freshness')) figures.push(...(await freshnessRows(run, sustained)));
-    return figures;
-  } finally {
-    await scope.cleanup();
-    await scope.admin.disconnect();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
-}
-
-function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
-}
-
 // ---------------------------------------------------------------------------------------------
-// Topics, schemas, encoding
-
-async function createRowTopics(
-  run: Run,
-  prefix: string,
-  roles: readonly (keyof StreamTopics)[],
-  shared: Partial<StreamTopics> = {},
-): Promise<{ topics: StreamTopics; ids: SchemaIds }> {
-  const names: Record<keyof StreamTopics, string> = {
-    telemetryRaw: shared.telemetryRaw ?? run.scope.topic(`${prefix}.telemetry.raw`),
-    shipmentsCdc: shared.shipmentsCdc ?? run.scope.topic(`${prefix}.shipments.cdc`),
-    telemetryClean: shared.telemetryClean ?? run.scope.topic(`${prefix}.telemetry.clean`),
-    shipmentState: shared.shipmentState ?? run.scope.topic(`${prefix}.shipment.state`),
-    deliveriesCompleted:
-      shared.deliveriesCompleted ?? run.scope.topic(`${prefix}.deliveries.completed`),
-    etaModels: shared.etaModels ?? run.scope.topic(`${prefix}.eta.models`),
-  };
-  await run.scope.createTopics(
-    roles.map((r) => names[r]),
-    run.options.partitions,
-  );
-  const ids: SchemaIds = {};
-  for (const role of Object.keys(names) as (keyof StreamTopics)[]) {
-    const topic = names[role];
-    // Created here or shared: only those exist; the ids of the others are never used.
-    if (!roles.includes(role) && shared[role] === undefined) continue;
-    run.scope.subject(valueSubject(topic));
-    ids[role] = await registerValueSchema(run.registry, topic, TOPIC_SCHEMAS[role]);
-  }
-  return { topics: names, ids };
-}
+// Input
 
 async function encode(
-  run: Run,
+  run: PipelineRun,
   topics: StreamTopics,
   ids: SchemaIds,
   input: PipelineInput,
@@ -237,113 +110,6 @@ async function encode(
   }
 }
 
-function idempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The pipeline under test
-
-interface RunningPipeline {
-  topologies: [Topology, Topology];
-  /** The applications' Prometheus metrics (records processed, dead letters, aborts). */
-  metrics: Registry;
-  stop(): Promise<void>;
-  /** Aborted with the error when an application stops on one it cannot get past. */
-  signal: AbortSignal;
-}
-
-/** The platform's two topologies, as `continuum streams` builds them, on the row's topics. */
-async function pipelineTopologies(
-  run: Run,
-  prefix: string,
-  topics: StreamTopics,
-  ids: SchemaIds,
-): Promise<[Topology, Topology]> {
-  const r = run.registry;
-  const topologies: [Topology, Topology] = [
-    telemetryCleanTopology({
-      applicationId: `${prefix}-telemetry-clean`,
-      topics,
-      telemetrySerde: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-      clean: { graceMs: run.options.graceMs },
-    }),
-    shipmentStateTopology({
-      applicationId: `${prefix}-shipment-state`,
-      topics,
-      serdes: {
-        shipmentChange: avroSerde<ShipmentChange>(r, schemaId(ids, 'shipmentsCdc')),
-        telemetry: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-        shipmentState: avroSerde<UnifiedShipmentState>(r, schemaId(ids, 'shipmentState')),
-        deliveryExample: avroSerde<DeliveryExample>(r, schemaId(ids, 'deliveriesCompleted')),
-        etaModel: avroSerde<EtaModel>(r, schemaId(ids, 'etaModels')),
-      },
-    }),
-  ];
-  for (const topology of topologies) await run.scope.prepare(topology, run.options.partitions);
-  return topologies;
-}
-
-async function startPipeline(
-  factory: StreamsAppFactory,
-  topologies: [Topology, Topology],
-): Promise<RunningPipeline> {
-  const fatal = new AbortController();
-  const metrics = new Registry();
-  const apps = factory(topologies, (error) => fatal.abort(error), metrics);
-  const started: typeof apps = [];
-  const stop = async (): Promise<void> => {
-    for (const app of started.reverse()) await app.stop();
-  };
-  try {
-    for (const app of apps) {
-      started.push(app);
-      await app.start();
-    }
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
-  return { topologies, metrics, stop, signal: fatal.signal };
-}
-
-/** What the applications counted: for the notes, so a row that dead-lettered or aborted says so. */
-async function pipelineCounts(pipeline: RunningPipeline): Promise<string> {
-  const totals = new Map<string, number>();
-  for (const metric of await pipeline.metrics.getMetricsAsJSON()) {
-    const values = (metric as { values?: { value: number }[] }).values ?? [];
-    totals.set(
-      metric.name,
-      values.reduce((n, v) => n + v.value, 0),
-    );
-  }
-  const count = (name: string): string => String(totals.get(name) ?? 0);
-  return `records processed ${count('continuum_records_processed_total')} (both apps, reprocessing included), dead-lettered ${count('continuum_dlq_records_total')}, transactions aborted ${count('continuum_transaction_aborts_total')}`;
-}
-
-/** Both applications' inputs, first the external ones, then what the pipeline itself wrote. */
-function pipelineDrainLevels(pipeline: RunningPipeline, topics: StreamTopics): DrainStage[][] {
-  const [clean, join] = pipeline.topologies;
-  return [
-    [
-      { groupId: clean.applicationId, topic: topics.telemetryRaw, transactional: false },
-      { groupId: join.applicationId, topic: topics.shipmentsCdc, transactional: false },
-    ],
-    [
-      { groupId: join.applicationId, topic: topics.telemetryClean, transactional: true },
-      {
-        groupId: join.applicationId,
-        topic: repartitionTopic(join.applicationId, SHIPMENTS_BY_OWNER),
-        transactional: true,
-      },
-    ],
-  ];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Throughput
 
@@ -368,7 +134,7 @@ interface ProducedInput {
  * the rows after it run without them in memory.
  */
 async function produceInput(
-  run: Run,
+  run: PipelineRun,
   records: number,
   role: string,
   seed?: number,
@@ -413,23 +179,17 @@ async function produceInput(
   }
 }
 
-async function throughputRows(
-  run: Run,
-): Promise<{ figures: BenchFigure[]; sustained: Map<PipelineClient, number> }> {
-  const { options, log } = run;
-  const records = Math.max(100, Math.round(options.records * run.ctx.scale));
-  const {
-    topics: inputTopics,
-    total,
-    mix,
-    bytes,
-    produceSeconds,
-  } = await produceInput(run, records, 'in');
-  const produceRate = total / produceSeconds;
+/** The throughput row's input records at the run's scale. */
+function throughputRecords(run: PipelineRun): number {
+  return Math.max(100, Math.round(run.options.records * run.ctx.scale));
+}
 
-  // Unmeasured warm-up of every client on other records: the first pipeline row of a process
-  // otherwise pays for compiling the shared code (processors, Avro, runtime) and came out
-  // 20–30 % slower than the same client run second.
+/**
+ * Unmeasured warm-up of every client on records of their own (a share of `records`): the first
+ * pipeline row of a process otherwise pays for compiling the shared code (processors, Avro,
+ * runtime) and came out 20–30 % slower than the same client run second.
+ */
+async function warmUpClients(run: PipelineRun, records: number): Promise<void> {
   const warm = await produceInput(
     run,
     Math.max(100, Math.round(records * WARM_UP_SHARE)),
@@ -444,8 +204,46 @@ async function throughputRows(
       warm.topics,
       warm.total,
     );
-    log.info({ client, seconds: warmed.seconds }, 'pipeline warmed up (not measured)');
+    run.log.info({ client, seconds: warmed.seconds }, 'pipeline warmed up (not measured)');
   }
+}
+
+/**
+ * The throughput row of each client of the run alone (warm-up included, no baselines): the
+ * sustained events/s another benchmark paces its load by, as the freshness rows here do.
+ */
+export async function sustainedRates(
+  run: PipelineRun,
+): Promise<{ rates: Map<PipelineClient, number>; conditions: string }> {
+  const records = throughputRecords(run);
+  const input = await produceInput(run, records, 'in');
+  await warmUpClients(run, records);
+  const rates = new Map<PipelineClient, number>();
+  for (const [client, factory] of run.factories) {
+    const measured = await pipelineThroughput(run, client, factory, input.topics, input.total);
+    rates.set(client, input.total / measured.seconds);
+  }
+  return {
+    rates,
+    conditions: `the pipeline benchmark's throughput row: ${input.total} simulated records (fleet of ${PIPELINE_INPUT_DEFAULTS.vehicles} vehicles, faults on, ${Math.round((100 * input.mix.changes) / input.total)} % ShipmentChange), ${run.options.partitions} partitions, after a warm-up`,
+  };
+}
+
+async function throughputRows(
+  run: PipelineRun,
+): Promise<{ figures: BenchFigure[]; sustained: Map<PipelineClient, number> }> {
+  const { options, log } = run;
+  const records = throughputRecords(run);
+  const {
+    topics: inputTopics,
+    total,
+    mix,
+    bytes,
+    produceSeconds,
+  } = await produceInput(run, records, 'in');
+  const produceRate = total / produceSeconds;
+
+  await warmUpClients(run, records);
 
   const hops = await twoHopBaseline(run, inputTopics, total);
   const hopRate = total / hops.seconds;
@@ -507,7 +305,7 @@ async function throughputRows(
 }
 
 async function pipelineThroughput(
-  run: Run,
+  run: PipelineRun,
   /** The client, for names and messages (a warm-up run has its own). */
   label: string,
   factory: StreamsAppFactory,
@@ -527,12 +325,16 @@ async function pipelineThroughput(
   const startedAt = Date.now();
   const pipeline = await startPipeline(factory, topologies);
   try {
-    const drainedAt = await waitForDrain(run.admin, pipelineDrainLevels(pipeline, topics), {
-      timeoutMs: PHASE_TIMEOUT_MS,
-      description: `the ${label} pipeline to process ${total} records`,
-      signal: anyOf(pipeline.signal, run.interrupted),
-      progress,
-    });
+    const drainedAt = await waitForDrain(
+      run.admin,
+      pipelineDrainLevels(pipeline.topologies, topics),
+      {
+        timeoutMs: PHASE_TIMEOUT_MS,
+        description: `the ${label} pipeline to process ${total} records`,
+        signal: anyOf(pipeline.signal, run.interrupted),
+        progress,
+      },
+    );
     return {
       seconds: (drainedAt - startedAt) / 1000,
       peakRssBytes: rss.stop(),
@@ -546,7 +348,11 @@ async function pipelineThroughput(
   }
 }
 
-async function twoHopBaseline(run: Run, inputs: StreamTopics, total: number): Promise<Measured> {
+async function twoHopBaseline(
+  run: PipelineRun,
+  inputs: StreamTopics,
+  total: number,
+): Promise<Measured> {
   const mid = run.scope.topic('hop.mid');
   const out = run.scope.topic('hop.out');
   await run.scope.createTopics([mid, out], run.options.partitions);
@@ -597,7 +403,7 @@ async function twoHopBaseline(run: Run, inputs: StreamTopics, total: number): Pr
 // Freshness
 
 async function freshnessRows(
-  run: Run,
+  run: PipelineRun,
   sustained: Map<PipelineClient, number> | undefined,
 ): Promise<BenchFigure[]> {
   const { options, log } = run;
@@ -638,131 +444,20 @@ async function freshnessRows(
   }
   return figures;
 }
-
-/**
- * Readings paced to `topic`, encoded as they are sent (alike for the pipeline and its baseline);
- * the caller's probe sees what they cause. A warm-up reading per vehicle goes first, until
- * `warmedUp` says it came through. Returns how many readings fell in the measured window.
- */
-async function pacedReadings(
-  run: Run,
-  producer: Producer,
-  topic: string,
-  valueSchemaId: number,
-  rate: number,
-  probe: LatencyProbe,
-  phase: string,
-  warmedUp: () => Promise<unknown>,
-  /** How long to keep sending after the window: the reorder grace, for a pipeline. */
-  tailMs: number,
-): Promise<number> {
-  const { options } = run;
-  const vehicles = options.freshnessVehicles;
-  const origin = Date.now();
-  const reading = async (seq: number, now: number): Promise<Message> => {
-    const event = freshnessReading(seq % vehicles, seq, now, origin);
-    return {
-      key: event.vehicleId,
-      value: await run.registry.encode(valueSchemaId, event),
-      timestamp: String(now),
-    };
-  };
-  probe.countFrom(origin);
-  const warm = await Promise.all(Array.from({ length: vehicles }, (_, i) => reading(i, origin)));
-  await producer.send({ topic, acks: -1, messages: warm });
-  await warmedUp();
-  const windowMs = options.freshnessSeconds * 1000;
-  const from = Date.now();
-  probe.measure(from, from + windowMs);
-  let expected = 0;
-  const progress = new BenchProgress(phase, options.freshnessSeconds + tailMs / 1000, run.progress);
-  try {
-    // With a reorder grace, readings are held until newer ones pass them by that much: keep
-    // sending for the grace after the window so every measured reading is released.
-    await producePaced(producer, {
-      topic,
-      ratePerSecond: rate,
-      seconds: (windowMs + tailMs) / 1000,
-      signal: run.interrupted,
-      build: (seq, now) => {
-        if (now >= from && now < from + windowMs) expected += 1;
-        return reading(vehicles + seq, now);
-      },
-      progress,
-    });
-  } finally {
-    progress.stop();
-  }
-  return expected;
-}
-
-async function rawFreshness(run: Run, rate: number): Promise<LatencySummary> {
-  const topic = run.scope.topic('fr.kafkajs');
-  await run.scope.createTopics([topic], run.options.partitions);
-  run.scope.subject(valueSubject(topic));
-  const telemetryId = await registerValueSchema(run.registry, topic, 'VehicleTelemetry');
-  const probe = new LatencyProbe(run.kafka, run.scope.group('fr-kafkajs-probe'));
-  const producer = idempotentProducer(run.kafka);
-  try {
-    await producer.connect();
-    await probe.start(topic);
-    const phase = 'kafkajs produce → consume';
-    const expected = await pacedReadings(
-      run,
-      producer,
-      topic,
-      telemetryId,
-      rate,
-      probe,
-      phase,
-      () =>
-        waitFor(() => probe.seen >= run.options.freshnessVehicles, {
-          timeoutMs: PHASE_TIMEOUT_MS,
-          description: `${phase}: the warm-up readings`,
-          signal: run.interrupted,
-        }),
-      0,
-    );
-    await waitForCount(probe, expected, phase, run.interrupted);
-    return summarizeLatencies(probe.latencies());
-  } finally {
-    await probe.stop();
-    await producer.disconnect();
-  }
-}
-
 async function pipelineFreshness(
-  run: Run,
+  run: PipelineRun,
   client: PipelineClient,
   factory: StreamsAppFactory,
   rate: number,
 ): Promise<LatencySummary & { counts: string }> {
   const prefix = run.scope.name(`${client}-fr`);
-  const { topics, ids } = await createRowTopics(run, `${client}-fr`, [
-    'telemetryRaw',
-    'shipmentsCdc',
-    'telemetryClean',
-    'shipmentState',
-    'deliveriesCompleted',
-    'etaModels',
-  ]);
+  const { topics, ids } = await createRowTopics(run, `${client}-fr`, PIPELINE_TOPIC_ROLES);
   const producer = idempotentProducer(run.kafka);
   const probe = new LatencyProbe(run.kafka, run.scope.group(`${client}-fr-probe`));
   let pipeline: RunningPipeline | undefined;
   try {
     await producer.connect();
-    const changes = freshnessShipments(run.options.freshnessVehicles, Date.now());
-    await producer.send({
-      topic: topics.shipmentsCdc,
-      acks: -1,
-      messages: await Promise.all(
-        changes.map(async (change) => ({
-          key: change.after?.shipmentId ?? '',
-          value: await run.registry.encode(schemaId(ids, 'shipmentsCdc'), change),
-          timestamp: String(change.commitTime),
-        })),
-      ),
-    });
+    await produceFreshnessShipments(run, producer, topics, ids);
     await probe.start(topics.shipmentState);
     pipeline = await startPipeline(factory, await pipelineTopologies(run, prefix, topics, ids));
     const running = pipeline;
@@ -778,7 +473,7 @@ async function pipelineFreshness(
       probe,
       phase,
       () =>
-        waitForDrain(run.admin, pipelineDrainLevels(running, topics), {
+        waitForDrain(run.admin, pipelineDrainLevels(running.topologies, topics), {
           timeoutMs: PHASE_TIMEOUT_MS,
           description: `${phase}: the warm-up`,
           signal: anyOf(running.signal, run.interrupted),
@@ -793,22 +488,4 @@ async function pipelineFreshness(
     await pipeline?.stop();
     await producer.disconnect();
   }
-}
-
-async function waitForCount(
-  probe: LatencyProbe,
-  expected: number,
-  phase: string,
-  signal?: AbortSignal,
-): Promise<void> {
-  await waitFor(() => probe.count >= expected, {
-    // The readings were all sent: what has not arrived within this is lost or stuck.
-    timeoutMs: COUNT_TIMEOUT_MS,
-    description: `${phase}: ${expected} measured records`,
-    signal,
-  });
-  if (probe.count !== expected)
-    throw new PipelineBenchError(`${phase}: ${probe.count} records measured, ${expected} sent`, {
-      context: { phase, expected, measured: probe.count },
-    });
 }

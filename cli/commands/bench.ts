@@ -7,6 +7,10 @@ import {
   PIPELINE_ROWS,
   resolvePipelineBenchOptions,
 } from '../../bench/pipeline-options.ts';
+import {
+  API_LOOKUP_BENCH_DEFAULTS,
+  resolveApiLookupBenchOptions,
+} from '../../bench/api-lookup-options.ts';
 import { stackUp, type CommandEnv } from './stack.ts';
 
 interface BenchOptions {
@@ -20,6 +24,8 @@ interface BenchOptions {
   freshnessRate?: string;
   freshnessVehicles?: string;
   graceMs?: string;
+  loadRate?: string;
+  probes?: string;
 }
 
 export function benchCommand(env: CommandEnv): Command {
@@ -41,25 +47,42 @@ export function benchCommand(env: CommandEnv): Command {
       )
       .option('--only <name...>', 'only these benchmarks (same as naming them)')
       // Pipeline options are validated by the benchmark (bench/pipeline-options.ts).
-      .option('--records <n>', `pipeline: input records at scale 1 (${d.records})`)
-      .option('--partitions <n>', `pipeline: partitions of every topic (${d.partitions})`)
+      .option(
+        '--records <n>',
+        `pipeline, api-lookup: input records of the throughput row at scale 1 (${d.records})`,
+      )
+      .option(
+        '--partitions <n>',
+        `pipeline, api-lookup: partitions of every topic (${d.partitions})`,
+      )
       .option('--rows <row...>', `pipeline: rows to run (${PIPELINE_ROWS.join(', ')})`)
       .option(
         '--clients <client...>',
         `pipeline: streams runtime clients to measure (${PIPELINE_CLIENTS.join(', ')})`,
       )
-      .option('--freshness-seconds <s>', `pipeline: freshness window (${d.freshnessSeconds})`)
+      .option(
+        '--freshness-seconds <s>',
+        `pipeline, api-lookup: freshness window (${d.freshnessSeconds}; api-lookup: × --scale)`,
+      )
       .option(
         '--freshness-rate <events/s>',
         'pipeline: freshness telemetry rate (default: half the lowest sustained rate)',
       )
       .option(
         '--freshness-vehicles <n>',
-        `pipeline: vehicles sending freshness telemetry (${d.freshnessVehicles})`,
+        `pipeline, api-lookup: vehicles sending freshness telemetry (${d.freshnessVehicles})`,
       )
       .option(
         '--grace-ms <ms>',
-        `pipeline: telemetry reorder grace in the freshness rows (${d.graceMs}; the platform's is 60000)`,
+        `pipeline, api-lookup: telemetry reorder grace in the freshness rows (${d.graceMs}; the platform's is 60000)`,
+      )
+      .option(
+        '--load-rate <events/s>',
+        'api-lookup: telemetry rate under load and for freshness (default: half the sustained rate, measured)',
+      )
+      .option(
+        '--probes <n>',
+        `api-lookup: vehicles whose POSTed readings are looked up until seen (${API_LOOKUP_BENCH_DEFAULTS.probes})`,
       )
       .action(async (names: string[], opts: BenchOptions) => {
         const only = [...names, ...(opts.only ?? [])];
@@ -82,10 +105,17 @@ export function benchCommand(env: CommandEnv): Command {
           graceMs: opts.graceMs,
         };
         // A wrong option fails now, not after the benchmarks before the pipeline have run.
+        const apiLookup = { loadRate: opts.loadRate, probes: opts.probes };
         resolvePipelineBenchOptions(pipeline);
+        resolveApiLookupBenchOptions(apiLookup);
         if (!(await stackUp(env))) return;
         const report = await runBenchmarks(
-          { config: env.config(), log: env.log(), scale: opts.scale, options: { pipeline } },
+          {
+            config: env.config(),
+            log: env.log(),
+            scale: opts.scale,
+            options: { pipeline, 'api-lookup': apiLookup },
+          },
           only.length > 0 ? only : undefined,
         );
         env.out(`\n${benchTable(report)}\n\nresults: bench/results/latest.json`);
