@@ -3,6 +3,8 @@
 // stream processors, and Ctrl-C stops everything cleanly. It works on the platform's own topic
 // names and tables (a fresh start empties the materialized state first).
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -11,6 +13,20 @@ import { waitFor } from '../../core/wait-for.ts';
 
 const config = loadConfig(process.env);
 const CLI = fileURLToPath(new URL('../../bin/continuum.js', import.meta.url));
+/** Where the demo writes each process's log (ProcessGroup's logDir). */
+const LOG_DIR = nodePath.join(config.stateDir, 'demo');
+
+/** The last lines of each process's log file. */
+async function logTails(lines = 25): Promise<string> {
+  const files = (await readdir(LOG_DIR).catch(() => [])).filter((f) => f.endsWith('.log'));
+  const tails = await Promise.all(
+    files.map(async (file) => {
+      const text = await readFile(nodePath.join(LOG_DIR, file), 'utf8');
+      return `--- ${file}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+    }),
+  );
+  return tails.join('\n');
+}
 
 describe('continuum demo', () => {
   it('runs seed → CDC → streams → sinks until Ctrl-C, then stops every process', async () => {
@@ -46,7 +62,13 @@ describe('continuum demo', () => {
           intervalMs: 1_000,
           description: 'joined shipment state in PostgreSQL and Redis',
         },
-      );
+      ).catch(async (err: unknown) => {
+        // What the demo and each of its processes said, to tell which stage held it up.
+        throw new Error(
+          `${(err as Error).message}; the demo's output:\n${output}\n${await logTails()}`,
+          { cause: err },
+        );
+      });
       const [id] = (
         await pool.query<{ shipment_id: string }>(
           "SELECT shipment_id FROM public.shipment_state WHERE lat IS NOT NULL AND status <> 'CREATED' LIMIT 1",

@@ -94,6 +94,8 @@ describe('PromQL of the dashboards and alert rules, on the real Prometheus', () 
     await live.shipmentOnTheRoad();
     await fetch(`${live.api.url}/v1/shipments/SHP-NOT-THERE`);
     await fetch(`${live.api.url}/v1/shipments?limit=5`);
+    // The model panels (MAE per version) have series once the run's trainer has trained.
+    await live.trainedModels();
     // rate() needs two scrapes inside its window, and the lag in seconds two measurements: wait
     // until every expression answers (each test below then says what is wrong, if anything).
     await waitFor(
@@ -103,7 +105,7 @@ describe('PromQL of the dashboards and alert rules, on the real Prometheus', () 
       },
       { timeoutMs: 150_000, intervalMs: 5_000, description: 'every expression to return series' },
     ).catch(() => undefined);
-  }, 480_000);
+  }, 720_000);
 
   afterAll(async () => {
     await pipeline?.stop();

@@ -306,6 +306,37 @@ export class LivePipeline {
     );
   }
 
+  /**
+   * Waits until the run's trainer has trained a model version (its window of deliveries filled
+   * and the run is in MLflow), and returns what the API lists. On a timeout the error carries
+   * how many deliveries the trainer's window holds and its last log lines.
+   */
+  async trainedModels(
+    timeoutMs = 360_000,
+  ): Promise<{ champion: number | null; versions: { version: number }[] }> {
+    const models = async () =>
+      (await (await fetch(`${this.api.url}/v1/ml/models`)).json()) as {
+        champion: number | null;
+        versions: { version: number }[];
+      };
+    return waitFor(
+      async () => {
+        if (this.trainer.exited) throw new Error(`continuum ml exited:\n${this.trainer.tail()}`);
+        const body = await models();
+        return body.versions.length > 0 ? body : undefined;
+      },
+      { timeoutMs, intervalMs: 2_000, description: "the run's trainer to train a model" },
+    ).catch(async (err: unknown) => {
+      const window = await this.trainer
+        .metric('continuum_ml_window_deliveries')
+        .catch(() => undefined);
+      throw new Error(
+        `${(err as Error).message}; deliveries in the trainer's window: ${window}; its last lines:\n${this.trainer.tail()}`,
+        { cause: err },
+      );
+    });
+  }
+
   async stop(): Promise<void> {
     await rm(this.targetFile, { force: true });
     this.abort.abort();
