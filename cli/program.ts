@@ -22,6 +22,11 @@ import { schemasCommand } from './commands/schemas.ts';
 import { seedCommand } from './commands/seed.ts';
 import { streamsCommand } from './commands/streams.ts';
 import { stackCommand, type CommandEnv } from './commands/stack.ts';
+import {
+  assertDependenciesPatched,
+  UnpatchedDependencyError,
+} from '../core/patched-dependencies.ts';
+import { redactVariable } from '../core/redact.ts';
 
 export interface ProgramIo {
   env: Readonly<Record<string, string | undefined>>;
@@ -69,13 +74,21 @@ export function buildProgram(io: ProgramIo): ProgramRun {
 
   program
     .command('config')
-    .description('print every CONTINUUM_* variable: its value, default and meaning')
+    .description(
+      'print every CONTINUUM_* variable: its value (secrets masked), default and meaning',
+    )
     .action(() => {
-      const rows = (Object.keys(CONFIG_VARIABLES) as ConfigVariable[]).map((name) => [
-        name,
-        io.env[name] ?? `(default) ${defaultOf(name, io.env)}`,
-        CONFIG_VARIABLES[name].doc,
-      ]);
+      // Passwords in URLs and keys are masked: this output gets pasted into tickets.
+      const rows = (Object.keys(CONFIG_VARIABLES) as ConfigVariable[]).map((name) => {
+        const set = io.env[name];
+        return [
+          name,
+          set === undefined
+            ? `(default) ${redactVariable(name, defaultOf(name, io.env))}`
+            : redactVariable(name, set),
+          CONFIG_VARIABLES[name].doc,
+        ];
+      });
       env.config();
       io.out(formatTable(['VARIABLE', 'VALUE', 'MEANING'], rows));
     });
@@ -94,10 +107,23 @@ export function buildProgram(io: ProgramIo): ProgramRun {
   return { program, exitCode: () => exitCode };
 }
 
+/** What runs without a Kafka client of ours, so works on an install whose patches are missing. */
+const WITHOUT_KAFKA_CLIENTS = new Set([
+  'stack',
+  'config',
+  'help',
+  '--help',
+  '-h',
+  '--version',
+  '-V',
+]);
+
 /** Runs the CLI and returns the process exit code. */
 export async function runProgram(argv: readonly string[], io: ProgramIo): Promise<number> {
   const run = buildProgram(io);
   try {
+    // Every command that talks to Kafka refuses to start on unpatched clients, before any work.
+    if (!WITHOUT_KAFKA_CLIENTS.has(argv[0] ?? '--help')) assertDependenciesPatched();
     await run.program.parseAsync([...argv], { from: 'user' });
     return run.exitCode();
   } catch (err) {
@@ -113,6 +139,10 @@ export async function runProgram(argv: readonly string[], io: ProgramIo): Promis
     if (err instanceof ConfigError) {
       io.err(err.message);
       return EXIT.config;
+    }
+    if (err instanceof UnpatchedDependencyError) {
+      io.err(`continuum: ${err.message}`);
+      return EXIT.prerequisite;
     }
     throw err;
   }

@@ -3,6 +3,7 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { assertDependenciesPatched } from './patched-dependencies.ts';
 import { quietKnownWarnings } from './process-warnings.ts';
 
 // Retriable conditions kafkajs logs and then retries (coordinator/leader elections right after
@@ -40,6 +41,7 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 export type KafkaClientConfig = { kafka: Pick<Config['kafka'], 'brokers' | 'clientId'> };
 
 export function createKafkaClient(config: KafkaClientConfig, clientId: string, log: Logger): Kafka {
+  assertDependenciesPatched();
   quietKnownWarnings();
   // We want kafkajs 2's default partitioner (murmur2, as the Java client: keys land on the
   // same partitions whichever client produced them); its "default changed" notice is noise.

@@ -10,6 +10,7 @@ import { CdcKafkaError } from './errors.ts';
 import type { CdcProducerOptions } from './options.ts';
 import type { KeyedChange } from './row-conversion.ts';
 import type { ChangeWriter } from './transaction-pipeline.ts';
+import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
 
 /** kafkajs logs through pino, as fields; what kafkajs retries by itself goes to debug. */
 export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
@@ -30,6 +31,7 @@ export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
 }
 
 export function createCdcKafka(options: CdcProducerOptions, log: Logger): Kafka {
+  assertDependenciesPatched();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -48,6 +48,7 @@ import {
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '../kafka-port.ts';
+import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
 
 /** A call into @platformatic/kafka failed; the message names the broker's error codes. */
 export class PlatformaticKafkaError extends ContinuumError {
@@ -95,6 +96,7 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
   private readonly maxRequestBytes: number;
 
   constructor(options: StreamsClientOptions) {
+    assertDependenciesPatched();
     this.config = options.config;
     this.log = options.log.child({ component: 'platformatic-kafka' });
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;

@@ -1,0 +1,93 @@
+// Our fixes to installed dependencies, and how to tell whether an installed copy carries them.
+// Shared by patches/apply.mjs (npm's "postinstall") and the CLI's start-up check, which refuses
+// to run on a client without them (an install with --ignore-scripts skips postinstall). Plain
+// JavaScript: postinstall may run under a Node.js that cannot strip TypeScript types.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PROJECT_ROOT = join(here, '..');
+
+/**
+ * A patch replaces one file, or one method (from `start` up to `end`), of one exact dependency
+ * version, and only when what it replaces is what that version shipped (sha256). Why each
+ * patch exists: `why`, the top of its replacement, and README.md ("Patched dependencies").
+ */
+export const PATCHES = [
+  {
+    why: 'read_committed let aborted records through (interleaved producers, out-of-order aborts)',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/consumer/filterAbortedMessages.js',
+    replacement: 'kafkajs@2.2.4/filterAbortedMessages.js',
+    originalSha256: '54ce50f2a41ee1686da8b73bf8b502c7dd07c9d7cb0a494cdb36a7fc536ced8e',
+  },
+  {
+    why: 'a record batch that compaction emptied (or cut short at its end) was never fetched past',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/requests/fetch/v4/decodeMessages.js',
+    start: '        const recordBatch = await RecordBatchDecoder(messagesDecoder)\n',
+    end: '      } catch (e) {',
+    replacement: 'kafkajs@2.2.4/decodeMessages.batch.js',
+    originalSha256: '8efd33b152c9df9f9078cd882f83b75490af9ff9d1c114c1e72360651aebc9a1',
+  },
+  {
+    why: "grouping a send's messages per partition was quadratic in the messages per partition",
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/producer/groupMessagesPerPartition.js',
+    replacement: 'kafkajs@2.2.4/groupMessagesPerPartition.js',
+    originalSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
+  },
+  {
+    why: 'read_committed let aborted records through (repeated aborts, marker in a later response)',
+    name: '@platformatic/kafka',
+    version: '2.12.1',
+    file: 'dist/clients/consumer/consumer.js',
+    start: '    #filterUncommittedMessages(response) {',
+    end: '    #getRejoinError(error) {',
+    replacement: '@platformatic+kafka@2.12.1/filterUncommittedMessages.js',
+    originalSha256: 'a7086647afb32fc7c4f38206827a9bb89b39b7c1a6be9ee34f8e18a8ee04062a',
+  },
+];
+
+export const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+/** The part of `text` a patch replaces: the whole file, or its [start, end) section. */
+export function section(text, patch) {
+  if (!patch.start) return { from: 0, to: text.length };
+  const from = text.indexOf(patch.start);
+  const to = from < 0 ? -1 : text.indexOf(patch.end, from);
+  return from < 0 || to < 0 ? undefined : { from, to };
+}
+
+/**
+ * Where each patch stands in the installed dependencies under `root`: 'patched', 'unpatched'
+ * (what that version shipped: apply.mjs will patch it), 'different' (another version or
+ * content: review the patch) or 'absent' (the package is not installed).
+ */
+export function patchStatuses(root = PROJECT_ROOT) {
+  return PATCHES.map((patch) => {
+    const packageDir = join(root, 'node_modules', patch.name);
+    const target = join(packageDir, patch.file);
+    if (!existsSync(packageDir) || !existsSync(target))
+      return { patch, target, state: 'absent', version: undefined, text: undefined };
+    const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+    const replacement = readFileSync(join(here, patch.replacement), 'utf8');
+    const text = readFileSync(target, 'utf8');
+    const at = section(text, patch);
+    const current = at && text.slice(at.from, at.to);
+    const state =
+      current === replacement
+        ? 'patched'
+        : version === patch.version &&
+            current !== undefined &&
+            sha256(current) === patch.originalSha256
+          ? 'unpatched'
+          : 'different';
+    return { patch, target, state, version, text, replacement, at };
+  });
+}
