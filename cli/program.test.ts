@@ -59,4 +59,16 @@ describe('continuum CLI', () => {
     expect(out).toMatch(/CONTINUUM_API_PORT\s+8181/);
     expect(out).toMatch(/CONTINUUM_REDIS_URL\s+\(default\) redis:\/\/127\.0\.0\.1:6379/);
   });
+
+  it('masks passwords in URLs and API keys', async () => {
+    const { code, out } = await run(['config'], {
+      CONTINUUM_POSTGRES_URL: 'postgres://continuum:pg-pass-1@127.0.0.1:5432/continuum',
+      CONTINUUM_API_KEYS: `ops:admin:sha256:${'ab'.repeat(32)}`,
+    });
+    expect(code).toBe(EXIT.ok);
+    expect(out).toMatch(/CONTINUUM_POSTGRES_URL\s+postgres:\/\/continuum:\*\*\*@127\.0\.0\.1:5432/);
+    expect(out).toMatch(/CONTINUUM_API_KEYS\s+\*\*\*\s/);
+    expect(out).not.toContain('pg-pass-1');
+    expect(out).not.toContain('abab');
+  });
 });
