@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import type pg from 'pg';
-import { ContinuumError } from '../core/errors.ts';
+import { ContinuumError, errorMessage } from '../core/errors.ts';
 import { repoRoot } from '../core/paths.ts';
 import type { Shipment, ShipmentStatus } from '../schemas/types.ts';
 
@@ -35,7 +35,32 @@ export interface ShipmentStore {
 
 /** The stored row disagrees with the simulator: a lost or doubled change, or a stale table. */
 export class ShipmentStoreError extends ContinuumError {
-  override readonly code = 'SHIPMENT_STORE_FAILED';
+  override readonly code: string = 'SHIPMENT_STORE_FAILED';
+}
+
+/**
+ * A shipment the run creates is in the table already: the same seed makes the same ids, so this
+ * seed (or one that overlaps it) already ran into this schema. Not worth retrying.
+ */
+export class ShipmentExistsError extends ShipmentStoreError {
+  override readonly code = 'SHIPMENT_EXISTS';
+  readonly shipmentId: string | undefined;
+  readonly table: string;
+
+  constructor(table: string, shipmentId: string | undefined, cause: unknown) {
+    super(
+      `shipment ${shipmentId ?? '(unknown id)'} is already in ${table}: the same seed makes the same shipment ids, so this seed already ran into this schema`,
+      { cause, retriable: false, context: { table, shipmentId } },
+    );
+    this.table = table;
+    this.shipmentId = shipmentId;
+  }
+}
+
+/** The id in PostgreSQL's unique-violation detail: `Key (shipment_id)=(SHP-1) already exists.` */
+function duplicateKeyValue(err: unknown): string | undefined {
+  const detail = (err as { detail?: unknown }).detail;
+  return typeof detail === 'string' ? /\)=\((.*)\) already exists/.exec(detail)?.[1] : undefined;
 }
 
 const SHIPMENTS_SQL = nodePath.join(repoRoot, 'schemas', 'sql', 'shipments.sql');
@@ -91,10 +116,11 @@ export class PostgresShipmentStore implements ShipmentStore {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (err instanceof ShipmentStoreError) throw err;
-      throw new ShipmentStoreError('writing shipment changes failed', {
+      if ((err as { code?: string }).code === '23505')
+        throw new ShipmentExistsError(`${this.schema}.shipments`, duplicateKeyValue(err), err);
+      throw new ShipmentStoreError(`writing shipment changes failed: ${errorMessage(err)}`, {
         cause: err,
-        // A duplicate key means this seed already ran into this schema: not worth retrying.
-        retriable: (err as { code?: string }).code !== '23505',
+        retriable: true,
         context: { schema: this.schema, writes: batch.length },
       });
     } finally {

@@ -17,7 +17,7 @@ import { FAULT_DEFAULTS, type FaultOptions } from '../../seeder/faults.ts';
 import { liveSimulatedStart } from '../../seeder/pacer.ts';
 import { liveSpeedup, runSeed, type SeedMode } from '../../seeder/run-seed.ts';
 import { SeedMetrics } from '../../seeder/seed-metrics.ts';
-import { PostgresShipmentStore } from '../../seeder/shipment-store.ts';
+import { PostgresShipmentStore, ShipmentExistsError } from '../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import { formatStatistics } from '../../seeder/statistics.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -350,11 +350,18 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
       } catch (err) {
         log.error({ err, seed: simulation.seed, schema: opts.schema, topic }, 'seed run failed');
         env.out(`seed failed: ${errorMessage(err)}`);
+        if (err instanceof ShipmentExistsError)
+          env.out(
+            `  next: run another seed (--seed ${simulation.seed + 1}), into another schema (--schema <name>), or empty the tables first: TRUNCATE ${opts.schema}.shipments, ${opts.schema}.shipment_ground_truth`,
+          );
         env.setExitCode(EXIT.failed);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await output?.sink.close();
+        // A failure close() reports was reported by the run's last flush already.
+        await output?.sink.close().catch((err: unknown) => {
+          log.warn({ err: errorMessage(err) }, 'closing the telemetry producer failed');
+        });
         await pool.end();
         await metricsServer?.close();
       }

@@ -5,7 +5,11 @@ import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { MemoryTelemetrySink } from '../../seeder/memory-ports.ts';
 import { runSeed } from '../../seeder/run-seed.ts';
-import { PostgresShipmentStore, ShipmentStoreError } from '../../seeder/shipment-store.ts';
+import {
+  PostgresShipmentStore,
+  ShipmentStoreError,
+  ShipmentExistsError,
+} from '../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, Simulation } from '../../seeder/simulation.ts';
 import { uniqueName } from '../support/names.ts';
 
@@ -146,8 +150,18 @@ describe('seeder → PostgreSQL', () => {
         () => undefined,
         (err: unknown) => err,
       );
-      expect(failure).toBeInstanceOf(ShipmentStoreError);
+      expect(failure).toBeInstanceOf(ShipmentExistsError);
       expect((failure as ShipmentStoreError).retriable).toBe(false);
+      // The person reading it learns which shipment and why, not only "writing failed".
+      const existing = (failure as ShipmentExistsError).shipmentId;
+      expect(existing).toMatch(/\S/);
+      const found = await pool.query(`SELECT 1 FROM ${schema}.shipments WHERE shipment_id = $1`, [
+        existing,
+      ]);
+      expect(found.rowCount).toBe(1);
+      expect((failure as Error).message).toBe(
+        `shipment ${existing} is already in ${schema}.shipments: the same seed makes the same shipment ids, so this seed already ran into this schema`,
+      );
       const after = await pool.query<{ n: string }>(
         `SELECT count(*) AS n FROM ${schema}.shipments`,
       );
