@@ -37,7 +37,7 @@ describe('patched Kafka clients, checked at start', () => {
   });
 
   it('refuses a client whose files are not what the patches were written for, naming the fix', async () => {
-    const root = await installation('2.2.5', async () => '// another release\n');
+    const root = await installation('2.2.5', () => Promise.resolve('// another release\n'));
     roots.push(root);
     const statuses = patchStatuses(root);
     const kafkajs = statuses.filter((s) => s.patch.name === 'kafkajs');

@@ -16,7 +16,6 @@ import {
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { repoRoot } from '../../core/paths.ts';
-import { waitFor } from '../../core/wait-for.ts';
 import { createKafka } from '../support/kafka.ts';
 import { LIVE_PIPELINE_DEFAULTS, LivePipeline } from '../support/pipeline/live-pipeline.ts';
 

@@ -7,7 +7,7 @@ import { MemoryTelemetrySink } from '../../seeder/memory-ports.ts';
 import { runSeed } from '../../seeder/run-seed.ts';
 import {
   PostgresShipmentStore,
-  ShipmentStoreError,
+  type ShipmentStoreError,
   ShipmentExistsError,
 } from '../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, Simulation } from '../../seeder/simulation.ts';

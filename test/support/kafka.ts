@@ -29,6 +29,7 @@ export function createKafka(config: Config, clientIdSuffix: string): Kafka {
 
 export interface CreateTestTopicOptions {
   partitions?: number;
+  /** Topic configs; `retention.ms` defaults to -1 (see {@link createTestTopic}). */
   configEntries?: { name: string; value: string }[];
 }
 
@@ -57,10 +58,15 @@ export async function createTestTopic(
 ): Promise<string> {
   const topic = uniqueName('test', '.');
   const numPartitions = options.partitions ?? 1;
+  // Test records carry fixed event times as their timestamps; with the broker's 7-day
+  // retention (checked every few seconds on the native stack) they would be deleted as soon
+  // as the calendar passes them. A test that is about retention sets its own.
+  const given = options.configEntries ?? [];
+  const configEntries = given.some((c) => c.name === 'retention.ms')
+    ? given
+    : [{ name: 'retention.ms', value: '-1' }, ...given];
   await withAdmin(adminOrKafka, async (admin) => {
-    const created = await createTopicsWithLeaders(admin, [
-      { topic, numPartitions, configEntries: options.configEntries ?? [] },
-    ]);
+    const created = await createTopicsWithLeaders(admin, [{ topic, numPartitions, configEntries }]);
     if (!created) throw new Error(`topic ${topic} already existed`);
   });
   return topic;
