@@ -13,7 +13,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'the body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   429: 'over the rate limit of the key or client (RATE_LIMITED); see Retry-After',
   500: 'the request could not be served (INTERNAL); details are in the server log only',
-  503: 'overloaded or a dependency is down (OVERLOADED, BACKPRESSURE, DEPENDENCY_UNAVAILABLE, ML_UNAVAILABLE); see Retry-After',
+  503: 'overloaded or a dependency is down (OVERLOADED, BACKPRESSURE, DEPENDENCY_UNAVAILABLE, ML_UNAVAILABLE, INGEST_REFUSED_BY_KAFKA); see Retry-After',
 };
 
 function problemResponse(status: number): {

@@ -1,13 +1,17 @@
 // The telemetry producer SDK: Avro in the Confluent wire format (schema registered under the
 // topic's value subject), key = vehicle id, batching with linger, an idempotent producer, and a
 // bounded buffer that applies back-pressure: `send` awaits while the buffer is full and never
-// drops an event. A failed batch is retried with backoff, in order, until it is acknowledged.
+// drops an event silently. A failed batch is retried with backoff, in order, while the failure
+// may pass (core/kafka-errors.ts); a record the topic refuses for its size is set aside and
+// reported by the next flush(); a refusal no retry changes (authorization, an invalid topic)
+// fails the producer, and every waiting and later call rejects with it instead of blocking.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.ts';
 import { ContinuumError, errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
+import { classifyKafkaError, kafkaErrorType } from '../../core/kafka-errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
@@ -41,6 +45,36 @@ export class TelemetryEncodeError extends ContinuumError {
   override readonly code = 'TELEMETRY_ENCODE_FAILED';
 }
 
+/** Kafka refused records for good (too large for the topic): what flush() reports. */
+export class TelemetryRecordsRefusedError extends ContinuumError {
+  override readonly code = 'TELEMETRY_RECORDS_REFUSED';
+  readonly refused: readonly RefusedRecord[];
+
+  constructor(topic: string, refused: readonly RefusedRecord[]) {
+    const first = refused[0];
+    super(
+      `Kafka refused ${refused.length} telemetry record(s) on ${topic} for good` +
+        (first
+          ? ` (first: key ${first.key}, ${first.bytes} bytes: ${first.reason}); raise the topic's max.message.bytes or send smaller events`
+          : ''),
+      { context: { topic, refused: refused.length } },
+    );
+    this.refused = refused;
+  }
+}
+
+/** The producer cannot write at all until someone changes a setting (authorization, topic). */
+export class TelemetryProducerFailedError extends ContinuumError {
+  override readonly code = 'TELEMETRY_PRODUCER_FAILED';
+}
+
+export interface RefusedRecord {
+  key: string;
+  bytes: number;
+  /** The broker's error type, e.g. MESSAGE_TOO_LARGE. */
+  reason: string;
+}
+
 interface Pending {
   key: string;
   value: Buffer;
@@ -68,11 +102,17 @@ export class TelemetryProducer implements TelemetrySink {
   private buffer: Pending[] = [];
   /** Events accepted but not yet acknowledged (buffered + in flight): bounded by maxBufferedEvents. */
   private unacknowledged = 0;
+  /** send() calls begun and not yet in the buffer (encoding, or waiting for space): flush() covers them. */
+  private accepting = 0;
   private spaceWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private lingerTimer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
+  /** Records Kafka refused for good since the last flush() reported them. */
+  private refused: RefusedRecord[] = [];
+  /** Set when Kafka refuses the producer itself: every call rejects with it from then on. */
+  private failure: TelemetryProducerFailedError | undefined;
 
   private constructor(
     producer: Producer,
@@ -124,27 +164,40 @@ export class TelemetryProducer implements TelemetrySink {
   }
 
   async send(event: VehicleTelemetry): Promise<void> {
-    let value: Buffer;
+    this.accepting += 1;
     try {
-      value = await this.registry.encode(this.schemaId, event);
-    } catch (err) {
-      this.metrics.rejected.inc();
-      throw new TelemetryEncodeError(
-        `telemetry event does not match the VehicleTelemetry schema: ${errorMessage(err)}`,
-        {
-          cause: err,
-          context: { eventId: event.eventId, vehicleId: event.vehicleId },
-        },
-      );
+      let value: Buffer;
+      try {
+        value = await this.registry.encode(this.schemaId, event);
+      } catch (err) {
+        this.metrics.rejected.inc();
+        throw new TelemetryEncodeError(
+          `telemetry event does not match the VehicleTelemetry schema: ${errorMessage(err)}`,
+          {
+            cause: err,
+            context: { eventId: event.eventId, vehicleId: event.vehicleId },
+          },
+        );
+      }
+      await this.enqueue({ key: event.vehicleId, value, timestamp: event.eventTime });
+    } finally {
+      this.accepting -= 1;
+      this.notifyIdle();
     }
-    await this.enqueue({ key: event.vehicleId, value, timestamp: event.eventTime });
   }
 
   async sendRaw(key: string, value: Buffer): Promise<void> {
-    await this.enqueue({ key, value });
+    this.accepting += 1;
+    try {
+      await this.enqueue({ key, value });
+    } finally {
+      this.accepting -= 1;
+      this.notifyIdle();
+    }
   }
 
   private async enqueue(record: Pending): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.closed)
       throw new ContinuumError('telemetry producer is closed', {
         context: { topic: this.options.topic },
@@ -152,11 +205,15 @@ export class TelemetryProducer implements TelemetrySink {
     while (this.unacknowledged >= this.options.maxBufferedEvents) {
       this.metrics.backpressureWaits.inc();
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      // A waiter is also woken when the producer fails (narrowing does not see that).
+      const failure = this.failure as TelemetryProducerFailedError | undefined;
+      if (failure) throw failure;
     }
     this.unacknowledged += 1;
     this.buffer.push(record);
     this.metrics.buffered.set(this.unacknowledged);
-    if (this.buffer.length >= this.options.batchSize) this.kick();
+    // A flush waiting: no linger, it wants everything out now.
+    if (this.buffer.length >= this.options.batchSize || this.idleWaiters.length > 0) this.kick();
     else this.lingerTimer ??= setTimeout(() => this.kick(), this.options.lingerMs);
   }
 
@@ -166,11 +223,30 @@ export class TelemetryProducer implements TelemetrySink {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
     }
-    this.sending ??= this.drain().finally(() => {
-      this.sending = undefined;
-      if (this.buffer.length > 0) this.kick();
-      else this.notifyIdle();
-    });
+    this.sending ??= this.drain()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.sending = undefined;
+        if (this.buffer.length > 0 && !this.failure) this.kick();
+        else this.notifyIdle();
+      });
+  }
+
+  /** Kafka refused the producer for good: wake every waiter, which then rejects with the cause. */
+  private fail(err: unknown): void {
+    this.failure ??=
+      err instanceof TelemetryProducerFailedError
+        ? err
+        : new TelemetryProducerFailedError(`telemetry producer failed: ${errorMessage(err)}`, {
+            cause: err,
+            context: { topic: this.options.topic },
+          });
+    this.log.error(
+      { err: errorMessage(err), unacknowledged: this.unacknowledged },
+      'telemetry producer failed for good; sends and flushes reject from now on',
+    );
+    for (const wake of this.spaceWaiters.splice(0, this.spaceWaiters.length)) wake();
+    this.notifyIdle();
   }
 
   private async drain(): Promise<void> {
@@ -185,6 +261,11 @@ export class TelemetryProducer implements TelemetrySink {
     }
   }
 
+  /**
+   * Sends a batch until Kafka acknowledges it, retrying what may pass. A batch the topic refuses
+   * for its size is split in halves (in order), down to the one record that is too large,
+   * which is set aside for flush() to report; a refusal of the producer itself throws.
+   */
   private async sendWithRetry(batch: Pending[]): Promise<void> {
     let backoff = this.options.retryBackoffMs;
     for (let attempt = 1; ; attempt++) {
@@ -204,6 +285,23 @@ export class TelemetryProducer implements TelemetrySink {
       } catch (err) {
         stop();
         this.metrics.sendErrors.inc();
+        const failure = classifyKafkaError(err);
+        if (failure === 'refused')
+          throw new TelemetryProducerFailedError(
+            `Kafka refuses the telemetry producer on ${this.options.topic} (${kafkaErrorType(err)}): ${errorMessage(err)}; no retry changes that — check the topic and the client's authorization`,
+            { cause: err, context: { topic: this.options.topic } },
+          );
+        if (failure === 'too-large') {
+          const [only] = batch;
+          if (batch.length === 1 && only) {
+            this.setAside(only, kafkaErrorType(err) ?? 'MESSAGE_TOO_LARGE');
+            return;
+          }
+          const half = Math.ceil(batch.length / 2);
+          await this.sendWithRetry(batch.slice(0, half));
+          await this.sendWithRetry(batch.slice(half));
+          return;
+        }
         this.log.warn(
           { err: errorMessage(err), attempt, events: batch.length, backoffMs: backoff },
           'batch send failed; retrying',
@@ -214,23 +312,50 @@ export class TelemetryProducer implements TelemetrySink {
     }
   }
 
+  private setAside(record: Pending, reason: string): void {
+    const refused = { key: record.key, bytes: record.value.length, reason };
+    this.refused.push(refused);
+    this.metrics.refusedByKafka.inc({ reason });
+    this.log.error(
+      { ...refused, topic: this.options.topic },
+      'Kafka refused a telemetry record for good; flush() reports it',
+    );
+  }
+
+  /** Wakes flushes once nothing is pending, or once the producer has failed for good. */
   private notifyIdle(): void {
-    if (this.unacknowledged > 0) return;
+    if (!this.failure && (this.unacknowledged > 0 || this.accepting > 0)) return;
     for (const wake of this.idleWaiters.splice(0, this.idleWaiters.length)) wake();
   }
 
+  /**
+   * Resolves once every event sent before the call is acknowledged (including sends still
+   * encoding or waiting for buffer space). Rejects with TelemetryRecordsRefusedError
+   * if Kafka refused records for good since the last flush (each reported once), and with
+   * TelemetryProducerFailedError once the producer itself is refused.
+   */
   async flush(): Promise<void> {
-    if (this.unacknowledged === 0) return;
-    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.kick();
-    await idle;
+    if ((this.unacknowledged > 0 || this.accepting > 0) && !this.failure) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.kick();
+      await idle;
+    }
+    if (this.failure) throw this.failure;
+    if (this.refused.length > 0) {
+      const refused = this.refused.splice(0, this.refused.length);
+      throw new TelemetryRecordsRefusedError(this.options.topic, refused);
+    }
   }
 
+  /** Flushes (and rejects as flush() does, after disconnecting) and disconnects. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    await this.producer.disconnect();
-    this.log.info('telemetry producer closed');
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.producer.disconnect();
+      this.log.info('telemetry producer closed');
+    }
   }
 }

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry }
 export class TelemetrySdkMetrics {
   readonly sent: Counter;
   readonly rejected: Counter;
+  readonly refusedByKafka: Counter<'reason'>;
   readonly sendErrors: Counter;
   readonly backpressureWaits: Counter;
   readonly buffered: Gauge;
@@ -32,13 +33,24 @@ export class TelemetrySdkMetrics {
           registers,
         }),
     );
+    this.refusedByKafka = registeredOnce(
+      registry,
+      'continuum_sdk_events_refused_total',
+      () =>
+        new Counter({
+          name: 'continuum_sdk_events_refused_total',
+          help: 'Events Kafka refused for good after they were accepted (e.g. MESSAGE_TOO_LARGE); flush() reports them',
+          labelNames: ['reason'],
+          registers,
+        }),
+    );
     this.sendErrors = registeredOnce(
       registry,
       'continuum_sdk_send_errors_total',
       () =>
         new Counter({
           name: 'continuum_sdk_send_errors_total',
-          help: 'Failed produce requests (each retried)',
+          help: 'Failed produce requests (retried unless Kafka refuses for good)',
           registers,
         }),
     );

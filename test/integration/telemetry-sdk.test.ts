@@ -1,6 +1,7 @@
 // The telemetry producer SDK against the real broker and registry: every event arrives once,
 // keyed by vehicle, in order per vehicle, decodable with nothing but the registry URL; a full
-// buffer makes send() wait instead of dropping; a bad event is refused at send().
+// buffer makes send() wait instead of dropping; a bad event is refused at send(); a record the
+// topic refuses for its size is reported by flush(), and a refused producer fails every call.
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -9,6 +10,8 @@ import { createLogger } from '../../core/logger.ts';
 import {
   TelemetryEncodeError,
   TelemetryProducer,
+  TelemetryProducerFailedError,
+  TelemetryRecordsRefusedError,
 } from '../../connectors/telemetry-sdk/telemetry-producer.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
 import {
@@ -43,13 +46,15 @@ function telemetry(vehicle: number, seq: number): VehicleTelemetry {
 describe('telemetry producer SDK', () => {
   let kafka: Kafka;
   const topics: string[] = [];
+  /** Topics that never existed, whose value subjects the producer registered. */
+  const subjectsOnly: string[] = [];
 
   beforeAll(() => {
     kafka = createKafka(config, 'telemetry-sdk');
   });
   afterAll(async () => {
     await deleteTestTopics(kafka, topics);
-    await deleteTestSubjects(config, topics);
+    await deleteTestSubjects(config, [...topics, ...subjectsOnly]);
   });
 
   async function topic(): Promise<string> {
@@ -139,5 +144,81 @@ describe('telemetry producer SDK', () => {
     const messages = await waitForMessages(kafka, name, { count: 2, timeoutMs: 60_000 });
     expect(messages.map((m) => m.value?.subarray(0, 15).toString())).toContain('not avro at all');
     expect(messages).toHaveLength(2);
+  });
+
+  it('sets aside a record the topic refuses for its size, writes its neighbours in order, and flush() reports it', async () => {
+    const name = await createTestTopic(kafka, {
+      partitions: 1,
+      configEntries: [{ name: 'max.message.bytes', value: '4096' }],
+    });
+    topics.push(name);
+    const metrics = new Registry();
+    const producer = await TelemetryProducer.create({
+      config,
+      log,
+      options: { topic: name, lingerMs: 50, batchSize: 20 },
+      metricsRegistry: metrics,
+    });
+    const before = Array.from({ length: 8 }, (_, i) => telemetry(1, i));
+    const after = Array.from({ length: 8 }, (_, i) => telemetry(1, 100 + i));
+    for (const e of before) await producer.send(e);
+    await producer.sendRaw('VEH-001', Buffer.alloc(20_000, 7));
+    for (const e of after) await producer.send(e);
+    const flushed = await producer.flush().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(flushed).toBeInstanceOf(TelemetryRecordsRefusedError);
+    expect((flushed as TelemetryRecordsRefusedError).refused).toEqual([
+      { key: 'VEH-001', bytes: 20_000, reason: 'MESSAGE_TOO_LARGE' },
+    ]);
+    expect((flushed as Error).message).toContain("raise the topic's max.message.bytes");
+    // Reported once; the producer goes on.
+    await producer.send(telemetry(1, 200));
+    await producer.close();
+    const refused = await metrics.getSingleMetric('continuum_sdk_events_refused_total')?.get();
+    expect(refused?.values).toEqual([
+      expect.objectContaining({ labels: { reason: 'MESSAGE_TOO_LARGE' }, value: 1 }),
+    ]);
+    const messages = await waitForMessages(kafka, name, { count: 17, timeoutMs: 60_000 });
+    const decoder = new SchemaRegistry({ host: config.schemaRegistry.url });
+    const ids = await Promise.all(
+      messages.map(
+        async (m) => ((await decoder.decode(m.value as Buffer)) as VehicleTelemetry).eventId,
+      ),
+    );
+    expect(ids).toEqual([...before, ...after, telemetry(1, 200)].map((e) => e.eventId));
+  });
+
+  it('fails for good when Kafka refuses the producer itself: sends and flushes reject instead of blocking', async () => {
+    // A name the broker refuses as a topic (INVALID_TOPIC_EXCEPTION): no retry changes that.
+    const invalid = `test.invalid topic ${Date.now()}`;
+    subjectsOnly.push(invalid);
+    const producer = await TelemetryProducer.create({
+      config,
+      log,
+      options: { topic: invalid, lingerMs: 5, maxBufferedEvents: 3, batchSize: 2 },
+      metricsRegistry: new Registry(),
+    });
+    // More than the buffer holds: the fourth send waits for space, and is woken by the failure.
+    const sends = Array.from({ length: 4 }, (_, i) =>
+      producer.send(telemetry(2, i)).then(
+        () => 'accepted',
+        (err: unknown) => err,
+      ),
+    );
+    const flushed = await producer.flush().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(flushed).toBeInstanceOf(TelemetryProducerFailedError);
+    expect((flushed as Error).message).toContain('INVALID_TOPIC_EXCEPTION');
+    const outcomes = await Promise.all(sends);
+    expect(outcomes.slice(0, 3)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(outcomes[3]).toBeInstanceOf(TelemetryProducerFailedError);
+    await expect(producer.send(telemetry(2, 9))).rejects.toBeInstanceOf(
+      TelemetryProducerFailedError,
+    );
+    await expect(producer.close()).rejects.toBeInstanceOf(TelemetryProducerFailedError);
   });
 });

@@ -3,7 +3,10 @@
 // accepted (202), the others listed with their reason. When the SDK's bounded buffer has no
 // room for the batch the answer is 503 with Retry-After: the API never queues without bound.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import { TelemetryEncodeError } from '../../../connectors/telemetry-sdk/telemetry-producer.ts';
+import {
+  TelemetryEncodeError,
+  TelemetryProducerFailedError,
+} from '../../../connectors/telemetry-sdk/telemetry-producer.ts';
 import { errorMessage } from '../../../core/errors.ts';
 import type { VehicleTelemetry } from '../../../schemas/types.ts';
 import { ApiError } from '../../api-error.ts';
@@ -78,6 +81,9 @@ export const telemetryIngestRoutes: FastifyPluginCallbackZod<{
               code: 'ENCODE_FAILED',
               reason: errorMessage(result.reason),
             });
+          else if (result.reason instanceof TelemetryProducerFailedError)
+            // Kafka refuses the producer itself (authorization, the topic): no retry helps.
+            throw new ApiError(503, 'INGEST_REFUSED_BY_KAFKA', errorMessage(result.reason));
           else throw result.reason;
         });
       } finally {
