@@ -1,5 +1,6 @@
-// Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason), add per
-// record, flush every `flushRecords` records and at the end of each fetched batch (the
+// Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason, stage
+// `decode`), add per record (a record the sink refuses with SinkRecordError → DLQ, stage `sink`;
+// any other exception of the sink's own stops the runner: a bug is not a bad record), flush every `flushRecords` records and at the end of each fetched batch (the
 // checkpoint), and commit offsets only after the flush. The group is heartbeated while a flush
 // runs, so a slow store does not cost the membership; and what a Kafka group does (a lost
 // membership, a rebalance, a coordinator move) restarts the consumer from the committed
@@ -13,7 +14,7 @@ import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
-import type { Sink, SinkRecord } from './sink.ts';
+import { SinkRecordError, type Sink } from './sink.ts';
 
 export interface SinkRunnerOptions<T> {
   kafka: Kafka;
@@ -206,34 +207,44 @@ export class SinkRunner<T> {
       }
       added += 1;
       this.recordsIn.inc(sinkLabel);
+      const source = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        timestamp: Number(message.timestamp),
+        key: message.key,
+        value: message.value,
+        headers: message.headers,
+      };
+      const processor = `sink.${this.options.sink.name}`;
+      let value: T;
       try {
         if (!message.value) throw new DecodeError('record has no value');
-        const value = await this.options.decode(message.value);
-        const record: SinkRecord<T> = {
+        value = await this.options.decode(message.value);
+      } catch (err) {
+        const cause =
+          err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
+        letters.push(deadLetter(source, { error: cause, stage: 'decode', processor }));
+        continue;
+      }
+      try {
+        this.options.sink.add({
           topic: batch.topic,
           partition: batch.partition,
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value,
           timestamp: Number(message.timestamp),
-        };
-        this.options.sink.add(record);
+        });
       } catch (err) {
-        const cause =
-          err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
-        letters.push(
-          deadLetter(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              timestamp: Number(message.timestamp),
-              key: message.key,
-              value: message.value,
-              headers: message.headers,
-            },
-            { error: cause, stage: 'decode', processor: `sink.${this.options.sink.name}` },
-          ),
+        if (err instanceof SinkRecordError) {
+          letters.push(deadLetter(source, { error: err, stage: 'sink', processor }));
+          continue;
+        }
+        // A bug in the sink, not a bad record: stop (nothing committed) rather than hide it.
+        throw new SinkWriteError(
+          `sink ${this.options.sink.name} failed on ${batch.topic}-${batch.partition}@${message.offset}: ${errorMessage(err)}`,
+          { cause: err, retriable: false, context: { topic: batch.topic, offset: message.offset } },
         );
       }
     }

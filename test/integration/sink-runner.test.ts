@@ -1,15 +1,24 @@
 // The sink runner against a real broker when the store is slow: a flush that outlasts the
 // group's session keeps the membership (heartbeats while it runs), and one that loses it (no
 // heartbeats) rejoins from the committed offsets instead of stopping. Either way every record
-// reaches the store, and the runner reports no error.
+// reaches the store, and the runner reports no error. A record the sink refuses goes to the
+// DLQ; an exception of the sink's own stops the runner instead of being dead-lettered.
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { waitFor } from '../../core/wait-for.ts';
-import type { Sink, SinkRecord } from '../../connectors/sinks/sink.ts';
+import { SinkRecordError, type Sink, type SinkRecord } from '../../connectors/sinks/sink.ts';
+import { DLQ_HEADERS } from '../../core/dead-letter.ts';
+import { dlqTopic } from '../../core/topics.ts';
 import { SinkRunner } from '../../connectors/sinks/sink-runner.ts';
-import { createKafka, createTestTopic, deleteTestTopics } from '../support/kafka.ts';
+import {
+  countRecords,
+  createKafka,
+  createTestTopic,
+  deleteTestTopics,
+  waitForMessages,
+} from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
 const config = loadConfig(process.env);
@@ -103,4 +112,139 @@ describe('sink runner with a store slower than the group session', () => {
     },
     150_000,
   );
+});
+
+/** Takes every record but `refuse` (a value its store cannot hold) and throws a bug at `bug`. */
+class PickySink implements Sink<string> {
+  readonly name = 'picky';
+  readonly stored: string[] = [];
+  private pending: string[] = [];
+
+  private readonly faults: { refuse?: string; bug?: string };
+
+  constructor(faults: { refuse?: string; bug?: string }) {
+    this.faults = faults;
+  }
+
+  add(record: SinkRecord<string>): void {
+    if (record.value === this.faults.refuse)
+      throw new SinkRecordError(`value ${record.value} does not fit the store`);
+    if (record.value === this.faults.bug)
+      throw new TypeError('cannot read properties of undefined');
+    this.pending.push(record.value);
+  }
+
+  flush(): Promise<{ written: number }> {
+    this.stored.push(...this.pending);
+    const written = this.pending.length;
+    this.pending = [];
+    return Promise.resolve({ written });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('sink runner, what a sink refuses and what is a bug', () => {
+  let kafka: Kafka;
+  const topics: string[] = [];
+
+  beforeAll(() => {
+    kafka = createKafka(config, 'sink-runner-faults');
+  });
+  afterAll(async () => {
+    await deleteTestTopics(kafka, [...topics, ...topics.map(dlqTopic)]);
+  });
+
+  async function topicWith(values: string[]): Promise<string> {
+    const topic = await createTestTopic(kafka, { partitions: 1 });
+    topics.push(topic);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin
+      .createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: dlqTopic(topic), numPartitions: 1 }],
+      })
+      .finally(() => admin.disconnect());
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) });
+    await producer.disconnect();
+    return topic;
+  }
+
+  it('dead-letters a record the sink refuses (stage sink, its reason) and writes the rest', async () => {
+    const topic = await topicWith(['a', 'b', 'c', 'd']);
+    const sink = new PickySink({ refuse: 'b' });
+    const runner = new SinkRunner<string>({
+      kafka,
+      topic,
+      groupId: uniqueName('test-sink-picky'),
+      sink,
+      decode: (bytes) => Promise.resolve(bytes.toString()),
+      log,
+      metricsRegistry: new Registry(),
+    });
+    await runner.start();
+    try {
+      const [letter] = await waitForMessages(kafka, dlqTopic(topic), {
+        count: 1,
+        timeoutMs: 60_000,
+      });
+      await waitFor(() => sink.stored.length === 3, {
+        timeoutMs: 60_000,
+        description: 'the other three records stored',
+      });
+      expect(sink.stored).toEqual(['a', 'c', 'd']);
+      expect(letter?.value?.toString()).toBe('b');
+      const header = (name: string) => letter?.headers?.[name]?.toString();
+      expect(header(DLQ_HEADERS.stage)).toBe('sink');
+      expect(header(DLQ_HEADERS.errorCode)).toBe('SINK_RECORD_REFUSED');
+      expect(runner.error).toBeUndefined();
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('stops on an exception of the sink’s own, commits nothing and dead-letters nothing', async () => {
+    const topic = await topicWith(['a', 'b', 'c']);
+    const sink = new PickySink({ bug: 'b' });
+    const groupId = uniqueName('test-sink-buggy');
+    let fatal: Error | undefined;
+    const runner = new SinkRunner<string>({
+      kafka,
+      topic,
+      groupId,
+      sink,
+      decode: (bytes) => Promise.resolve(bytes.toString()),
+      log,
+      metricsRegistry: new Registry(),
+      onFatal: (err) => {
+        fatal = err;
+      },
+    });
+    await runner.start();
+    try {
+      await waitFor(() => fatal !== undefined, {
+        timeoutMs: 60_000,
+        description: 'the runner to stop',
+      });
+      expect(fatal?.message).toContain('sink picky failed on');
+      expect(fatal?.message).toContain('cannot read properties of undefined');
+      expect(sink.stored).toEqual([]);
+      expect(await countRecords(kafka, dlqTopic(topic))).toBe(0);
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1']);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await runner.stop();
+    }
+  });
 });
