@@ -23,6 +23,8 @@ export interface KafkaStateFeedOptions {
   bufferPerPartition: number;
   /** Changes a subscriber may have waiting before it is ended. */
   subscriberQueue: number;
+  /** The live consumer's group session (kafkajs's default, 30 s, when absent). */
+  sessionTimeoutMs?: number;
 }
 
 export const KAFKA_STATE_FEED_DEFAULTS = { bufferPerPartition: 2_000, subscriberQueue: 10_000 };
@@ -130,6 +132,9 @@ export class KafkaStateFeed implements StateChangeFeed {
   private readonly subscribers = new Set<Subscriber>();
   private consumer: Consumer | undefined;
   private groupId: string | undefined;
+  private stopped = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
     kafka: Kafka;
@@ -155,16 +160,31 @@ export class KafkaStateFeed implements StateChangeFeed {
       this.buffers.set(e.partition, []);
     }
     this.groupId = `${this.options.groupPrefix}-${randomBytes(6).toString('hex')}`;
-    // The group starts exactly at the ends just read, so subscribers know where live begins.
+    await this.follow();
+    this.log.info({ groupId: this.groupId }, 'following state changes');
+  }
+
+  /**
+   * Consumes from where the feed is (the ends read at start, then the next offset of each
+   * partition): the group's offsets are set there first, so a restart neither skips nor, past
+   * what publish() already drops, repeats a change.
+   */
+  private async follow(): Promise<void> {
+    const { topic } = this.options;
+    const groupId = this.groupId as string;
     await alterGroupOffsets(
       this.config,
-      this.groupId,
-      ends.map((e) => ({ topic, partition: e.partition, offset: Number(e.high) })),
+      groupId,
+      [...this.liveNext].map(([partition, offset]) => ({ topic, partition, offset })),
     );
+    const session = this.options.sessionTimeoutMs;
     const consumer = this.kafka.consumer({
-      groupId: this.groupId,
+      groupId,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
+      ...(session === undefined
+        ? {}
+        : { sessionTimeout: session, heartbeatInterval: Math.floor(session / 5) }),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -174,11 +194,13 @@ export class KafkaStateFeed implements StateChangeFeed {
         this.liveNext.set(payload.partition, next);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.log.error(
+      this.log.warn(
         { err: payload.error.message, restart: payload.restart },
-        'feed consumer crashed',
+        payload.restart ? 'feed consumer crashed; kafkajs restarts it' : 'feed consumer crashed',
       );
-      if (!payload.restart) for (const s of [...this.subscribers]) s.end('feed-stopped');
+      // kafkajs gives up on errors it calls non-retriable (a membership the coordinator lost):
+      // subscribers stay attached and the feed follows again, from where it was.
+      if (!payload.restart && consumer === this.consumer) this.scheduleRestart();
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -188,7 +210,28 @@ export class KafkaStateFeed implements StateChangeFeed {
         for (const change of changes) this.publish(change);
       },
     });
-    this.log.info({ groupId: this.groupId }, 'following state changes');
+  }
+
+  /** Restarts after a crash kafkajs does not restart from, with backoff (1 s doubling to 30 s). */
+  private scheduleRestart(): void {
+    if (this.stopped || this.restartTimer) return;
+    const delay = Math.min(30_000, 1_000 * 2 ** this.restarts);
+    this.restarts += 1;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void (async () => {
+        await this.consumer?.disconnect().catch(() => undefined);
+        if (this.stopped) return;
+        try {
+          await this.follow();
+          this.restarts = 0;
+          this.log.info({ groupId: this.groupId }, 'feed consumer restarted');
+        } catch (err) {
+          this.log.error({ err: errorMessage(err) }, 'feed consumer restart failed');
+          this.scheduleRestart();
+        }
+      })();
+    }, delay);
   }
 
   private async decodeAll(partition: number, messages: KafkaMessage[]): Promise<StateChange[]> {
@@ -268,6 +311,8 @@ export class KafkaStateFeed implements StateChangeFeed {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
     for (const s of [...this.subscribers]) s.end('feed-stopped');
     await this.consumer?.disconnect();
     if (this.groupId) await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
