@@ -1,10 +1,10 @@
 // Where the simulator writes shipments: a port, and its PostgreSQL implementation that applies
 // one simulated tick's changes in one transaction (INSERT on creation, UPDATE per change).
-import { readFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import type pg from 'pg';
 import { ContinuumError, errorMessage } from '../core/errors.ts';
 import { repoRoot } from '../core/paths.ts';
+import { ensureShipmentsTable, quoteIdent } from '../schemas/platform-tables.ts';
 import type { Shipment, ShipmentStatus } from '../schemas/types.ts';
 
 /** The simulator's record of what really happened to a shipment that finished. */
@@ -63,12 +63,7 @@ function duplicateKeyValue(err: unknown): string | undefined {
   return typeof detail === 'string' ? /\)=\((.*)\) already exists/.exec(detail)?.[1] : undefined;
 }
 
-const SHIPMENTS_SQL = nodePath.join(repoRoot, 'schemas', 'sql', 'shipments.sql');
 const GROUND_TRUTH_SQL = nodePath.join(repoRoot, 'seeder', 'sql', 'ground-truth.sql');
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 export class PostgresShipmentStore implements ShipmentStore {
   readonly schema: string;
@@ -85,23 +80,13 @@ export class PostgresShipmentStore implements ShipmentStore {
 
   /** Creates the schema and both tables when missing (shared DDL files, run inside the schema). */
   static async create(pool: pg.Pool, schema = 'public'): Promise<PostgresShipmentStore> {
-    const ddl = [await readFile(SHIPMENTS_SQL, 'utf8'), await readFile(GROUND_TRUTH_SQL, 'utf8')];
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      // SET LOCAL: the pooled connection goes back with its usual search_path.
-      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
-      for (const sql of ddl) await client.query(sql);
-      await client.query('COMMIT');
+      await ensureShipmentsTable(pool, schema, [GROUND_TRUTH_SQL]);
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw new ShipmentStoreError('creating the shipments tables failed', {
         cause: err,
         context: { schema },
       });
-    } finally {
-      client.release();
     }
     return new PostgresShipmentStore(pool, schema);
   }

@@ -199,7 +199,8 @@ describe('PostgreSQL CDC source', () => {
     await db.end();
   }, TIMEOUT_MS);
 
-  async function fixture(heartbeatIntervalMs = 1_000): Promise<Fixture> {
+  /** A topic, names and options for one source; the schema and table made unless `table` is false. */
+  async function fixture(heartbeatIntervalMs = 1_000, table = true): Promise<Fixture> {
     const schema = uniqueName('cdc', '_');
     const topic = await createTestTopic(kafka, { partitions: 3 });
     const f: Fixture = {
@@ -223,7 +224,7 @@ describe('PostgreSQL CDC source', () => {
       }),
     };
     fixtures.push(f);
-    await createShipmentsSchema(db, schema);
+    if (table) await createShipmentsSchema(db, schema);
     return f;
   }
 
@@ -498,6 +499,29 @@ describe('PostgreSQL CDC source', () => {
         const n = Number(row.change_seq);
         expect(applied.get(row.shipment_id)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    'started before the table exists, it creates table and slot before the first write: a burst right after start arrives whole',
+    async () => {
+      const f = await fixture(1_000, false);
+      const source = startInProcess(f);
+      await source.start();
+      // What a seed at full speed does as soon as the platform is up: create and move shipments.
+      const ids = Array.from({ length: 20 }, (_, i) => `SHP-BURST-${i}`);
+      await insertShipments(db, f.schema, ids);
+      for (let round = 0; round < 3; round++)
+        for (const id of ids) await advanceShipment(db, f.schema, id);
+      await waitForConfirmed(db, f.slot, await currentWalLsn(db));
+      const records = await readTopicToEnd(kafka, f.topic);
+      // Every change, none as a snapshot of where the rows had got to.
+      expect(records.filter((r) => r.change.op === 'SNAPSHOT')).toEqual([]);
+      const seqs = seqsByShipment(records);
+      expect([...seqs.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids) expect(seqs.get(id)).toEqual([1, 2, 3, 4]);
+      await source.stop();
     },
     TIMEOUT_MS,
   );

@@ -10,6 +10,7 @@ import { PrerequisiteError } from '../../../core/errors.ts';
 import { servicePaths, type NativeService, type StackContext } from '../native-service.ts';
 import { POSTGRES_BIN } from '../prerequisites.ts';
 import { runCommand } from '../run-command.ts';
+import { ensureShipmentsTable } from '../../../schemas/platform-tables.ts';
 
 interface SystemUser {
   uid: number;
@@ -142,6 +143,13 @@ export const postgresService: NativeService = {
 
   async afterReady(ctx) {
     await ensureRoleAndDatabase(ctx);
+    // The platform's tables, so that a CDC source started before the first write streams it.
+    const pool = new pg.Pool({ connectionString: ctx.config.postgres.url, max: 1 });
+    try {
+      await ensureShipmentsTable(pool);
+    } finally {
+      await pool.end();
+    }
   },
 };
 

@@ -18,6 +18,12 @@ export interface CdcSourceOptions {
   schema: string;
   /** Source table (its columns are those of schemas/sql/shipments.sql). */
   table: string;
+  /**
+   * Create the table (schemas/platform-tables.ts) when missing, before the publication and the
+   * slot, so that changes written right after the source started are all streamed. Only for the
+   * platform's own table (`shipments`); another table must exist already (it is waited for).
+   */
+  createTable: boolean;
   /** Publication `FOR TABLE schema.table`, created when missing. */
   publication: string;
   /** Logical replication slot (pgoutput), created when missing (with the initial snapshot). */
@@ -48,6 +54,7 @@ export const CDC_SOURCE_DEFAULTS = {
   postgresUrl: 'postgres://continuum@127.0.0.1:5432/continuum',
   schema: 'public',
   table: 'shipments',
+  createTable: true,
   publication: 'continuum_shipments_pub',
   slot: 'continuum_shipments_slot',
   topic: 'shipments.cdc',
@@ -80,6 +87,7 @@ const optionsSchema = z.object({
   postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
   schema: identifier,
   table: identifier,
+  createTable: z.boolean(),
   publication: identifier,
   slot: identifier,
   topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),

@@ -25,6 +25,7 @@ import {
   snapshotCompleted,
 } from './slot-setup.ts';
 import { TransactionPipeline } from './transaction-pipeline.ts';
+import { ensureShipmentsTable } from '../../../schemas/platform-tables.ts';
 
 export interface PostgresCdcSourceDeps {
   log: Logger;
@@ -197,6 +198,8 @@ export class PostgresCdcSource {
     const { options } = this;
     let startLsn: string;
     try {
+      if (options.createTable && options.table === 'shipments')
+        await ensureShipmentsTable(this.pool, options.schema);
       await ensurePublication(this.pool, options);
       await checkSourceTable(this.pool, options);
       let slot = await readSlot(this.pool, options.slot);
