@@ -1,6 +1,8 @@
-// docker-compose.yml must run what the native stack runs: the same services on the same host
-// ports, the same CONTINUUM_* variables, topics and metrics ports. These machines have no
-// Docker engine, so the files are parsed and cross-checked against core/services.ts and
+// docker-compose.yml must run what the native stack runs: the same services at the same
+// versions, the same CONTINUUM_* variables, topics and metrics ports; and it is locked down:
+// the services on an internal network, only the API/UI and Grafana published (MLflow with
+// compose/mlflow-published.yml), every password from .env. These machines have no Docker
+// engine, so the files are parsed and cross-checked against core/services.ts and
 // core/config.ts instead of run.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import nodePath from 'node:path';
@@ -15,10 +17,12 @@ import {
 import { repoRoot } from '../core/paths.ts';
 import { SERVICES } from '../core/services.ts';
 import { platformTopics } from '../core/topics.ts';
-import { TIMESTAMP_AFTER_MAX_MS } from './native/services/kafka.ts';
+import { KAFKA_VERSION, TIMESTAMP_AFTER_MAX_MS } from './native/services/kafka.ts';
 import { JMX_AGENT_VERSION, KAFKA_BROKER_JOB } from './native/services/kafka-jmx-agent.ts';
+import { MLFLOW_VERSION } from './native/services/mlflow.ts';
 import { POSTGRES_EXPORTER, POSTGRES_EXPORTER_JOB } from './native/services/postgres-exporter.ts';
 import { REDIS_EXPORTER, REDIS_EXPORTER_JOB } from './native/services/redis-exporter.ts';
+import { APICURIO_VERSION } from './native/services/schema-registry.ts';
 
 type Scalar = string | number | boolean | null;
 
@@ -29,6 +33,8 @@ interface ComposeService {
   entrypoint?: string | string[];
   environment?: Record<string, Scalar> | string[];
   ports?: (string | number | { host_ip?: string; published?: string | number; target?: number })[];
+  expose?: (string | number)[];
+  networks?: string[] | Record<string, unknown>;
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
@@ -37,6 +43,7 @@ interface ComposeService {
 
 interface ComposeFile {
   services?: Record<string, ComposeService>;
+  networks?: Record<string, { internal?: boolean; external?: boolean } | null>;
   volumes?: Record<string, unknown> | null;
 }
 
@@ -87,6 +94,57 @@ const PROCESSES = [
   command: readonly string[];
 }[];
 
+/** What the exporters measure, and the native stack's constants they must match. */
+const EXPORTERS = [
+  {
+    name: 'postgres-exporter',
+    version: POSTGRES_EXPORTER.version,
+    portVariable: 'CONTINUUM_POSTGRES_EXPORTER_PORT',
+    job: POSTGRES_EXPORTER_JOB,
+    measured: 'postgres',
+  },
+  {
+    name: 'redis-exporter',
+    version: REDIS_EXPORTER.version,
+    portVariable: 'CONTINUUM_REDIS_EXPORTER_PORT',
+    job: REDIS_EXPORTER_JOB,
+    measured: 'redis',
+  },
+] as const satisfies readonly {
+  name: string;
+  version: string;
+  portVariable: ConfigVariable;
+  job: string;
+  measured: string;
+}[];
+
+/** The only ports the host reaches: the API (which serves the UI too) and Grafana. */
+const PUBLISHED = [
+  { name: 'api', port: Number(defaultOf('CONTINUUM_API_PORT')) },
+  { name: 'grafana', port: 3000 },
+];
+
+/** The internal network of the services and processes, and the one the host reaches. */
+const DATA_NETWORK = 'data';
+const EDGE_NETWORK = 'edge';
+
+/**
+ * Exact versions of the native stack's services that have no constant to import: Debian
+ * bookworm's Redis (compose/native/services/redis.ts runs the distribution's redis-server), and
+ * the first MongoDB 7.0 release with the fix for CVE-2025-14847 ("MongoBleed").
+ */
+const NATIVE_REDIS_VERSION = '7.0.15';
+const MONGODB_MINIMUM_VERSION = '7.0.28';
+
+/**
+ * An exact version tag, never `latest` or a bare major: `x.y.z` (a `v` prefix allowed); for
+ * PostgreSQL `major.minor`, which since PostgreSQL 10 is an exact release (15.18).
+ */
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+$/;
+const EXACT_POSTGRES_VERSION = /^\d+\.\d+$/;
+const exactVersionOf = (name: string): RegExp =>
+  name === 'postgres' ? EXACT_POSTGRES_VERSION : EXACT_VERSION;
+
 /** Metric families the dashboard must chart (what the processes export). */
 const DASHBOARD_METRICS = [
   'kafka_consumergroup_lag',
@@ -107,6 +165,7 @@ const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as ComposeFile;
 const services = compose.services ?? {};
 const prometheusConfig = parse(read('compose/prometheus/prometheus.yml')) as PrometheusConfig;
+const mlflowOverride = parse(read('compose/mlflow-published.yml'), { merge: true }) as ComposeFile;
 
 function service(name: string): ComposeService {
   const found = services[name];
@@ -151,6 +210,41 @@ function portsOf(svc: ComposeService): PortMapping[] {
       target,
     };
   });
+}
+
+/** Container ports a service declares with `expose:` (to the other containers only). */
+function exposedOf(svc: ComposeService): number[] {
+  return (svc.expose ?? []).map((port) => Number(String(port).replace(/\/(tcp|udp)$/, '')));
+}
+
+/** The networks a service names, or undefined when it names none (the implicit default). */
+function networksOf(svc: ComposeService): string[] | undefined {
+  const { networks } = svc;
+  if (networks === undefined) return undefined;
+  return Array.isArray(networks) ? networks : Object.keys(networks);
+}
+
+/** The tag of an image reference (`name:tag`), '' when it has none. */
+function tagOf(image: string | undefined): string {
+  const match = /:([^:/]+)$/.exec(image ?? '');
+  return match?.[1] ?? '';
+}
+
+/** Compares two `x.y.z` versions (a leading `v` ignored): negative, zero or positive. */
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string): number[] => v.replace(/^v/, '').split('.').map(Number);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+/** The major version a service's native implementation names, e.g. 15 of "PostgreSQL 15 …". */
+function nativeMajorOf(name: string, product: string): number {
+  const spec = SERVICES.find((s) => s.name === name);
+  return Number(new RegExp(`${product} (\\d+)`).exec(spec?.nativeImplementation ?? '')?.[1]);
 }
 
 function dependenciesOf(svc: ComposeService): Record<string, string> {
@@ -236,29 +330,16 @@ const oneShotServices = new Set(
 );
 
 describe('docker-compose.yml: the services of the native stack', () => {
-  it.each(SERVICES.map((spec) => [spec.name, spec] as const))(
-    'runs %s from a real image on 127.0.0.1 and its native port',
-    (name, spec) => {
+  it.each(SERVICES.map((spec) => [spec.name] as const))(
+    'runs %s from an exact image version on the internal network, unpublished',
+    (name) => {
       const svc = service(name);
       expect(svc.image).toMatch(/^[\w.\-/]+:[\w.-]+$/);
-      expect(svc.image).not.toMatch(/:latest$/);
-      const onHost = portsOf(svc).filter((p) => p.published === spec.defaultPort);
-      expect(onHost).toHaveLength(1);
-      expect(onHost[0]?.hostIp).toBe('127.0.0.1');
+      expect(tagOf(svc.image)).toMatch(exactVersionOf(name));
+      expect(networksOf(svc)).toEqual([DATA_NETWORK]);
+      expect(portsOf(svc)).toEqual([]);
     },
   );
-
-  it('publishes ports on 127.0.0.1 only, each host port once', () => {
-    const published = Object.entries(services).flatMap(([name, svc]) =>
-      portsOf(svc)
-        .filter((p) => p.published !== undefined)
-        .map((p) => ({ name, ...p })),
-    );
-    expect(published.length).toBeGreaterThanOrEqual(SERVICES.length);
-    expect(published.filter((p) => p.hostIp !== '127.0.0.1')).toEqual([]);
-    const ports = published.map((p) => p.published);
-    expect(new Set(ports).size).toBe(ports.length);
-  });
 
   it('runs PostgreSQL with logical replication for CDC', () => {
     const command = commandOf(service('postgres')).join(' ');
@@ -275,18 +356,144 @@ describe('docker-compose.yml: the services of the native stack', () => {
     );
   });
 
-  it('advertises Kafka both to the containers and to the host', () => {
+  it('advertises Kafka to the containers only, and checks its health on that listener', () => {
     const kafka = service('kafka');
     const env = environmentOf(kafka);
     const listeners = advertisedListeners(kafka);
-    expect(listeners).toContain('kafka:29092');
-    const kafkaPort = SERVICES.find((s) => s.name === 'kafka')?.defaultPort;
-    expect(listeners).toContain(`127.0.0.1:${kafkaPort}`);
+    expect(listeners).toEqual(['kafka:29092']);
+    // Nothing listens for the host any more: only the internal listener and the controller.
+    expect(
+      (env.KAFKA_LISTENERS ?? '')
+        .split(',')
+        .map((l) => l.replace(/:\/\/.*$/, ''))
+        .sort(),
+    ).toEqual(['CONTROLLER', 'PLAINTEXT']);
+    expect(exposedOf(kafka)).toContain(29092);
+    const bootstrap = /--bootstrap-server[=\s]+(\S+)/.exec(healthcheckOf(kafka) ?? '')?.[1];
+    expect(listeners).toContain(bootstrap);
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
     expect(env.KAFKA_LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS).toBe(TIMESTAMP_AFTER_MAX_MS);
+  });
+});
+
+describe('docker-compose.yml: networks', () => {
+  const onNetwork = (network: string): string[] =>
+    Object.entries(services)
+      .filter(([, svc]) => (networksOf(svc) ?? []).includes(network))
+      .map(([name]) => name)
+      .sort();
+
+  it('declares the data network internal, and the others not', () => {
+    const networks = compose.networks ?? {};
+    expect(networks[DATA_NETWORK]?.internal).toBe(true);
+    for (const [name, network] of Object.entries(networks)) {
+      if (name === DATA_NETWORK) continue;
+      expect(`${name}: ${network?.internal === true}`).toBe(`${name}: false`);
+      expect(`${name}: ${network?.external === true}`).toBe(`${name}: false`);
+    }
+  });
+
+  it.each(Object.keys(services).map((name) => [name]))(
+    '%s names its networks, every one declared (none on the implicit default)',
+    (name) => {
+      const networks = networksOf(service(name));
+      expect(networks?.length).toBeGreaterThan(0);
+      const declared = Object.keys(compose.networks ?? {});
+      expect((networks ?? []).filter((n) => !declared.includes(n))).toEqual([]);
+      expect(networks).not.toContain('default');
+    },
+  );
+
+  it('keeps the exporters on the data network only', () => {
+    for (const { name } of EXPORTERS) expect(networksOf(service(name))).toEqual([DATA_NETWORK]);
+  });
+
+  it('puts every platform process, and kafka-init, on the data network', () => {
+    const built = Object.entries(services)
+      .filter(([, svc]) => svc.build !== undefined)
+      .map(([name]) => name);
+    expect(built).toEqual(expect.arrayContaining(PROCESSES.map((p) => p.name)));
+    for (const name of [...built, 'kafka-init']) {
+      const onData = (networksOf(service(name)) ?? []).includes(DATA_NETWORK);
+      expect({ name, onData }).toEqual({ name, onData: true });
+    }
+  });
+
+  it('puts only the API and Grafana on the edge network, both also on the data network', () => {
+    expect(onNetwork(EDGE_NETWORK)).toEqual(PUBLISHED.map((p) => p.name).sort());
+    for (const { name } of PUBLISHED) expect(networksOf(service(name))).toContain(DATA_NETWORK);
+  });
+
+  it('gives a route out only to the API, Grafana and the download of the JMX agent', () => {
+    const open = Object.entries(compose.networks ?? {})
+      .filter(([, network]) => network?.internal !== true)
+      .map(([name]) => name);
+    const reachable = [...new Set(open.flatMap(onNetwork))].sort();
+    expect(reachable).toEqual([...PUBLISHED.map((p) => p.name), 'kafka-jmx-agent'].sort());
+    // It only writes into a volume: it has no business on the services' network.
+    expect(networksOf(service('kafka-jmx-agent'))).not.toContain(DATA_NETWORK);
+  });
+});
+
+describe('docker-compose.yml: published ports', () => {
+  it('publishes exactly the API/UI and Grafana, on 127.0.0.1 and their own ports', () => {
+    const published = Object.entries(services)
+      .flatMap(([name, svc]) => portsOf(svc).map((p) => ({ name, ...p })))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(published).toEqual(
+      PUBLISHED.map(({ name, port }) => ({
+        name,
+        hostIp: '127.0.0.1',
+        published: port,
+        target: port,
+      })).sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  });
+
+  it('publishes MLflow on 127.0.0.1 only with compose/mlflow-published.yml, adding edge to it alone', () => {
+    const port = SERVICES.find((s) => s.name === 'mlflow')?.defaultPort;
+    expect(Object.keys(mlflowOverride.services ?? {})).toEqual(['mlflow']);
+    // It changes no network's definition (the data network stays internal).
+    expect(mlflowOverride.networks).toBeUndefined();
+    const mlflow = mlflowOverride.services?.mlflow ?? {};
+    expect(portsOf(mlflow)).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+    expect([...(networksOf(mlflow) ?? [])].sort()).toEqual([DATA_NETWORK, EDGE_NETWORK].sort());
+    expect(exposedOf(service('mlflow'))).toContain(port);
+    // MLflow answers only the Host names it allows: the host's too.
+    const allowed = (environmentOf(service('mlflow')).MLFLOW_SERVER_ALLOWED_HOSTS ?? '').split(',');
+    expect(allowed).toEqual(expect.arrayContaining([`127.0.0.1:${port}`, `mlflow:${port}`]));
+  });
+});
+
+describe('docker-compose.yml: pinned versions', () => {
+  it.each(
+    Object.entries(services)
+      .filter(([, svc]) => svc.image !== undefined)
+      .map(([name, svc]) => [name, svc.image ?? ''] as const),
+  )('%s runs an exact image version (%s)', (name, image) => {
+    expect(image).toMatch(/^[\w.\-/]+:[\w.-]+$/);
+    expect(tagOf(image)).toMatch(exactVersionOf(name));
+  });
+
+  it('runs the versions of the native stack', () => {
+    expect(tagOf(service('kafka').image)).toBe(KAFKA_VERSION);
+    expect(tagOf(service('kafka-init').image)).toBe(KAFKA_VERSION);
+    expect(tagOf(service('schema-registry').image)).toBe(APICURIO_VERSION);
+    expect(tagOf(service('mlflow').image)).toBe(`v${MLFLOW_VERSION}`);
+    const postgres = tagOf(service('postgres').image);
+    expect(Number(postgres.split('.')[0])).toBe(15);
+    expect(Number(postgres.split('.')[0])).toBe(nativeMajorOf('postgres', 'PostgreSQL'));
+    expect(tagOf(service('redis').image)).toBe(NATIVE_REDIS_VERSION);
+    expect(Number(NATIVE_REDIS_VERSION.split('.')[0])).toBe(nativeMajorOf('redis', 'Redis'));
+  });
+
+  it(`runs MongoDB 7.0 at ${MONGODB_MINIMUM_VERSION} or later (CVE-2025-14847)`, () => {
+    const tag = tagOf(service('mongodb').image);
+    expect(tag.split('.').slice(0, 2).join('.')).toBe('7.0');
+    expect(compareVersions(tag, MONGODB_MINIMUM_VERSION)).toBeGreaterThanOrEqual(0);
   });
 });
 
@@ -335,21 +542,85 @@ describe('docker-compose.yml: configuration', () => {
     ).toContain('.env');
   });
 
+  const requiredVariable = /^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$/;
+  const variableOf = (value: string | undefined): string | undefined =>
+    requiredVariable.exec(value ?? '')?.[1];
+
   it('takes every password from a required variable, never from the file', () => {
     const secrets = serviceEnvironments.flatMap(([name, env]) =>
       Object.entries(env)
-        .filter(([variable]) => /PASSWORD|SECRET|TOKEN/.test(variable))
+        .filter(([variable]) => /PASS|SECRET|TOKEN|AUTH/.test(variable))
         .map(([variable, value]) => ({ name, variable, value })),
     );
-    expect(secrets.map((s) => s.variable)).toEqual(
-      expect.arrayContaining(['POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD']),
+    expect(secrets.map((s) => `${s.name}.${s.variable}`)).toEqual(
+      expect.arrayContaining([
+        'postgres.POSTGRES_PASSWORD',
+        'postgres-exporter.DATA_SOURCE_PASS',
+        'redis.REDISCLI_AUTH',
+        'redis-exporter.REDIS_PASSWORD',
+        'mongodb.MONGO_INITDB_ROOT_PASSWORD',
+        'grafana.GF_SECURITY_ADMIN_PASSWORD',
+      ]),
     );
     for (const secret of secrets) {
-      expect(secret.value).toMatch(/^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$/);
+      expect(`${secret.name}.${secret.variable}=${secret.value}`).toMatch(
+        /=\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$/,
+      );
     }
-    const postgresUrl = environmentOf(service('api')).CONTINUUM_POSTGRES_URL ?? '';
-    expect(postgresUrl).toContain('${CONTINUUM_POSTGRES_PASSWORD');
+    const env = (name: string, variable: string): string | undefined =>
+      environmentOf(service(name))[variable];
+    expect(variableOf(env('postgres', 'POSTGRES_PASSWORD'))).toBe('CONTINUUM_POSTGRES_PASSWORD');
+    expect(variableOf(env('postgres-exporter', 'DATA_SOURCE_PASS'))).toBe(
+      'CONTINUUM_POSTGRES_PASSWORD',
+    );
+    expect(variableOf(env('redis', 'REDISCLI_AUTH'))).toBe('CONTINUUM_REDIS_PASSWORD');
+    expect(variableOf(env('redis-exporter', 'REDIS_PASSWORD'))).toBe('CONTINUUM_REDIS_PASSWORD');
+    expect(variableOf(env('mongodb', 'MONGO_INITDB_ROOT_PASSWORD'))).toBe(
+      'CONTINUUM_MONGODB_PASSWORD',
+    );
   });
+
+  it('runs Redis with a password from a required variable, and checks its health with it', () => {
+    const redis = service('redis');
+    const command = commandOf(redis);
+    const at = command.indexOf('--requirepass');
+    expect(at).toBeGreaterThan(0);
+    expect(variableOf(command[at + 1])).toBe('CONTINUUM_REDIS_PASSWORD');
+    // redis-cli reads REDISCLI_AUTH: the healthcheck's PING is answered only once authenticated.
+    expect(variableOf(environmentOf(redis).REDISCLI_AUTH)).toBe('CONTINUUM_REDIS_PASSWORD');
+    expect(healthcheckOf(redis)).toMatch(/redis-cli .*ping/);
+  });
+
+  it('runs MongoDB with a root user and a password from a required variable, and checks its health with them', () => {
+    const mongodb = service('mongodb');
+    const env = environmentOf(mongodb);
+    expect(env.MONGO_INITDB_ROOT_USERNAME).toBe('continuum');
+    expect(variableOf(env.MONGO_INITDB_ROOT_PASSWORD)).toBe('CONTINUUM_MONGODB_PASSWORD');
+    const check = healthcheckOf(mongodb) ?? '';
+    // `$$` is the container's own variable, not Compose's interpolation.
+    expect(check).toMatch(/--username "?\$\$MONGO_INITDB_ROOT_USERNAME\b/);
+    expect(check).toMatch(/--password "?\$\$MONGO_INITDB_ROOT_PASSWORD\b/);
+    expect(check).toMatch(/--authenticationDatabase admin\b/);
+  });
+
+  it.each(PROCESSES.map((p) => [p.name]))(
+    '%s connects to PostgreSQL, Redis and MongoDB with the passwords from .env',
+    (name) => {
+      const env = environmentOf(service(name));
+      const userinfo = (url: string | undefined): string =>
+        /^[a-z+]+:\/\/([^@/]*)@/.exec(url ?? '')?.[1] ?? '';
+      expect(userinfo(env.CONTINUUM_POSTGRES_URL)).toBe('continuum:${CONTINUUM_POSTGRES_PASSWORD}');
+      expect(userinfo(env.CONTINUUM_REDIS_URL)).toBe(':${CONTINUUM_REDIS_PASSWORD}');
+      const mongodbEnv = environmentOf(service('mongodb'));
+      expect(userinfo(env.CONTINUUM_MONGODB_URL)).toBe(
+        `${mongodbEnv.MONGO_INITDB_ROOT_USERNAME}:\${CONTINUUM_MONGODB_PASSWORD}`,
+      );
+      // The root user is created in the admin database.
+      expect(
+        new URL(interpolate(env.CONTINUUM_MONGODB_URL ?? '')).searchParams.get('authSource'),
+      ).toBe('admin');
+    },
+  );
 });
 
 describe('docker-compose.yml: the platform processes', () => {
@@ -387,7 +658,7 @@ describe('docker-compose.yml: the platform processes', () => {
         );
         const target = service(spec.name);
         const containerPorts = [
-          ...portsOf(target).map((p) => p.target),
+          ...exposedOf(target),
           ...advertisedListeners(target)
             .filter((l) => l.startsWith(`${spec.name}:`))
             .map((l) => Number(l.split(':')[1])),
@@ -731,7 +1002,7 @@ describe('Grafana', () => {
     expect(prometheus?.uid).toBeTruthy();
     const { host, port } = hostPortOf(prometheus?.url ?? '', 80);
     expect(host).toBe('prometheus');
-    expect(portsOf(service('prometheus')).map((p) => p.target)).toContain(port);
+    expect(exposedOf(service('prometheus'))).toContain(port);
     expect(mountsOf(grafana)).toContainEqual({
       kind: 'bind',
       source: './compose/grafana/provisioning',
@@ -794,28 +1065,14 @@ describe('docker-compose.yml: what measures the services', () => {
   const staticTargetsOf = (job: string): string[] =>
     (jobs.find((j) => j.job_name === job)?.static_configs ?? []).flatMap((c) => c.targets ?? []);
 
-  it.each([
-    [
-      'postgres-exporter',
-      POSTGRES_EXPORTER.version,
-      'CONTINUUM_POSTGRES_EXPORTER_PORT',
-      POSTGRES_EXPORTER_JOB,
-      'postgres',
-    ],
-    [
-      'redis-exporter',
-      REDIS_EXPORTER.version,
-      'CONTINUUM_REDIS_EXPORTER_PORT',
-      REDIS_EXPORTER_JOB,
-      'redis',
-    ],
-  ] as const)(
-    '%s runs the version the native stack builds (%s), on its native port, scraped under the native job name',
-    (name, version, portVariable, job, measured) => {
+  it.each(EXPORTERS.map((e) => [e.name, e.version, e] as const))(
+    '%s runs the version the native stack builds (%s), on its native port unpublished, scraped under the native job name',
+    (name, version, { portVariable, job, measured }) => {
       const svc = service(name);
-      expect(svc.image?.split(':').at(-1)).toBe(version);
+      expect(tagOf(svc.image)).toBe(version);
       const port = Number(defaultOf(portVariable));
-      expect(portsOf(svc)).toContainEqual({ hostIp: '127.0.0.1', published: port, target: port });
+      expect(exposedOf(svc)).toContain(port);
+      expect(portsOf(svc)).toEqual([]);
       expect(staticTargetsOf(job)).toEqual([`${name}:${port}`]);
       expect(dependenciesOf(svc)[measured]).toBe('service_healthy');
     },
@@ -828,6 +1085,7 @@ describe('docker-compose.yml: what measures the services', () => {
     const agent = /-javaagent:(\S+?)=(\d+):(\S+)/.exec(opts);
     expect(agent?.[1]).toContain(`jmx_prometheus_javaagent-${JMX_AGENT_VERSION}.jar`);
     expect(Number(agent?.[2])).toBe(port);
+    expect(exposedOf(kafka)).toContain(port);
     expect(mountsOf(kafka)).toContainEqual({
       kind: 'bind',
       source: './compose/kafka/jmx-exporter.yaml',
