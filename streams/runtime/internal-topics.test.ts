@@ -41,6 +41,7 @@ function fakeAdmin(
     endOffsets: () => Promise.resolve([]),
     deleteRecordsBefore: () => Promise.resolve(),
     deleteGroups: () => Promise.resolve(),
+    committedOffsets: () => Promise.resolve(new Map()),
     close: () => Promise.resolve(),
   };
 }

@@ -77,6 +77,15 @@ export interface StreamsAdmin {
   /** Deletes each partition's records below `offset` (DeleteRecords): consumed repartition records. */
   deleteRecordsBefore(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
+  /**
+   * The group's committed offset of one partition of each topic (absent: none committed), as
+   * stable as the client can ask for (KIP-447 `require_stable` where it is supported).
+   */
+  committedOffsets(
+    groupId: string,
+    topics: readonly string[],
+    partition: number,
+  ): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 

@@ -81,6 +81,14 @@ class FakeKafka implements StreamsKafkaClient {
       setTopicConfigs: () => Promise.resolve(),
       deleteRecordsBefore: () => Promise.resolve(),
       deleteGroups: () => Promise.resolve(),
+      committedOffsets: (_groupId, topics, partition) => {
+        const committed = new Map<string, string>();
+        for (const { offsets } of this.committed)
+          for (const o of offsets)
+            if (o.partition === partition && topics.includes(o.topic))
+              committed.set(o.topic, o.offset);
+        return Promise.resolve(committed);
+      },
       close: () => Promise.resolve(),
     });
   }
@@ -242,6 +250,45 @@ describe('StreamsApplication commits', () => {
     await app.stop();
     expect(kafka.latest('out')).toEqual({ BER: 10 });
     expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '4' }]);
+  });
+
+  it('a task taking a partition over skips what an earlier owner committed after the consumer fetched its offsets', async () => {
+    const { kafka, app, consumer } = await started(0);
+    await consumer.onBatch(batch(0, [1, 2]));
+    // Another instance owned the partition meanwhile: it committed up to offset 4 (total 10)
+    // while this consumer, rejoining, fetched offsets from before that commit.
+    kafka.committed.push({
+      records: [
+        {
+          topic: 'out',
+          partition: 0,
+          key: Buffer.from('BER'),
+          value: Buffer.from('10'),
+          timestamp: 1,
+        },
+        {
+          topic: changelogTopic('unit-sum', 'totals'),
+          partition: 0,
+          key: Buffer.from('BER'),
+          value: Buffer.from('10'),
+          timestamp: 1,
+        },
+      ],
+      offsets: [{ topic: 'in', partition: 0, offset: '4' }],
+    });
+    kafka.failNextCommit = true;
+    // The task's transaction fails (its producer fenced), so it is discarded and created anew.
+    await expect(consumer.onBatch(batch(2, [3]))).rejects.toThrow('injected');
+    await waitFor(() => app.partitions.length === 0, {
+      timeoutMs: 5_000,
+      description: 'the fenced task discarded',
+    });
+    // The consumer hands over records from its stale offset 2: offsets 2 and 3 were the other
+    // owner's, and only offset 4 is new.
+    await consumer.onBatch(batch(2, [3, 4, 5]));
+    expect(kafka.latest('out')).toEqual({ BER: 15 });
+    expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '5' }]);
+    await app.stop();
   });
 
   it('commits an open transaction once the interval has passed, with no further batch', async () => {

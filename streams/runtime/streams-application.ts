@@ -338,7 +338,9 @@ export class StreamsApplication {
       this.guarantee === 'exactly-once'
         ? await this.client.transactionalProducer(`${this.topology.applicationId}-${partition}`)
         : undefined;
+    let positions = new Map<string, bigint>();
     try {
+      if (producer) positions = await this.committedPositions(partition);
       const stop = this.metrics.restoreSeconds.startTimer({
         application: this.topology.applicationId,
       });
@@ -363,8 +365,32 @@ export class StreamsApplication {
       lock: Promise.resolve(),
       open: undefined,
       failed: undefined,
-      positions: new Map(),
+      positions,
     };
+  }
+
+  /**
+   * The partition's committed input offsets, read once the task's producer has fenced every
+   * earlier owner: no transaction of theirs can commit offsets any more, so these are final.
+   * The consumer may have fetched older ones, before an earlier owner's last commit landed (it
+   * asked during the rebalance, while that owner was still committing what it had open): its
+   * records below these were processed and committed already, and are skipped (KIP-447's
+   * stable offsets, without a client that can ask for them on the consumer's own fetch).
+   */
+  private async committedPositions(partition: number): Promise<Map<string, bigint>> {
+    const admin = await this.client.admin();
+    try {
+      const committed = await admin.committedOffsets(
+        this.topology.applicationId,
+        this.topology.inputTopics(),
+        partition,
+      );
+      return new Map(
+        [...committed].map(([topic, offset]) => [`${topic}:${partition}`, BigInt(offset)]),
+      );
+    } finally {
+      await admin.close();
+    }
   }
 
   private async closeTasksExcept(assigned: ReadonlySet<number>): Promise<void> {

@@ -131,6 +131,17 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups([...groupIds]);
       },
+      committedOffsets: async (groupId, topics, partition) => {
+        const committed = new Map<string, string>();
+        for (const { topic, partitions } of await admin.fetchOffsets({
+          groupId,
+          topics: [...topics],
+        })) {
+          const offset = partitions.find((p) => p.partition === partition)?.offset;
+          if (offset !== undefined && Number(offset) >= 0) committed.set(topic, offset);
+        }
+        return committed;
+      },
       close: () => admin.disconnect(),
     };
   }
@@ -148,9 +159,15 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
-    // connect() runs InitProducerId: older producers with this id are fenced, their open
-    // transaction aborted.
     await producer.connect();
+    // kafkajs's connect() asks for an idempotent producer id, without the transactional id: it
+    // fences nothing. Its transactional InitProducerId runs at the first transaction() only,
+    // so a task with nothing to write would leave a paused zombie of the partition's earlier
+    // owner able to commit (seen by the chaos scenario streams-sigstop: held readings released
+    // twice). Begin and end an empty transaction now (no EndTxn is sent for it): older producers
+    // with this id are fenced, their open transaction aborted, before the task restores.
+    const fencing = await producer.transaction();
+    await fencing.abort();
     return {
       begin: async (): Promise<StreamsTransaction> => {
         const transaction = await producer.transaction();

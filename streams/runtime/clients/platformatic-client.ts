@@ -201,6 +201,20 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups({ groups: [...groupIds] });
       },
+      committedOffsets: async (groupId, topics, partition) => {
+        const [group] = await admin.listConsumerGroupOffsets({
+          groups: [
+            { groupId, topics: topics.map((name) => ({ name, partitionIndexes: [partition] })) },
+          ],
+          requireStable: true,
+        });
+        const committed = new Map<string, string>();
+        for (const topic of group?.topics ?? [])
+          for (const p of topic.partitions)
+            if (p.partitionIndex === partition && p.committedOffset >= 0n)
+              committed.set(topic.name, p.committedOffset.toString());
+        return committed;
+      },
       close,
     });
   }
