@@ -1,4 +1,4 @@
-// Three projects: unit tests sit beside their code; integration and e2e tests talk to the
+// Four projects: unit tests sit beside their code; integration, chaos and e2e tests talk to the
 // real stack, whose endpoints the global setup provides (env → testcontainers → native stack).
 const transform = {
   '^.+\\.tsx?$': [
@@ -34,12 +34,21 @@ export default {
         '<rootDir>/test/integration/',
         '<rootDir>/test/e2e/',
         '<rootDir>/.continuum/',
+        '\\.chaos\\.test\\.ts$',
       ],
     },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      ...services,
+    },
+    {
+      ...common,
+      // Faults injected into the whole pipeline (test/chaos/README.md): short versions here,
+      // long ones with `npm run chaos`.
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos.test.ts'],
       ...services,
     },
     {

@@ -450,7 +450,10 @@ export class PipelineHarness {
   }
 
   /** Starts the Redis and PostgreSQL shipment-state sinks in this process (metrics: on `metricsRegistry`). */
-  async startSinks(metricsRegistry = new Registry()): Promise<void> {
+  async startSinks(
+    metricsRegistry = new Registry(),
+    options: { sessionTimeoutMs?: number } = {},
+  ): Promise<void> {
     const decode = async (bytes: Buffer): Promise<UnifiedShipmentState> =>
       (await this.registry.decode(bytes)) as UnifiedShipmentState;
     const postgres = new ShipmentStatePostgresSink(this.pool, { schema: this.pgSchema });
@@ -471,6 +474,7 @@ export class PipelineHarness {
         decode,
         log: this.log,
         metricsRegistry,
+        sessionTimeoutMs: options.sessionTimeoutMs,
       });
       this.runners.push(runner);
       await runner.start();
@@ -740,10 +744,10 @@ export class PipelineHarness {
     return states;
   }
 
-  /** What the PostgreSQL sink stored in this harness's shipment_state table. */
-  async postgresStates(): Promise<Map<string, UnifiedShipmentState>> {
+  /** What the PostgreSQL sink stored in this harness's shipment_state table (or another schema's). */
+  async postgresStates(schema = this.pgSchema): Promise<Map<string, UnifiedShipmentState>> {
     const { rows } = await this.pool.query<Record<string, unknown>>(
-      `SELECT * FROM ${this.pgSchema}.shipment_state ORDER BY shipment_id`,
+      `SELECT * FROM ${schema}.shipment_state ORDER BY shipment_id`,
     );
     return new Map(rows.map((r) => [String(r.shipment_id), rowToShipmentState(r)]));
   }

@@ -1,0 +1,583 @@
+// The chaos scenarios: the whole pipeline (simulator → PostgreSQL → CDC, telemetry SDK →
+// `continuum streams` → Redis and PostgreSQL sinks) on the real stack, a fault injected while it
+// works, then every stage held against the offline fold of its inputs (pipeline-checks.ts) and
+// counted by chaos-outcome.ts. Each scenario also has a `broken` variant — the platform made
+// deliberately wrong in the way the scenario guards against — whose verdict must be `fail`:
+// the proof that the scenario can see what it claims to.
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import { ShipmentStatePostgresSink } from '../../connectors/sinks/postgres/shipment-state-postgres-sink.ts';
+import { ShipmentStateRedisSink } from '../../connectors/sinks/redis/shipment-state-redis-sink.ts';
+import type { Sink, SinkRecord } from '../../connectors/sinks/sink.ts';
+import { SinkRunner } from '../../connectors/sinks/sink-runner.ts';
+import { rebuildView } from '../../replay/rebuild-view.ts';
+import type { UnifiedShipmentState } from '../../schemas/types.ts';
+import { NO_FAULTS } from '../../seeder/faults.ts';
+import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
+import type { ProcessingGuarantee } from '../../streams/runtime/streams-application.ts';
+import { countRecords } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
+import {
+  checkPipeline,
+  foldInputs,
+  settledOutputs,
+  type PipelineFindings,
+} from '../support/pipeline/pipeline-checks.ts';
+import { PipelineHarness, type StreamsProcess } from '../support/pipeline/pipeline-harness.ts';
+import type { PipelineFold } from '../support/pipeline/reference-fold.ts';
+import { chaosOutcome, type ChaosOutcome, type ChaosVariant } from './chaos-outcome.ts';
+
+/** `short`: what CI runs (minutes for all); `long`: what `npm run chaos` runs. */
+export type ChaosSize = 'short' | 'long';
+
+export interface ChaosContext {
+  config: Config;
+  kafka: Kafka;
+  log: Logger;
+  size: ChaosSize;
+}
+
+/** One run of a scenario: its outcome(s) and what it observed, for the test to assert on. */
+export interface ChaosRun {
+  outcomes: ChaosOutcome[];
+  /** Facts the scenario needs to be meaningful (e.g. the first kill landed mid-stream). */
+  facts: Record<string, number | boolean | string>;
+  findings: PipelineFindings;
+}
+
+export interface ChaosScenario {
+  name: string;
+  /** What the fault is and what must hold, in one line (printed above the table). */
+  summary: string;
+  run(
+    ctx: ChaosContext,
+    options: { guarantee: ProcessingGuarantee; variant: ChaosVariant },
+  ): Promise<ChaosRun>;
+}
+
+/** Faults of the input the fold models (see reference-fold.ts): duplicates, reordering, poison. */
+const INPUT_FAULTS = {
+  ...NO_FAULTS,
+  duplicate: 0.02,
+  outOfOrder: 0.02,
+  mph: 0.02,
+  malformed: 0.002,
+};
+
+/**
+ * A bounded simulated run. `scale` 2 is the crash scenarios' (enough telemetry that kills land
+ * mid-stream: short, 8 vehicles for 3 simulated hours at one reading per 10 s); 1 is half that.
+ */
+function simulation(size: ChaosSize, seed: number, scale: 1 | 2): SimulationOptions {
+  const fleet = (size === 'long' ? 5 : 1) * scale;
+  return {
+    ...SIMULATION_DEFAULTS,
+    seed,
+    vehicles: 4 * fleet,
+    shipments: 8 * fleet,
+    customers: 8 * fleet,
+    durationMs: (size === 'long' ? 6 : 1.5 * scale) * 3_600_000,
+    telemetryIntervalMs: 10_000,
+    faults: INPUT_FAULTS,
+  };
+}
+
+/** Runs `body` on a fresh harness (test-only topics, groups, schema, keys) and removes it all. */
+async function withHarness<T>(
+  ctx: ChaosContext,
+  body: (harness: PipelineHarness) => Promise<T>,
+): Promise<T> {
+  const harness = await PipelineHarness.create(ctx.config, ctx.kafka, ctx.log);
+  try {
+    return await body(harness);
+  } finally {
+    await harness.cleanup();
+  }
+}
+
+interface Progress {
+  /** Clean readings written (an open transaction's too) plus clean readings the join committed. */
+  progress: number;
+  /** Input is surely left: the cleaner or the join has not committed all of it. */
+  midStream: boolean;
+}
+
+/** Where the run stands; ends at least at twice the fold's clean readings. */
+async function pipelineProgress(harness: PipelineHarness, cleanCount: number): Promise<Progress> {
+  const cleaner = await harness.progress(harness.telemetryCleanAppId, harness.topics.telemetryRaw);
+  const join = await harness.progress(harness.shipmentStateAppId, harness.topics.telemetryClean);
+  const written = await countRecords(harness.kafka, harness.topics.telemetryClean);
+  return {
+    progress: written + join.committed,
+    midStream: cleaner.committed < cleaner.end || join.committed < cleanCount,
+  };
+}
+
+/** Waits until the pipeline reached `threshold`, or throws with the process's log if it stopped. */
+async function untilProgress(
+  harness: PipelineHarness,
+  streams: StreamsProcess,
+  cleanCount: number,
+  threshold: number,
+  description: string,
+): Promise<Progress> {
+  const at = await waitFor(
+    async () => {
+      if (streams.exited || streams.failed) return 'stopped' as const;
+      const p = await pipelineProgress(harness, cleanCount);
+      return p.progress >= threshold ? p : false;
+    },
+    { timeoutMs: 120_000, intervalMs: 20, maxIntervalMs: 200, description },
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nlast lines of continuum streams:\n${streams.tail()}`);
+  });
+  if (at === 'stopped') throw new Error(`continuum streams stopped by itself:\n${streams.tail()}`);
+  return at;
+}
+
+const cleanReadingsOf = (fold: PipelineFold): number => settledOutputs(fold).cleanReadings;
+
+/** Seconds since `from`, to a tenth. */
+const secondsSince = (from: number): number => Math.round((Date.now() - from) / 100) / 10;
+
+async function viewStores(
+  harness: PipelineHarness,
+): Promise<Record<string, Map<string, UnifiedShipmentState>>> {
+  return { redis: await harness.redisStates(), postgres: await harness.postgresStates() };
+}
+
+/**
+ * The broken runtime of the streams scenarios: it commits input it never processed. While every
+ * instance is down, the cleaner's committed offsets move `skip` records ahead on each partition
+ * that has that many left, as a runtime that committed before producing would leave them.
+ */
+async function commitUnprocessedInput(harness: PipelineHarness, skip: number): Promise<number> {
+  const admin = harness.kafka.admin();
+  await admin.connect();
+  try {
+    const groupId = harness.telemetryCleanAppId;
+    const topic = harness.topics.telemetryRaw;
+    // A killed member stays in the group until its session times out; offsets of a group with
+    // members cannot be set (waitFor retries what throws).
+    return await waitFor(
+      async () => {
+        const { ends } = await harness.progress(groupId, topic);
+        const partitions = [...ends]
+          .filter(([, e]) => e.high - e.committed > skip)
+          .map(([partition, e]) => ({ partition, offset: String(e.committed + skip) }));
+        if (partitions.length > 0) await admin.setOffsets({ groupId, topic, partitions });
+        return partitions.length * skip;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: `${groupId} to have no members` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** SIGKILL `continuum streams` again and again mid-stream; restart it; let it finish. */
+export const streamsSigkill: ChaosScenario = {
+  name: 'streams-sigkill',
+  summary:
+    'continuum streams SIGKILLed mid-stream again and again, restarted each time: nothing lost; exactly-once also nothing applied twice',
+  async run(ctx, { guarantee, variant }) {
+    const kills = ctx.size === 'long' ? 6 : 3;
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 7_340_125, 2));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const cleanCount = cleanReadingsOf(inputs);
+      const total = 2 * cleanCount;
+      const killedAt: Progress[] = [];
+      let skipped = 0;
+      for (let kill = 1; kill <= kills; kill++) {
+        const streams = await harness.startStreams(guarantee);
+        // Kills at fractions of the progress land while the cleaner or the join is mid-stream,
+        // often between a write and its commit.
+        const threshold = Math.floor((total * kill) / (kills + 3));
+        killedAt.push(
+          await untilProgress(harness, streams, cleanCount, threshold, `progress ${threshold}`),
+        );
+        await streams.kill('SIGKILL');
+        if (variant === 'broken' && kill === 1) skipped = await commitUnprocessedInput(harness, 5);
+      }
+      const last = await harness.startStreams(guarantee);
+      const restarted = Date.now();
+      // The broken runtime never writes the readings it skipped: wait for the rest.
+      const expected = settledOutputs(inputs);
+      await harness.waitUntilSettled(
+        last,
+        { ...expected, cleanReadings: expected.cleanReadings - skipped },
+        240_000,
+      );
+      const recoverySeconds = secondsSince(restarted);
+      await last.kill('SIGTERM');
+      const findings = await checkPipeline(harness);
+      const outcome = chaosOutcome({
+        scenario: this.name,
+        variant,
+        guarantee,
+        faults: kills,
+        recoverySeconds,
+        findings,
+        stores: await viewStores(harness),
+        observed: variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : [],
+      });
+      return {
+        outcomes: [outcome],
+        facts: {
+          firstKillMidStream: killedAt[0]?.midStream ?? false,
+          midStreamKills: killedAt.filter((k) => k.midStream).length,
+          skipped,
+        },
+        findings,
+      };
+    });
+  },
+};
+
+/**
+ * SIGSTOP one instance past its session timeout while a second takes its tasks over, then
+ * SIGCONT it: whatever it still had open must be fenced (exactly-once: nothing applied twice).
+ */
+export const streamsSigstop: ChaosScenario = {
+  name: 'streams-sigstop',
+  summary:
+    'one continuum streams instance SIGSTOPped past its session timeout while a second takes over, then resumed: its late writes fenced, nothing lost or applied twice',
+  async run(ctx, { guarantee, variant }) {
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 9_110_417, 2));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const cleanCount = cleanReadingsOf(inputs);
+      const total = 2 * cleanCount;
+      const first = await harness.startStreams(guarantee);
+      const stoppedAt = await untilProgress(
+        harness,
+        first,
+        cleanCount,
+        Math.floor(total / 4),
+        'a quarter of the run before the stop',
+      );
+      first.child.kill('SIGSTOP');
+      const stopped = Date.now();
+      try {
+        // Broken: the stopped instance's tasks resume from input nobody processed.
+        const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
+        const second = await harness.startStreams(guarantee);
+        const expected = settledOutputs(inputs);
+        // Progress past half means the second instance took the stopped one's tasks over.
+        await untilProgress(
+          harness,
+          second,
+          cleanCount,
+          Math.floor(total / 2),
+          'the second instance to take over half the run',
+        );
+        const tookOverSeconds = secondsSince(stopped);
+        first.child.kill('SIGCONT');
+        const resumed = Date.now();
+        await harness.waitUntilSettled(
+          second,
+          { ...expected, cleanReadings: expected.cleanReadings - skipped },
+          240_000,
+        );
+        const recoverySeconds = secondsSince(resumed);
+        const firstLog = first.tail();
+        await first.kill('SIGTERM');
+        await second.kill('SIGTERM');
+        const findings = await checkPipeline(harness);
+        const outcome = chaosOutcome({
+          scenario: this.name,
+          variant,
+          guarantee,
+          faults: 1,
+          recoverySeconds,
+          findings,
+          stores: await viewStores(harness),
+          observed: [
+            `second instance took over ${tookOverSeconds}s after the stop`,
+            ...(variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : []),
+          ],
+        });
+        return {
+          outcomes: [outcome],
+          facts: {
+            stoppedMidStream: stoppedAt.midStream,
+            tookOverSeconds,
+            skipped,
+            // What the resumed instance logged about losing its tasks (fenced or revoked).
+            resumedSawFencing: /fenc|epoch|not aware of this member|rebalanc|revoked/i.test(
+              firstLog,
+            ),
+          },
+          findings,
+        };
+      } finally {
+        // A stopped process cannot be killed gracefully; SIGKILL works on it as on any other.
+        if (!first.exited) first.child.kill('SIGCONT');
+      }
+    });
+  },
+};
+
+/**
+ * A sink whose flush acknowledges what it could not write: the failed batch is dropped and the
+ * runner commits past it (the classic "commit before flush" bug, in sink form).
+ */
+class AcknowledgeWithoutWritingSink implements Sink<UnifiedShipmentState> {
+  readonly name = 'postgres-acknowledging';
+  private readonly create: () => ShipmentStatePostgresSink;
+  private inner: ShipmentStatePostgresSink;
+  dropped = 0;
+
+  constructor(create: () => ShipmentStatePostgresSink) {
+    this.create = create;
+    this.inner = create();
+  }
+
+  add(record: SinkRecord<UnifiedShipmentState>): void {
+    this.inner.add(record);
+  }
+
+  async flush(): Promise<{ written: number }> {
+    try {
+      return await this.inner.flush();
+    } catch {
+      // Forget the batch the inner sink keeps for a retry, and report success.
+      this.inner = this.create();
+      this.dropped += 1;
+      return { written: 0 };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * Locks the PostgreSQL sink's table while the pipeline writes states, longer than the sink's
+ * session timeout: its flush blocks, lag grows, memory stays bounded, and once the lock goes
+ * the sink carries on from where it was with nothing dropped. The broken variant is a second
+ * PostgreSQL sink (its own table, also locked) that gives up on a blocked write after 200 ms
+ * and acknowledges it anyway.
+ */
+export const sinkBlocked: ChaosScenario = {
+  name: 'sink-blocked',
+  summary:
+    'the PostgreSQL sink blocked by a table lock for longer than its session timeout: lag grows, memory stays bounded, nothing dropped once it is released',
+  async run(ctx, { guarantee }) {
+    const sessionTimeoutMs = 10_000;
+    const holdMs = ctx.size === 'long' ? 60_000 : 1.5 * sessionTimeoutMs;
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 5_202_611, 1));
+      await harness.startSinks(new Registry(), { sessionTimeoutMs });
+      const inputs = await foldInputs(harness);
+
+      // The broken sink: its own schema, and a connection that gives up on a lock at once.
+      const ackSchema = `${harness.pgSchema}_ack`;
+      const ackPool = new pg.Pool({
+        connectionString: ctx.config.postgres.url,
+        max: 2,
+        options: '-c lock_timeout=200',
+      });
+      const newAckSink = (): ShipmentStatePostgresSink =>
+        new ShipmentStatePostgresSink(ackPool, { schema: ackSchema });
+      await newAckSink().ensureTable();
+      const ackSink = new AcknowledgeWithoutWritingSink(newAckSink);
+      const ackGroup = uniqueName('test-chaos-sink-ack');
+      const ackRunner = new SinkRunner<UnifiedShipmentState>({
+        kafka: ctx.kafka,
+        topic: harness.topics.shipmentState,
+        groupId: ackGroup,
+        sink: ackSink,
+        decode: async (bytes) => (await harness.registry.decode(bytes)) as UnifiedShipmentState,
+        log: ctx.log,
+        metricsRegistry: new Registry(),
+        sessionTimeoutMs,
+      });
+      await ackRunner.start();
+
+      const locker = await harness.pool.connect();
+      let streams: StreamsProcess | undefined;
+      const rss = { before: process.memoryUsage().rss, peak: 0 };
+      const sampler = setInterval(() => {
+        rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
+      }, 250);
+      try {
+        await locker.query('BEGIN');
+        await locker.query(
+          `LOCK TABLE ${harness.pgSchema}.shipment_state, ${ackSchema}.shipment_state IN ACCESS EXCLUSIVE MODE`,
+        );
+        const locked = Date.now();
+        streams = await harness.startStreams(guarantee);
+        const running = streams;
+        // Held for the fault's length, and until the sink is behind the states written.
+        const lagWhileBlocked = await waitFor(
+          async () => {
+            if (running.exited || running.failed)
+              throw new Error(`continuum streams stopped:\n${running.tail()}`);
+            if (Date.now() - locked < holdMs) return false;
+            const p = await harness.progress(
+              harness.sinkGroupIds.postgres,
+              harness.topics.shipmentState,
+            );
+            const lag = p.end - p.committed;
+            return lag > 0 ? lag : false;
+          },
+          { timeoutMs: holdMs + 120_000, intervalMs: 500, description: 'the blocked sink to lag' },
+        );
+        await locker.query('COMMIT');
+        const released = Date.now();
+        const heldSeconds = Math.round((released - locked) / 100) / 10;
+        await harness.waitUntilSettled(streams, settledOutputs(inputs), 240_000);
+        const recoverySeconds = secondsSince(released);
+        // The broken sink commits as it goes; wait until it has read everything too.
+        await waitFor(
+          async () =>
+            (await harness.progress(ackGroup, harness.topics.shipmentState)).committed >=
+            (await harness.progress(harness.sinkGroupIds.postgres, harness.topics.shipmentState))
+              .committed,
+          { timeoutMs: 60_000, intervalMs: 500, description: 'the acknowledging sink to catch up' },
+        );
+        await streams.kill('SIGTERM');
+        const findings = await checkPipeline(harness);
+        const rssGrowthMiB = Math.round((rss.peak - rss.before) / 2 ** 20);
+        const observed = [
+          `sink lag ${lagWhileBlocked} states when released after ${heldSeconds}s`,
+          `peak RSS +${rssGrowthMiB} MiB while blocked`,
+        ];
+        const sound = chaosOutcome({
+          scenario: this.name,
+          variant: 'sound',
+          guarantee,
+          faults: 1,
+          recoverySeconds,
+          findings,
+          stores: await viewStores(harness),
+          observed,
+        });
+        const broken = chaosOutcome({
+          scenario: this.name,
+          variant: 'broken',
+          guarantee,
+          faults: 1,
+          recoverySeconds: null,
+          findings,
+          stores: { 'postgres-acknowledging': await harness.postgresStates(ackSchema) },
+          observed: [`${ackSink.dropped} failed flushes acknowledged`],
+        });
+        return {
+          outcomes: [sound, broken],
+          facts: { lagWhileBlocked, heldSeconds, rssGrowthMiB, droppedFlushes: ackSink.dropped },
+          findings,
+        };
+      } finally {
+        clearInterval(sampler);
+        await locker.query('ROLLBACK').catch(() => undefined);
+        locker.release();
+        await ackRunner.stop().catch(() => undefined);
+        await ackPool.end().catch(() => undefined);
+        await harness.pool
+          .query(`DROP SCHEMA IF EXISTS ${ackSchema} CASCADE`)
+          .catch(() => undefined);
+        const admin = ctx.kafka.admin();
+        await admin.connect();
+        await admin.deleteGroups([ackGroup]).catch(() => undefined);
+        await admin.disconnect();
+      }
+    });
+  },
+};
+
+/**
+ * Loses the view mid-run — Redis's keys deleted, PostgreSQL's table emptied — and rebuilds it
+ * from shipment.state with `continuum replay rebuild-view`'s library. The broken variant is the
+ * view checked before the rebuild (what a platform without one would serve).
+ */
+export const viewLost: ChaosScenario = {
+  name: 'view-lost',
+  summary:
+    'Redis flushed and PostgreSQL emptied under load, the pipeline finishing, then the view rebuilt from shipment.state: equal to the fold',
+  async run(ctx, { guarantee }) {
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 3_318_027, 1));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const cleanCount = cleanReadingsOf(inputs);
+      const streams = await harness.startStreams(guarantee);
+      const wipedAt = await untilProgress(harness, streams, cleanCount, cleanCount, 'half the run');
+      const keys = await harness.redis.keys(`${harness.redisKeyNamespace}*`);
+      if (keys.length > 0) await harness.redis.del(...keys);
+      await harness.pool.query(`TRUNCATE ${harness.pgSchema}.shipment_state`);
+      await harness.waitUntilSettled(streams, settledOutputs(inputs), 240_000);
+      await streams.kill('SIGTERM');
+      const lostView = await checkPipeline(harness);
+      const broken = chaosOutcome({
+        scenario: this.name,
+        variant: 'broken',
+        guarantee,
+        faults: 1,
+        recoverySeconds: null,
+        findings: lostView,
+        stores: await viewStores(harness),
+        observed: [`${keys.length} Redis keys deleted and the table emptied; no rebuild`],
+      });
+
+      const rebuildStarted = Date.now();
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      let report: Awaited<ReturnType<typeof rebuildView>>;
+      try {
+        report = await rebuildView(
+          {
+            kafka: ctx.kafka,
+            admin,
+            config: ctx.config,
+            topic: harness.topics.shipmentState,
+            decode: async (b) => (await harness.registry.decode(b)) as UnifiedShipmentState,
+            sinks: [
+              new ShipmentStateRedisSink(harness.redis, { keys: harness.redisKeys }),
+              new ShipmentStatePostgresSink(harness.pool, { schema: harness.pgSchema }),
+            ],
+            groupPrefix: uniqueName('test-chaos-rebuild'),
+          },
+          {},
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      const recoverySeconds = secondsSince(rebuildStarted);
+      const findings = await checkPipeline(harness);
+      const sound = chaosOutcome({
+        scenario: this.name,
+        variant: 'sound',
+        guarantee,
+        faults: 1,
+        recoverySeconds,
+        findings,
+        stores: await viewStores(harness),
+        observed: [
+          `rebuild read ${report.records} states, applied ${JSON.stringify(report.applied)}`,
+        ],
+      });
+      return {
+        outcomes: [sound, broken],
+        facts: { wipedMidStream: wipedAt.midStream, wipedKeys: keys.length },
+        findings,
+      };
+    });
+  },
+};
+
+export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
+  streamsSigkill,
+  streamsSigstop,
+  sinkBlocked,
+  viewLost,
+];
