@@ -1,12 +1,20 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { CONFIG_VARIABLES, loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { nativePostgresPasswordFile } from './native-postgres-password.ts';
+
+const stateDir = (): string => mkdtempSync(nodePath.join(os.tmpdir(), 'continuum-config-'));
 
 describe('loadConfig', () => {
   it('defaults to the local stack on the conventional ports', () => {
-    const config = loadConfig({ HOME: '/home/someone' });
+    const dir = stateDir();
+    const config = loadConfig({ HOME: '/home/someone', CONTINUUM_STATE_DIR: dir });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
-    expect(config.postgres.url).toBe('postgres://continuum@127.0.0.1:5432/continuum');
+    const password = readFileSync(nativePostgresPasswordFile(dir), 'utf8').trim();
+    expect(config.postgres.url).toBe(`postgres://continuum:${password}@127.0.0.1:5432/continuum`);
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.mongodb.url).toBe('mongodb://127.0.0.1:27017/continuum');
     expect(config.mlflow.url).toBe('http://127.0.0.1:5000');
@@ -16,6 +24,23 @@ describe('loadConfig', () => {
       shipmentState: 'shipment.state',
       partitions: 6,
     });
+  });
+
+  it("gives the native stack's PostgreSQL a generated password, the same to every process", () => {
+    const dir = stateDir();
+    const first = loadConfig({ CONTINUUM_STATE_DIR: dir }).postgres.url;
+    const password = new URL(first).password;
+    expect(password).toMatch(/^[\w-]{32}$/);
+    expect(loadConfig({ CONTINUUM_STATE_DIR: dir }).postgres.url).toBe(first);
+    expect(statSync(nativePostgresPasswordFile(dir)).mode & 0o777).toBe(0o600);
+    expect(new URL(loadConfig({ CONTINUUM_STATE_DIR: stateDir() }).postgres.url).password).not.toBe(
+      password,
+    );
+    // A URL from the environment is used as it is.
+    const given = 'postgres://app:secret@db.example:5432/app';
+    expect(
+      loadConfig({ CONTINUUM_STATE_DIR: dir, CONTINUUM_POSTGRES_URL: given }).postgres.url,
+    ).toBe(given);
   });
 
   it('reads every value from CONTINUUM_* variables', () => {

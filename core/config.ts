@@ -4,6 +4,7 @@ import os from 'node:os';
 import nodePath from 'node:path';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
+import { nativePostgresPassword, withPassword } from './native-postgres-password.ts';
 import * as parse from './env-vars.ts';
 import { repoRoot } from './paths.ts';
 
@@ -499,7 +500,16 @@ export function loadConfig(env: Env = process.env): Config {
       clientId: v.CONTINUUM_KAFKA_CLIENT_ID,
     },
     schemaRegistry: { url: v.CONTINUUM_SCHEMA_REGISTRY_URL },
-    postgres: { url: v.CONTINUUM_POSTGRES_URL },
+    // The default URL is the native stack's, whose password is generated into the state folder.
+    postgres: {
+      url:
+        env.CONTINUUM_POSTGRES_URL === undefined || env.CONTINUUM_POSTGRES_URL === ''
+          ? withPassword(
+              v.CONTINUUM_POSTGRES_URL,
+              nativePostgresPassword(nodePath.resolve(v.CONTINUUM_STATE_DIR)),
+            )
+          : v.CONTINUUM_POSTGRES_URL,
+    },
     redis: { url: v.CONTINUUM_REDIS_URL },
     mongodb: { url: v.CONTINUUM_MONGODB_URL },
     mlflow: { url: v.CONTINUUM_MLFLOW_URL },

@@ -1,4 +1,5 @@
 // `continuum stack up | down | status | logs [service]`: the native local stack.
+import { redactUrl } from '../../core/redact.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -30,7 +31,8 @@ export function statusTable(services: readonly ServiceStatus[]): string {
     ['SERVICE', 'URL', 'STATE', 'VERSION', 'PID'],
     services.map((s) => [
       s.name,
-      s.url,
+      // The native PostgreSQL's URL carries its generated password.
+      redactUrl(s.url),
       s.state,
       s.version ?? '-',
       s.pid === undefined ? '-' : String(s.pid),

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import nodePath from 'node:path';
+import { nativePostgresPassword } from '../../core/native-postgres-password.ts';
 import { loadConfig } from '../../core/config.ts';
 import { scrapeTargetFile } from './scrape-targets.ts';
 import { postgresExporterService } from './services/postgres-exporter.ts';
@@ -61,9 +62,11 @@ describe('exporters of the native stack', () => {
     const ctx = { config, log: undefined as never, report: () => undefined };
     const pg = await postgresExporterService.launch(ctx);
     expect(pg.args).toContain('--web.listen-address=127.0.0.1:9187');
+    const password = nativePostgresPassword(stateDir);
     expect(pg.env?.DATA_SOURCE_NAME).toBe(
-      'postgresql://postgres@127.0.0.1:5432/continuum?sslmode=disable',
+      `postgresql://postgres:${password}@127.0.0.1:5432/continuum?sslmode=disable`,
     );
+    expect(pg.args.join(' ')).not.toContain(password);
     const redis = await redisExporterService.launch(ctx);
     expect(redis.args).toEqual([
       '-redis.addr',

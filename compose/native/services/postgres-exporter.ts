@@ -3,6 +3,7 @@
 // slots and table activity for the system dashboard.
 import { mkdir } from 'node:fs/promises';
 import { hostPortOf, type Config } from '../../../core/config.ts';
+import { nativePostgresPassword } from '../../../core/native-postgres-password.ts';
 import { goCommandBinary, goInstallPinned, type GoCommand } from '../go-install.ts';
 import { probeExporter } from '../exporter-probe.ts';
 import { cachePath, servicePaths, type NativeService } from '../native-service.ts';
@@ -26,13 +27,15 @@ function address(config: Config): { host: string; port: number } {
 }
 
 /**
- * The superuser of the stack's own cluster (trusted on loopback): the statistics views show
- * every session and table only to it or to pg_monitor, and the stack has no password to keep.
+ * The superuser of the stack's own cluster, with the stack's generated password (in the
+ * exporter's environment, not its arguments): the statistics views show every session and
+ * table only to it or to pg_monitor.
  */
 function dataSourceName(config: Config): string {
   const { host, port } = hostPortOf(config.postgres.url, 5432);
   const database = new URL(config.postgres.url).pathname.replace(/^\//, '') || 'postgres';
-  return `postgresql://postgres@${host}:${port}/${database}?sslmode=disable`;
+  const password = encodeURIComponent(nativePostgresPassword(config.stateDir));
+  return `postgresql://postgres:${password}@${host}:${port}/${database}?sslmode=disable`;
 }
 
 export const postgresExporterService: NativeService = {

@@ -2,11 +2,12 @@
 // PostgreSQL refuses to run as root, so the server runs as the `postgres` system user.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import pg from 'pg';
 import { hostPortOf, type Config } from '../../../core/config.ts';
 import { PrerequisiteError } from '../../../core/errors.ts';
+import { nativePostgresPassword } from '../../../core/native-postgres-password.ts';
 import { servicePaths, type NativeService, type StackContext } from '../native-service.ts';
 import { POSTGRES_BIN } from '../prerequisites.ts';
 import { runCommand } from '../run-command.ts';
@@ -60,9 +61,11 @@ async function clusterDir(config: Config): Promise<string> {
   return `/var/tmp/continuum-postgres-${tag}`;
 }
 
+/** The cluster's superuser over TCP, with the stack's generated password. */
 function superuserUrl(config: Config): string {
   const { host, port } = hostPortOf(config.postgres.url, 5432);
-  return `postgres://postgres@${host}:${port}/postgres`;
+  const password = encodeURIComponent(nativePostgresPassword(config.stateDir));
+  return `postgres://postgres:${password}@${host}:${port}/postgres`;
 }
 
 export const postgresService: NativeService = {
@@ -143,6 +146,7 @@ export const postgresService: NativeService = {
 
   async afterReady(ctx) {
     await ensureRoleAndDatabase(ctx);
+    await requirePasswords(ctx);
     // The platform's tables, so that a CDC source started before the first write streams it.
     const pool = new pg.Pool({ connectionString: ctx.config.postgres.url, max: 1 });
     try {
@@ -153,6 +157,38 @@ export const postgresService: NativeService = {
   },
 };
 
+/** pg_hba.conf with every host line's `trust` made `scram-sha-256` (local lines as they were). */
+export function passwordsForHostConnections(hba: string): string {
+  return hba.replace(/^(host\S*\s.*\s)trust[ \t]*$/gm, '$1scram-sha-256');
+}
+
+/**
+ * Connections over TCP need a password from now on: the superuser gets the stack's generated
+ * one, and pg_hba.conf's `trust` for host connections (initdb's, or a cluster made before)
+ * becomes `scram-sha-256`. Local socket connections stay trusted: the socket is in the data
+ * folder, which only the server's user (and root) can enter.
+ */
+async function requirePasswords(ctx: StackContext): Promise<void> {
+  const client = new pg.Client({ connectionString: superuserUrl(ctx.config) });
+  await client.connect();
+  try {
+    await client.query(
+      `ALTER ROLE postgres PASSWORD ${client.escapeLiteral(nativePostgresPassword(ctx.config.stateDir))}`,
+    );
+    const { rows } = await client.query<{ hba_file: string }>('SHOW hba_file');
+    const hbaFile = rows[0]?.hba_file;
+    if (!hbaFile) return;
+    const before = await readFile(hbaFile, 'utf8');
+    const after = passwordsForHostConnections(before);
+    if (after === before) return;
+    await writeFile(hbaFile, after);
+    await client.query('SELECT pg_reload_conf()');
+    ctx.log.info({ hbaFile }, 'PostgreSQL now asks host connections for a password');
+  } finally {
+    await client.end();
+  }
+}
+
 /** The role and database named in CONTINUUM_POSTGRES_URL, with the rights CDC needs. */
 async function ensureRoleAndDatabase(ctx: StackContext): Promise<void> {
   const target = new URL(ctx.config.postgres.url);
@@ -162,12 +198,18 @@ async function ensureRoleAndDatabase(ctx: StackContext): Promise<void> {
   await client.connect();
   try {
     const ident = (s: string): string => client.escapeIdentifier(s);
-    const password = target.password
-      ? ` PASSWORD ${client.escapeLiteral(decodeURIComponent(target.password))}`
-      : '';
+    // The URL's password when it names one, else the stack's generated one.
+    const password = ` PASSWORD ${client.escapeLiteral(
+      target.password
+        ? decodeURIComponent(target.password)
+        : nativePostgresPassword(ctx.config.stateDir),
+    )}`;
     const roleExists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     if (roleExists.rowCount === 0) {
       await client.query(`CREATE ROLE ${ident(role)} LOGIN REPLICATION CREATEDB${password}`);
+    } else {
+      // A cluster made before passwords (trust) gets them now; the same one again is a no-op.
+      await client.query(`ALTER ROLE ${ident(role)}${password}`);
     }
     const dbExists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (dbExists.rowCount === 0) {
