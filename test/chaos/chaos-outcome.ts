@@ -133,7 +133,7 @@ export function chaosOutcome(input: OutcomeInput): ChaosOutcome {
     ...losses.lines.slice(0, 5),
     ...wrong.slice(0, 3),
     ...findings.regressionExamples.slice(0, exactlyOnce ? 3 : 0),
-  ];
+  ].map(shorten);
   if (!exactlyOnce && regressionsUnexplained !== 0)
     detail.push(`${regressionsUnexplained} version regressions no replay explains`);
   return {
@@ -150,6 +150,13 @@ export function chaosOutcome(input: OutcomeInput): ChaosOutcome {
     detail,
   };
 }
+
+/** One line of detail, cut where a diff's JSON would make the table's notes unreadable. */
+function shorten(line: string): string {
+  return line.length <= DETAIL_CHARS ? line : `${line.slice(0, DETAIL_CHARS - 1)}…`;
+}
+
+const DETAIL_CHARS = 240;
 
 const COLUMNS = [
   'scenario',

@@ -512,6 +512,14 @@ export const viewLost: ChaosScenario = {
       const cleanCount = cleanReadingsOf(inputs);
       const streams = await harness.startStreams(guarantee);
       const wipedAt = await untilProgress(harness, streams, cleanCount, cleanCount, 'half the run');
+      // A view worth losing: every shipment in Redis (the sinks may trail the join on a busy
+      // machine), so the shipments finished by then have no later state to restore them.
+      const shipments = inputs.expected.size;
+      await waitFor(
+        async () =>
+          (await harness.redis.keys(`${harness.redisKeys.hashPrefix}*`)).length >= shipments,
+        { timeoutMs: 120_000, intervalMs: 100, description: `${shipments} shipments in Redis` },
+      );
       const keys = await harness.redis.keys(`${harness.redisKeyNamespace}*`);
       if (keys.length > 0) await harness.redis.del(...keys);
       await harness.pool.query(`TRUNCATE ${harness.pgSchema}.shipment_state`);
