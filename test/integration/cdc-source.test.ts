@@ -607,6 +607,34 @@ describe('PostgreSQL CDC source', () => {
   );
 
   test(
+    'a TRUNCATE of shipments stops the source with the cause and the next step; what came before arrives, nothing after',
+    async () => {
+      const f = await fixture();
+      const source = startInProcess(f);
+      await source.start();
+      await insertShipment(db, f.schema, 'SHP-T-1');
+      await db.query(`TRUNCATE ${f.schema}.shipments`);
+      await insertShipment(db, f.schema, 'SHP-T-2');
+      await expect(source.done).rejects.toMatchObject({
+        code: 'CDC_TRUNCATE',
+        retriable: false,
+        context: { table: `${f.schema}.shipments`, slot: f.slot },
+      });
+      await expect(source.done).rejects.toThrow(/pg_drop_replication_slot/);
+      const records = await readTopicToEnd(kafka, f.topic);
+      expect(records.map((r) => `${r.key} ${r.change.op}`)).toEqual(['SHP-T-1 INSERT']);
+      // The slot stays before the TRUNCATE: a restart stops at it again, never past it.
+      const confirmed = lsnToNumber((await confirmedLsn(db, f.slot)) ?? '0/0');
+      const again = startInProcess(f);
+      await again.start();
+      await expect(again.done).rejects.toMatchObject({ code: 'CDC_TRUNCATE' });
+      expect(lsnToNumber((await confirmedLsn(db, f.slot)) ?? '0/0')).toBe(confirmed);
+      expect(await readTopicToEnd(kafka, f.topic)).toHaveLength(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
     'an idle database: heartbeats advance confirmed_flush_lsn without any shipment change',
     async () => {
       const f = await fixture(300);

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { ContinuumError, errorMessage } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { registerValueSchema } from '../../../schemas/event-schemas.ts';
-import { CdcDecodeError, CdcKafkaError, CdcPostgresError } from './errors.ts';
+import { CdcDecodeError, CdcKafkaError, CdcPostgresError, CdcTruncateError } from './errors.ts';
 import { KafkaChangeWriter, createCdcKafka, createCdcProducer } from './kafka-change-writer.ts';
 import { lsnToNumber, numberToLsn } from './lsn.ts';
 import { CdcMetrics, type CdcErrorKind } from './metrics.ts';
@@ -54,7 +54,8 @@ function wrapPostgres(
 
 function errorKind(err: ContinuumError): CdcErrorKind {
   if (err instanceof CdcKafkaError) return 'kafka';
-  if (err instanceof CdcDecodeError) return 'decode';
+  // A TRUNCATE, like an undecodable row, is a change the ShipmentChange contract cannot carry.
+  if (err instanceof CdcDecodeError || err instanceof CdcTruncateError) return 'decode';
   return 'postgres';
 }
 
@@ -275,6 +276,7 @@ export class PostgresCdcSource {
     const ended = Promise.withResolvers<void>();
     const pipeline = new TransactionPipeline({
       table: qualifiedTable(options),
+      slot: options.slot,
       writer,
       acknowledger: { acknowledge: (lsn) => confirmExactly(lsn) },
       startLsn,

@@ -72,6 +72,16 @@ const commit = (endLsn: string, micros = 1_772_000_000_000_000n): ReplicationEve
   message: { tag: 'commit', flags: 0, commitLsn: null, commitEndLsn: endLsn, commitTime: micros },
 });
 const keepalive = (walEnd: string): ReplicationEvent => ({ kind: 'keepalive', walEnd });
+const truncate = (lsn: string, ...tables: string[]): ReplicationEvent => ({
+  kind: 'message',
+  lsn,
+  message: {
+    tag: 'truncate',
+    cascade: false,
+    restartIdentity: false,
+    relations: tables.map(relation),
+  },
+});
 
 /** Records every call in one log, so the test sees writes and confirmations in order. */
 class FakePorts implements ChangeWriter, PositionAcknowledger {
@@ -98,6 +108,7 @@ class FakePorts implements ChangeWriter, PositionAcknowledger {
 function pipelineWith(ports: FakePorts, onFailure?: (err: unknown) => void): TransactionPipeline {
   return new TransactionPipeline({
     table: 'public.shipments',
+    slot: 'continuum_shipments',
     writer: ports,
     acknowledger: ports,
     startLsn: '0/100',
@@ -108,6 +119,30 @@ function pipelineWith(ports: FakePorts, onFailure?: (err: unknown) => void): Tra
 }
 
 describe('TransactionPipeline', () => {
+  test('a TRUNCATE of the table stops it with the cause and the next step, after writing what came before', async () => {
+    const ports = new FakePorts();
+    const failures: unknown[] = [];
+    const pipeline = pipelineWith(ports, (err) => failures.push(err));
+    for (const e of [begin(1, '0/200'), insert('0/210', 'A'), commit('0/220')]) pipeline.push(e);
+    // Another table's TRUNCATE is none of its business.
+    for (const e of [begin(2, '0/300'), truncate('0/310', 'audit'), commit('0/320')])
+      pipeline.push(e);
+    for (const e of [begin(3, '0/400'), truncate('0/410', 'audit', 'shipments'), commit('0/420')])
+      pipeline.push(e);
+    pipeline.push(insert('0/430', 'B'));
+    await pipeline.drain().catch(() => undefined);
+    expect(ports.calls).toEqual(['write A#1', 'written', 'ack 0/320']);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      code: 'CDC_TRUNCATE',
+      retriable: false,
+      context: { table: 'public.shipments', slot: 'continuum_shipments', lsn: '0/410' },
+    });
+    expect(String((failures[0] as Error).message)).toMatch(
+      /public\.shipments was truncated .*pg_drop_replication_slot\('continuum_shipments'\)/,
+    );
+  });
+
   test('writes a transaction only at its COMMIT, then confirms its commit end LSN', async () => {
     const ports = new FakePorts();
     const pipeline = pipelineWith(ports);

@@ -6,7 +6,7 @@
 import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../../core/logger.ts';
 import type { ChangeOp } from '../../../schemas/types.ts';
-import { CdcDecodeError } from './errors.ts';
+import { CdcDecodeError, CdcTruncateError } from './errors.ts';
 import { compareLsn, lsnToNumber } from './lsn.ts';
 import {
   changeFromPgoutput,
@@ -44,6 +44,8 @@ export interface PipelineObserver {
 export interface TransactionPipelineOptions {
   /** Only changes of this relation (`schema.table`) are kept; others in the publication are skipped. */
   table: string;
+  /** The replication slot, named in what a stop asks the operator to do. */
+  slot: string;
   writer: ChangeWriter;
   acknowledger: PositionAcknowledger;
   /** Committed changes gathered into one write at most (a single bigger transaction is still written whole). */
@@ -183,13 +185,14 @@ export class TransactionPipeline {
       case 'commit':
         this.commit(message, lsn);
         return;
-      case 'truncate':
-        // ShipmentChange has no TRUNCATE op; the contract is row changes only.
-        this.log.warn(
-          { lsn, relations: message.relations.map((r) => `${r.schema}.${r.name}`) },
-          'TRUNCATE replicated: not representable as ShipmentChange, skipped',
-        );
-        return;
+      case 'truncate': {
+        const relations = message.relations.map((r) => `${r.schema}.${r.name}`);
+        if (!relations.includes(this.options.table)) return;
+        // ShipmentChange has no TRUNCATE op and a TRUNCATE names no rows: stop rather than let
+        // the state drift. What committed before it is written and confirmed first.
+        await this.flush();
+        throw new CdcTruncateError(this.options.table, this.options.slot, lsn);
+      }
       default:
         // relation, type, origin and logical messages carry no row change.
         return;
