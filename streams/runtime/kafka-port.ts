@@ -97,6 +97,12 @@ export interface GroupConsumerOptions {
   /** The member's partitions after each rebalance (all topics). */
   onAssigned: (partitions: TopicPartition[]) => void;
   /**
+   * The member lost its membership (it rejoined under a new member id: its session expired,
+   * say, while the process was paused): called before onAssigned. Every task it held may have
+   * been run by another member meanwhile, so none may be kept (Kafka Streams' handleLostAll).
+   */
+  onLost?: () => void;
+  /**
    * Processes one batch (read_committed records). Returning commits nothing by itself: the
    * handler commits (in its transaction, or with commitOffsets). Throwing makes the consumer
    * start again from the committed offsets, unless `isFatal(error)`: then it stops and calls

@@ -291,6 +291,44 @@ describe('StreamsApplication commits', () => {
     await app.stop();
   });
 
+  it('a member that lost its membership keeps no task: what it had open is dropped, stores restart from the changelog', async () => {
+    const { kafka, app, consumer } = await started(60_000);
+    await consumer.onBatch(batch(0, [1, 2]));
+    expect(kafka.committed).toHaveLength(0);
+    // Paused past its session: another member ran the partition meanwhile, up to offset 4.
+    kafka.committed.push({
+      records: [
+        {
+          topic: 'out',
+          partition: 0,
+          key: Buffer.from('BER'),
+          value: Buffer.from('10'),
+          timestamp: 1,
+        },
+        {
+          topic: changelogTopic('unit-sum', 'totals'),
+          partition: 0,
+          key: Buffer.from('BER'),
+          value: Buffer.from('10'),
+          timestamp: 1,
+        },
+      ],
+      offsets: [{ topic: 'in', partition: 0, offset: '4' }],
+    });
+    consumer.onLost?.();
+    consumer.onAssigned([{ topic: 'in', partition: 0 }]);
+    await waitFor(() => app.partitions.length === 1, {
+      timeoutMs: 5_000,
+      description: 'the task created afresh',
+    });
+    await consumer.onBatch(batch(4, [5]));
+    await app.stop();
+    // The stale open work (offsets 0–1, total 3) was never committed; the fresh task went on
+    // from the other member's total.
+    expect(kafka.latest('out')).toEqual({ BER: 15 });
+    expect(kafka.committed.map((c) => c.offsets.map((o) => o.offset).join())).toEqual(['4', '5']);
+  });
+
   it('commits an open transaction once the interval has passed, with no further batch', async () => {
     const { kafka, app, consumer } = await started(50);
     await consumer.onBatch(batch(0, [7]));

@@ -239,6 +239,14 @@ export class StreamsApplication {
           );
         }
       },
+      onLost: () => {
+        if (this.stopped) return;
+        this.log.warn(
+          { partitions: this.partitions },
+          'group membership lost; closing every task without committing',
+        );
+        this.closeAllDirty();
+      },
       onBatch: (batch) => this.processBatch(batch),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
       isFatal: (error) => error instanceof TaskFailedError,
@@ -408,6 +416,32 @@ export class StreamsApplication {
     const run = handle.lock.then(work, work);
     handle.lock = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Drops every task without committing: their open transactions aborted (the next owner's
+   * producer fenced them anyway), their stores and producers closed. Tasks assigned again are
+   * created afresh, restored from their changelogs, from the committed offsets.
+   */
+  private closeAllDirty(): void {
+    const lost = [...this.tasks.values()];
+    this.tasks.clear();
+    for (const pending of lost) {
+      void pending
+        .then((handle) =>
+          this.withLock(handle, async () => {
+            const open = handle.open;
+            handle.open = undefined;
+            handle.positions.clear();
+            clearTimeout(open?.timer);
+            if (open?.transaction?.abort) await open.transaction.abort().catch(() => undefined);
+            handle.task.abort();
+            handle.task.close();
+            await handle.producer?.close().catch(() => undefined);
+          }),
+        )
+        .catch(() => undefined);
+    }
   }
 
   /** Commits what the task has open, or closes it unfinished, then closes it. */

@@ -119,6 +119,7 @@ describe('chaos: a streams instance SIGSTOPped past its session timeout', () => 
     async () => {
       const result = await run(streamsSigstop, { guarantee: 'exactly-once', variant: 'sound' });
       expect(result.facts.stoppedMidStream).toBe(true);
+      expect(result.facts.resumedLostMembership).toBe(true);
       const outcome = outcomeOf(result, 'sound');
       expect(verdictOf(outcome)).toEqual({
         verdict: 'pass',

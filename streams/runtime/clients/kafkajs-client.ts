@@ -386,6 +386,8 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
   private stopped = false;
   /** The fatal error eachBatch threw, for onFatal. */
   private fatal: Error | undefined;
+  /** The member id of the last join; another one at the next join means membership was lost. */
+  private memberId: string | undefined;
 
   constructor(kafka: Kafka, options: GroupConsumerOptions, log: Logger) {
     this.groupId = options.groupId;
@@ -412,6 +414,9 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
   async start(): Promise<void> {
     const { consumer, options } = this;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A new member id means the old one was dropped by the coordinator: its tasks are lost.
+      if (this.memberId !== undefined && payload.memberId !== this.memberId) options.onLost?.();
+      this.memberId = payload.memberId;
       options.onAssigned(
         Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
           partitions.map((partition) => ({ topic, partition })),
