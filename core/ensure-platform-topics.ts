@@ -9,6 +9,7 @@ import { createTopicsWithLeaders } from './create-topics.ts';
 import { ContinuumError, errorMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { ENFORCED_TOPIC_CONFIGS, platformTopics, type TopicSpec } from './topics.ts';
+import { waitFor } from './wait-for.ts';
 
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
@@ -153,4 +154,19 @@ async function setTopicConfigs(
       },
     ],
   });
+  // The controller acknowledges once the change is in the metadata log; the broker applies it
+  // a moment later. Records written in between would still get the old configs (say CreateTime).
+  await waitFor(
+    async () => {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      });
+      const now = new Map(
+        (resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+      );
+      return Object.entries(configs).every(([name, value]) => now.get(name) === value);
+    },
+    { timeoutMs: 15_000, intervalMs: 50, description: `the broker to apply ${topic}'s configs` },
+  );
 }
