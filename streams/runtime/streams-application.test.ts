@@ -189,6 +189,21 @@ function batch(from: number, values: number[]): PartitionBatch {
   };
 }
 
+/** What another owner of partition 0 committed: BER's total on the output and the changelog. */
+function otherOwnersCommit(total: number, offset: string): Committed {
+  const state = (topic: string): ProducedRecord => ({
+    topic,
+    partition: 0,
+    key: Buffer.from('BER'),
+    value: Buffer.from(String(total)),
+    timestamp: 1,
+  });
+  return {
+    records: [state('out'), state(changelogTopic('unit-sum', 'totals'))],
+    offsets: [{ topic: 'in', partition: 0, offset }],
+  };
+}
+
 async function started(
   commitIntervalMs: number,
   guarantee: 'exactly-once' | 'at-least-once' = 'exactly-once',
@@ -257,25 +272,7 @@ describe('StreamsApplication commits', () => {
     await consumer.onBatch(batch(0, [1, 2]));
     // Another instance owned the partition meanwhile: it committed up to offset 4 (total 10)
     // while this consumer, rejoining, fetched offsets from before that commit.
-    kafka.committed.push({
-      records: [
-        {
-          topic: 'out',
-          partition: 0,
-          key: Buffer.from('BER'),
-          value: Buffer.from('10'),
-          timestamp: 1,
-        },
-        {
-          topic: changelogTopic('unit-sum', 'totals'),
-          partition: 0,
-          key: Buffer.from('BER'),
-          value: Buffer.from('10'),
-          timestamp: 1,
-        },
-      ],
-      offsets: [{ topic: 'in', partition: 0, offset: '4' }],
-    });
+    kafka.committed.push(otherOwnersCommit(10, '4'));
     kafka.failNextCommit = true;
     // The task's transaction fails (its producer fenced), so it is discarded and created anew.
     await expect(consumer.onBatch(batch(2, [3]))).rejects.toThrow('injected');
@@ -296,25 +293,7 @@ describe('StreamsApplication commits', () => {
     await consumer.onBatch(batch(0, [1, 2]));
     expect(kafka.committed).toHaveLength(0);
     // Paused past its session: another member ran the partition meanwhile, up to offset 4.
-    kafka.committed.push({
-      records: [
-        {
-          topic: 'out',
-          partition: 0,
-          key: Buffer.from('BER'),
-          value: Buffer.from('10'),
-          timestamp: 1,
-        },
-        {
-          topic: changelogTopic('unit-sum', 'totals'),
-          partition: 0,
-          key: Buffer.from('BER'),
-          value: Buffer.from('10'),
-          timestamp: 1,
-        },
-      ],
-      offsets: [{ topic: 'in', partition: 0, offset: '4' }],
-    });
+    kafka.committed.push(otherOwnersCommit(10, '4'));
     consumer.onLost?.();
     consumer.onAssigned([{ topic: 'in', partition: 0 }]);
     await waitFor(() => app.partitions.length === 1, {
