@@ -41,15 +41,32 @@ export function createSchemaRegistry(config: Config): SchemaRegistry {
   });
 }
 
-/** Registers (or finds) the schema under the topic's value subject and returns its id. */
+/**
+ * Registers (or finds) the schema under the topic's value subject and returns its id. Safe when
+ * several processes register a new subject at once (the demo's seeder, API and SDK on a fresh
+ * stack): the client sets the subject's compatibility after a first registration, and Apicurio
+ * refuses all but one of concurrent first settings with 409 "A rule named 'COMPATIBILITY'
+ * already exists". The schema is registered and the level set by then, so registering again
+ * finds both.
+ */
 export async function registerValueSchema(
   registry: SchemaRegistry,
   topic: string,
   name: EventSchemaName,
 ): Promise<number> {
-  const { id } = await registry.register(
-    { type: SchemaType.AVRO, schema: JSON.stringify(loadAvroSchema(name)) },
-    { subject: valueSubject(topic) },
-  );
-  return id;
+  const schema = { type: SchemaType.AVRO as const, schema: JSON.stringify(loadAvroSchema(name)) };
+  const subject = valueSubject(topic);
+  try {
+    return (await registry.register(schema, { subject })).id;
+  } catch (err) {
+    if (!isConcurrentFirstConfig(err)) throw err;
+    return (await registry.register(schema, { subject })).id;
+  }
+}
+
+/** A 409 on the subject's config: another process set the new subject's level first. */
+export function isConcurrentFirstConfig(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { status, url } = err as { status?: unknown; url?: unknown };
+  return status === 409 && typeof url === 'string' && /\/config\//.test(url);
 }

@@ -2,10 +2,8 @@
 // filtered lists in (state_updated_at, shipment_id) order, paged by keyset (a row comparison the
 // table's indexes serve), never by OFFSET.
 import type pg from 'pg';
-import {
-  quoteIdent,
-  rowToShipmentState,
-} from '../../connectors/sinks/postgres/shipment-state-sql.ts';
+import { rowToShipmentState } from '../../connectors/sinks/postgres/shipment-state-sql.ts';
+import { quoteIdent } from '../../schemas/platform-tables.ts';
 import type { DurableShipmentStates } from '../ports.ts';
 
 export function postgresShipmentStates(pool: pg.Pool, schema: string): DurableShipmentStates {

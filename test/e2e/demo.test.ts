@@ -38,10 +38,16 @@ describe('continuum demo', () => {
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => demo.on('exit', resolve));
+    // A demo that stops on its own (one of its processes failed) ends every wait at once.
+    const stoppedEarly = new AbortController();
+    void exited.then((code) =>
+      stoppedEarly.abort(new Error(`the demo exited early (code ${code})`)),
+    );
     const redis = new Redis(config.redis.url);
     const pool = new pg.Pool({ connectionString: config.postgres.url, max: 1 });
     try {
       await waitFor(() => output.includes('demo running'), {
+        signal: stoppedEarly.signal,
         timeoutMs: 120_000,
         description: `the demo to start; output so far:\n${output}`,
       });
@@ -58,6 +64,7 @@ describe('continuum demo', () => {
           return Number(rows.rows[0]?.n ?? 0) > 0 && (await redis.zcard('shipments:geo')) > 0;
         },
         {
+          signal: stoppedEarly.signal,
           timeoutMs: 180_000,
           intervalMs: 1_000,
           description: 'joined shipment state in PostgreSQL and Redis',

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { loadConfig } from '../../core/config.ts';
 import { waitFor } from '../../core/wait-for.ts';
+import { ensureShipmentStateTable, ensureShipmentsTable } from '../../schemas/platform-tables.ts';
 import { uniqueName } from '../support/names.ts';
 
 const config = loadConfig(process.env);
@@ -21,6 +22,34 @@ describe('PostgreSQL', () => {
   afterAll(async () => {
     await client.end();
   }, TIMEOUT_MS);
+
+  test(
+    "processes creating the platform's tables at once on a fresh schema all succeed",
+    async () => {
+      const schema = uniqueName('test_migrate', '_');
+      const pool = new pg.Pool({ connectionString: config.postgres.url, max: 8 });
+      try {
+        // As on a fresh stack: the sink, the API, the CDC source and the seeder start together.
+        // Without the migration lock one of them fails on pg_type_typname_nsp_index.
+        await Promise.all(
+          Array.from({ length: 4 }, (_, i) =>
+            i % 2 === 0
+              ? ensureShipmentStateTable(pool, schema)
+              : ensureShipmentsTable(pool, schema),
+          ),
+        );
+        const tables = await pool.query<{ t: string }>(
+          'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+          [schema],
+        );
+        expect(tables.rows.map((r) => r.t)).toEqual(['shipment_state', 'shipments']);
+      } finally {
+        await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await pool.end();
+      }
+    },
+    TIMEOUT_MS,
+  );
 
   test(
     'SQL round trip: create, insert, select, drop',

@@ -11,7 +11,10 @@ import { nativePostgresPassword } from '../../../core/native-postgres-password.t
 import { servicePaths, type NativeService, type StackContext } from '../native-service.ts';
 import { POSTGRES_BIN } from '../prerequisites.ts';
 import { runCommand } from '../run-command.ts';
-import { ensureShipmentsTable } from '../../../schemas/platform-tables.ts';
+import {
+  ensureShipmentStateTable,
+  ensureShipmentsTable,
+} from '../../../schemas/platform-tables.ts';
 
 interface SystemUser {
   uid: number;
@@ -147,10 +150,12 @@ export const postgresService: NativeService = {
   async afterReady(ctx) {
     await ensureRoleAndDatabase(ctx);
     await requirePasswords(ctx);
-    // The platform's tables, so that a CDC source started before the first write streams it.
+    // The platform's tables, so that a CDC source started before the first write streams it,
+    // and the processes started next find them instead of racing to create them.
     const pool = new pg.Pool({ connectionString: ctx.config.postgres.url, max: 1 });
     try {
       await ensureShipmentsTable(pool);
+      await ensureShipmentStateTable(pool);
     } finally {
       await pool.end();
     }

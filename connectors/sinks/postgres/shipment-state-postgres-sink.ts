@@ -1,22 +1,13 @@
 // shipment.state → PostgreSQL table shipment_state (one row per shipment, the newest version),
 // for SQL reporting. Each flush is one INSERT … ON CONFLICT statement whose WHERE lets only a
 // higher version replace a row, so replays, duplicates and reordering are harmless.
-import { readFile } from 'node:fs/promises';
-import nodePath from 'node:path';
 import type pg from 'pg';
 import { SinkWriteError } from '../../../core/errors.ts';
-import { repoRoot } from '../../../core/paths.ts';
+import { ensureShipmentStateTable } from '../../../schemas/platform-tables.ts';
 import type { UnifiedShipmentState } from '../../../schemas/types.ts';
 import { NewestPerShipment } from '../newest-per-shipment.ts';
 import type { Sink, SinkRecord } from '../sink.ts';
-import {
-  buildUpsertSql,
-  isRetriablePgError,
-  quoteIdent,
-  upsertParams,
-} from './shipment-state-sql.ts';
-
-const SHIPMENT_STATE_SQL = nodePath.join(repoRoot, 'schemas', 'sql', 'shipment-state.sql');
+import { buildUpsertSql, isRetriablePgError, upsertParams } from './shipment-state-sql.ts';
 
 export interface ShipmentStatePostgresSinkOptions {
   /** PostgreSQL schema holding the table; tests use a random one. */
@@ -40,26 +31,16 @@ export class ShipmentStatePostgresSink implements Sink<UnifiedShipmentState> {
     this.upsertSql = buildUpsertSql(this.schema);
   }
 
-  /** Creates the schema and the table when missing (the shared DDL file, run inside the schema). */
+  /** Creates the schema and the table when missing (the platform's migration step). */
   async ensureTable(): Promise<void> {
-    const ddl = await readFile(SHIPMENT_STATE_SQL, 'utf8');
-    const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
-      // SET LOCAL: the pooled connection goes back with its usual search_path.
-      await client.query(`SET LOCAL search_path TO ${quoteIdent(this.schema)}`);
-      await client.query(ddl);
-      await client.query('COMMIT');
+      await ensureShipmentStateTable(this.pool, this.schema);
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw new SinkWriteError('creating the shipment_state table failed', {
         cause: err,
         retriable: isRetriablePgError(err),
         context: { schema: this.schema },
       });
-    } finally {
-      client.release();
     }
   }
 

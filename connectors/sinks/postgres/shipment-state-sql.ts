@@ -3,6 +3,7 @@
 // conversion of a row back to the event shape, and which PostgreSQL errors are worth retrying.
 import pg from 'pg';
 import type { UnifiedShipmentState } from '../../../schemas/types.ts';
+import { quoteIdent } from '../../../schemas/platform-tables.ts';
 
 type ColumnType = 'text' | 'double precision' | 'bigint' | 'timestamptz' | 'jsonb';
 
@@ -37,10 +38,6 @@ export const SHIPMENT_STATE_COLUMNS = {
 
 type Field = keyof typeof SHIPMENT_STATE_COLUMNS;
 const FIELDS = Object.keys(SHIPMENT_STATE_COLUMNS) as Field[];
-
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /**
  * INSERT … SELECT FROM unnest(one array per column) … ON CONFLICT DO UPDATE only when the
