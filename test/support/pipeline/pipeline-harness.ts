@@ -177,6 +177,8 @@ export class PipelineHarness {
   private cdc: PostgresCdcSource | undefined;
   /** Partitions whose group offset stayed short of the end, past the last record (last check). */
   stuckBehindMarkers: string[] = [];
+  /** The last committed record of each partition, as the last check found them (for errors). */
+  private lastRecordDetail = '';
   /** Last committed record offset per partition of a topic, as of its end offsets (`signature`). */
   private readonly lastRecordCache = new Map<
     string,
@@ -431,6 +433,9 @@ export class PipelineHarness {
    * forget their state and read their inputs again from the beginning.
    */
   async resetStreams(): Promise<string> {
+    // The reset deletes the internal topics, and the next run recreates them: a recreated topic
+    // can end at the same offsets with its records elsewhere, so what was cached is forgotten.
+    this.lastRecordCache.clear();
     const child = spawn(
       `${repoRoot}/node_modules/.bin/node`,
       [`${repoRoot}/bin/continuum.js`, 'streams', 'reset'],
@@ -569,6 +574,9 @@ export class PipelineHarness {
       this.lastRecordCache.set(topic, last);
     }
     const short: string[] = [];
+    this.lastRecordDetail = [...ends.keys()]
+      .map((p) => `p${p} last record ${last.offsets.get(p) ?? 'none'}`)
+      .join(', ');
     for (const [partition, e] of ends) {
       const lastRecord = last.offsets.get(partition);
       if (lastRecord !== undefined && e.committed <= lastRecord) return false;
@@ -603,7 +611,7 @@ export class PipelineHarness {
       if (p.done || (await this.committedPastLastRecord(p.committed, p.ends, topic))) continue;
       // Thrown, not `false`: a timeout then says which stage stood still, and where.
       throw new Error(
-        `${group} has committed ${p.committed} of ${p.end} records of ${topic} (${p.detail})`,
+        `${group} has committed ${p.committed} of ${p.end} records of ${topic} (${p.detail}; ${this.lastRecordDetail})`,
       );
     }
     for (const runner of [...this.runners, ...this.historyRunners])
