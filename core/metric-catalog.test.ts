@@ -1,6 +1,6 @@
 // The metric catalog against the code that registers each platform metric: same name, type and
 // label names. A producer renaming a metric or a label fails here, not in a dashboard panel.
-// (Exporter metrics are found in the real Prometheus by test/integration/promql.test.ts.)
+// (Exporter metrics are found in the real Prometheus by test/e2e/live-platform.test.ts.)
 import Fastify from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';

@@ -1,8 +1,14 @@
-// The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the
-// platform running live: search a shipment and watch its position and ETA change, see the
-// fleet on the map, consumer lag on the pipeline page, and the same on a phone's screen — with
-// no console errors, and controls a screen reader can name. Screenshots go to
-// test-artifacts/ui/ (the README's comes from here).
+// The platform running live (test/support/pipeline/live-pipeline.ts: seeder, CDC, streams, sinks,
+// trainer, `continuum lag`, API, scraped by the stack's Prometheus), seen the two ways its users
+// see it, on one run (a live pipeline with a trained model takes minutes to get there):
+// - the dashboard in a real browser (Debian's Chromium, driven by playwright-core): search a
+//   shipment and watch its position and ETA change, see the fleet on the map, consumer lag on the
+//   pipeline page, and the same on a phone's screen — with no console errors, and controls a
+//   screen reader can name. Screenshots go to test-artifacts/ui/ (the README's come from here);
+// - every PromQL expression of every Grafana dashboard and alert rule, evaluated by the real
+//   Prometheus: each must parse and return at least one series from this run's processes (or
+//   the stack's PostgreSQL, Redis and broker exporters). Grafana cannot run here; this is what
+//   proves its panels.
 import { mkdir } from 'node:fs/promises';
 import nodePath from 'node:path';
 import type { Kafka } from 'kafkajs';
@@ -16,8 +22,10 @@ import {
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { repoRoot } from '../../core/paths.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { createKafka } from '../support/kafka.ts';
 import { LIVE_PIPELINE_DEFAULTS, LivePipeline } from '../support/pipeline/live-pipeline.ts';
+import { expressions, problemsOf } from '../support/promql-checks.ts';
 
 const config = loadConfig(process.env);
 const log = createLogger('warn');
@@ -68,9 +76,26 @@ async function unnamedControls(page: Page): Promise<string[]> {
   });
 }
 
+let kafka: Kafka;
+let pipeline: LivePipeline | undefined;
+
+beforeAll(async () => {
+  kafka = createKafka(config, 'live-platform');
+  // About 45× wall time, a reading per vehicle every ~0.7 s: a trip lasts minutes, so the
+  // shipment watched is still moving while it is; enough vehicles that ten deliveries complete
+  // soon for the run's trainer to train on.
+  pipeline = await LivePipeline.start(config, kafka, log, {
+    ...LIVE_PIPELINE_DEFAULTS,
+    simulation: { ...LIVE_PIPELINE_DEFAULTS.simulation, vehicles: 16, shipmentsPerHour: 60 },
+    eventsPerSecond: 24,
+  });
+}, 360_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+}, 120_000);
+
 describe('the dashboard in Chromium, against the running pipeline', () => {
-  let kafka: Kafka;
-  let pipeline: LivePipeline | undefined;
   let browser: Browser | undefined;
   let shipmentId = '';
   let executablePath = '';
@@ -78,22 +103,12 @@ describe('the dashboard in Chromium, against the running pipeline', () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     executablePath = await ensureChromium(log);
-    kafka = createKafka(config, 'ui-e2e');
-    // Slower than the PromQL test's fleet (about 45× wall time, a reading per vehicle every
-    // ~0.7 s): a trip lasts minutes, so the shipment watched is still moving while it is. Twice
-    // its vehicles, so that enough deliveries complete for the run's trainer to train on.
-    pipeline = await LivePipeline.start(config, kafka, log, {
-      ...LIVE_PIPELINE_DEFAULTS,
-      simulation: { ...LIVE_PIPELINE_DEFAULTS.simulation, vehicles: 16, shipmentsPerHour: 60 },
-      eventsPerSecond: 24,
-    });
-    shipmentId = await pipeline.shipmentOnTheRoad(40);
+    shipmentId = await (pipeline as LivePipeline).shipmentOnTheRoad(40);
     browser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
   }, 360_000);
 
   afterAll(async () => {
     await browser?.close();
-    await pipeline?.stop();
   }, 120_000);
 
   const url = (hash: string): string => `${pipeline?.api.url ?? ''}/#${hash}`;
@@ -225,6 +240,46 @@ describe('the dashboard in Chromium, against the running pipeline', () => {
       await context.close();
     }
   }, 120_000);
+});
+
+describe('PromQL of the dashboards and alert rules, on the real Prometheus', () => {
+  beforeAll(async () => {
+    const live = pipeline as LivePipeline;
+    await live.waitUntilScraped(config.prometheus.url);
+    // Deliveries, lag, dead letters and requests (one refused: the 4xx panel has a series).
+    await live.shipmentOnTheRoad();
+    await fetch(`${live.api.url}/v1/shipments/SHP-NOT-THERE`);
+    await fetch(`${live.api.url}/v1/shipments?limit=5`);
+    // The model panels (MAE per version) have series once the run's trainer has trained.
+    await live.trainedModels();
+    // rate() needs two scrapes inside its window, and the lag in seconds two measurements: wait
+    // until every expression answers (each test below then says what is wrong, if anything).
+    await waitFor(
+      async () => {
+        for (const e of expressions)
+          if ((await problemsOf(config.prometheus.url, e, live.id)).length > 0) return false;
+        return true;
+      },
+      { timeoutMs: 150_000, intervalMs: 5_000, description: 'every expression to return series' },
+    ).catch(() => undefined);
+  }, 720_000);
+
+  it('has expressions to check, from every dashboard and alert rule', () => {
+    const dashboards = new Set(
+      expressions.map((e) => (e.where.startsWith('alert ') ? 'alerts' : e.where.split(' › ')[0])),
+    );
+    expect(dashboards.size).toBe(6); // five dashboards and the alerts
+    expect(expressions.length).toBeGreaterThan(30);
+  });
+
+  it.each(expressions.map((e) => [e.where, e] as const))(
+    '%s parses and returns at least one series, from this run',
+    async (_where, expression) => {
+      expect(await problemsOf(config.prometheus.url, expression, pipeline?.id ?? 'none')).toEqual(
+        [],
+      );
+    },
+  );
 });
 
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
