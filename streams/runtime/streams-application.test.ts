@@ -267,6 +267,27 @@ describe('StreamsApplication commits', () => {
     expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '4' }]);
   });
 
+  it('creates a discarded task again with no further batch: an ended input still gets its wall-clock work', async () => {
+    const { kafka, app, consumer } = await started(0);
+    await consumer.onBatch(batch(0, [5]));
+    kafka.failNextCommit = true;
+    await expect(consumer.onBatch(batch(1, [3]))).rejects.toThrow('injected');
+    await waitFor(() => app.partitions.length === 0, {
+      timeoutMs: 5_000,
+      intervalMs: 5,
+      description: 'the failed task discarded',
+    });
+    // No batch comes (the input has ended): the assigned partition gets its task back anyway.
+    await waitFor(() => app.partitions.length === 1, {
+      timeoutMs: 10_000,
+      description: 'the missing task created again',
+    });
+    // Restored from the committed changelog: the failed transaction's write is not in it.
+    await consumer.onBatch(batch(1, [3]));
+    expect(kafka.latest('out')).toEqual({ BER: 8 });
+    await app.stop();
+  });
+
   it('a task taking a partition over skips what an earlier owner committed after the consumer fetched its offsets', async () => {
     const { kafka, app, consumer } = await started(0);
     await consumer.onBatch(batch(0, [1, 2]));

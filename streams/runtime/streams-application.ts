@@ -132,6 +132,14 @@ export class StreamsApplication {
   private consumer: StreamsGroupConsumer | undefined;
   private readonly followers: TopicFollower[] = [];
   private readonly tasks = new Map<number, Promise<TaskHandle>>();
+  /**
+   * Partitions the group gave this instance. A task of one may be missing (its creation failed,
+   * or it was discarded after a failed transaction): it is created again with backoff, not only
+   * on its next batch, which a bounded input that has ended never sends — and the task's
+   * wall-clock work (the quiet flush of what waits) would never run.
+   */
+  private assigned: ReadonlySet<number> = new Set();
+  private readonly recreation = new Map<number, { at: number; delayMs: number }>();
   private sharedProducer: IdempotentProducer | undefined;
   private readonly metrics: StreamsMetrics;
   private readonly onFatal: (error: Error) => void;
@@ -223,6 +231,8 @@ export class StreamsApplication {
       onAssigned: (topicPartitions) => {
         if (this.stopped) return;
         const assigned = new Set(topicPartitions.map((tp) => tp.partition));
+        this.assigned = assigned;
+        this.recreation.clear();
         this.log.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
         // A rebalance may rewind kept partitions to their committed offsets: commit what is open.
         this.commitAllOpen();
@@ -234,7 +244,7 @@ export class StreamsApplication {
           this.taskFor(partition).catch((err: unknown) =>
             this.log.warn(
               { partition, err: errorMessage(err) },
-              'task creation failed; retried on its next batch',
+              'task creation failed; retried on its next batch or with backoff',
             ),
           );
         }
@@ -245,6 +255,8 @@ export class StreamsApplication {
           { partitions: this.partitions },
           'group membership lost; closing every task without committing',
         );
+        // Nothing is ours until the group assigns it again.
+        this.assigned = new Set();
         this.closeAllDirty();
       },
       onBatch: (batch) => this.processBatch(batch),
@@ -408,6 +420,32 @@ export class StreamsApplication {
       const resolved = await handle.catch(() => undefined);
       if (resolved) await this.closeTask(resolved);
       this.log.info({ partition }, 'task closed (partition moved to another instance)');
+    }
+  }
+
+  /** Creates the tasks of assigned partitions that have none, each with its own backoff (1 s → 30 s). */
+  private recreateMissingTasks(now: number): void {
+    for (const partition of this.assigned) {
+      if (this.tasks.has(partition)) {
+        this.recreation.delete(partition);
+        continue;
+      }
+      const last = this.recreation.get(partition);
+      // The first attempt waits a period too: a batch may be about to create the task.
+      if (!last) {
+        this.recreation.set(partition, { at: now + 1_000, delayMs: 1_000 });
+        continue;
+      }
+      if (now < last.at) continue;
+      const delayMs = Math.min(last.delayMs * 2, 30_000);
+      this.recreation.set(partition, { at: now + delayMs, delayMs });
+      this.log.info({ partition }, 'creating the missing task of an assigned partition');
+      this.taskFor(partition).catch((err: unknown) =>
+        this.log.warn(
+          { partition, err: errorMessage(err), retryInMs: delayMs },
+          'task creation failed; retried with backoff',
+        ),
+      );
     }
   }
 
@@ -605,6 +643,7 @@ export class StreamsApplication {
   /** Fires due wall-clock punctuations on every task, each after what runs on it. */
   private punctuateAll(): void {
     if (this.stopped) return;
+    this.recreateMissingTasks(Date.now());
     for (const pending of this.tasks.values()) {
       void pending
         .then((handle) =>
@@ -724,7 +763,7 @@ export class StreamsApplication {
         void handle.producer?.close().catch(() => undefined);
         this.log.info(
           { partition },
-          'task discarded after a failed transaction; recreated on demand',
+          'task discarded after a failed transaction; recreated by its next batch or with backoff',
         );
       },
       () => undefined,
