@@ -44,7 +44,7 @@ describe('continuum CLI', () => {
   it('exits 2 on an unknown service name', async () => {
     const { code, err } = await run(['stack', 'logs', 'oracle']);
     expect(code).toBe(EXIT.usage);
-    expect(err).toMatch(/Allowed choices are kafka, schema-registry/);
+    expect(err).toMatch(/Allowed choices are kafka, kafka-2, kafka-3, schema-registry/);
   });
 
   it('exits 3 naming the variable when the configuration is invalid', async () => {

@@ -48,6 +48,7 @@ export function buildProgram(io: ProgramIo): ProgramRun {
     config: () => (config ??= loadConfig(io.env)),
     log: () => (log ??= createLogger(env.config().logLevel)),
     out: io.out,
+    variables: () => io.env,
     setExitCode: (code) => {
       exitCode = code;
     },

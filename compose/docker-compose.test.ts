@@ -1,9 +1,10 @@
 // docker-compose.yml must run what the native stack runs: the same services at the same
 // versions, the same CONTINUUM_* variables, topics and metrics ports; and it is locked down:
 // the services on an internal network, only the API/UI and Grafana published (MLflow with
-// compose/mlflow-published.yml), every password from .env. These machines have no Docker
-// engine, so the files are parsed and cross-checked against core/services.ts and
-// core/config.ts instead of run.
+// compose/mlflow-published.yml), every password from .env. Kafka runs as one node, or as the
+// three of compose/three-brokers.env (the `three-brokers` profile), each shape as the native
+// stack's. These machines have no Docker engine, so the files are parsed, interpolated as
+// Compose does, and cross-checked against core/services.ts and core/config.ts instead of run.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import nodePath from 'node:path';
 import { parse } from 'yaml';
@@ -14,6 +15,7 @@ import {
   loadConfig,
   type ConfigVariable,
 } from '../core/config.ts';
+import { kafkaReplication } from '../core/kafka-cluster.ts';
 import { repoRoot } from '../core/paths.ts';
 import { SERVICES } from '../core/services.ts';
 import { platformTopics } from '../core/topics.ts';
@@ -37,8 +39,9 @@ interface ComposeService {
   networks?: string[] | Record<string, unknown>;
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
-  depends_on?: string[] | Record<string, { condition?: string }>;
+  depends_on?: string[] | Record<string, { condition?: string; required?: boolean }>;
   restart?: string;
+  profiles?: string[];
 }
 
 interface ComposeFile {
@@ -54,6 +57,7 @@ interface PrometheusConfig {
     job_name: string;
     scrape_interval?: string;
     static_configs?: { targets?: string[]; labels?: Record<string, string> }[];
+    file_sd_configs?: { files?: string[] }[];
     dns_sd_configs?: { names?: string[]; type?: string; port?: number }[];
     relabel_configs?: { source_labels?: string[]; target_label?: string; action?: string }[];
   }[];
@@ -320,6 +324,178 @@ function isConfigVariable(name: string): name is ConfigVariable {
   return Object.hasOwn(CONFIG_VARIABLES, name);
 }
 
+type Env = Record<string, string>;
+
+/**
+ * A value as Compose interpolates it with `env`: `$$` is a literal dollar; `${NAME}` and
+ * `$NAME` the value ('' when unset); `${NAME:-default}` the default when unset or empty (`-`:
+ * unset only); `${NAME:?error}` fails when unset or empty (`?`: unset only); `${NAME:+other}`
+ * the other when set and not empty (`+`: set).
+ */
+function interpolateWith(value: string, env: Env): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (
+      match: string,
+      braced: string | undefined,
+      colon: string | undefined,
+      operator: string | undefined,
+      word: string | undefined,
+      bare: string | undefined,
+    ): string => {
+      if (match === '$$') return '$';
+      const name = braced ?? bare ?? '';
+      const current = env[name];
+      const set = colon === ':' ? current !== undefined && current !== '' : current !== undefined;
+      if (operator === '-') return set ? (current ?? '') : (word ?? '');
+      if (operator === '+') return set ? (word ?? '') : '';
+      if (operator === '?' && !set) throw new Error(`${name} is required: ${word ?? ''}`);
+      return current ?? '';
+    },
+  );
+}
+
+/** Every string of a parsed Compose file interpolated (values only, as Compose: not keys). */
+function interpolateAll<T>(node: T, env: Env): T {
+  if (typeof node === 'string') return interpolateWith(node, env) as T;
+  if (Array.isArray(node)) return node.map((item: unknown) => interpolateAll(item, env)) as T;
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [key, interpolateAll(value as unknown, env)]),
+    ) as T;
+  }
+  return node;
+}
+
+/** The variables an env file sets: `NAME=value` lines; blank lines and `#` comments skipped. */
+function envFileOf(relative: string): Env {
+  return Object.fromEntries(
+    read(relative)
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line): [string, string] => {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+        if (!match) throw new Error(`${relative}: not a NAME=value line: ${line}`);
+        return [match[1] ?? '', match[2] ?? ''];
+      }),
+  );
+}
+
+/** What `docker compose` runs with some variables: the file interpolated, the active profiles' services. */
+interface Shape {
+  name: string;
+  env: Env;
+  compose: ComposeFile;
+  /** The services Compose starts: those without profiles, and those of an active profile. */
+  services: Record<string, ComposeService>;
+}
+
+function shapeOf(name: string, env: Env): Shape {
+  const resolved = interpolateAll(compose, env);
+  const profiles = (env.COMPOSE_PROFILES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const enabled = Object.entries(resolved.services ?? {}).filter(
+    ([, svc]) => svc.profiles === undefined || svc.profiles.some((p) => profiles.includes(p)),
+  );
+  return { name, env, compose: resolved, services: Object.fromEntries(enabled) };
+}
+
+/** A service of a shape (it must be one the shape starts). */
+function serviceIn(shape: Shape, name: string): ComposeService {
+  const found = shape.services[name];
+  if (!found) throw new Error(`${shape.name}: no service "${name}"`);
+  return found;
+}
+
+/**
+ * The dependencies Compose keeps in a shape: an optional one (`required: false`) on a service
+ * the shape leaves out is dropped; a required one stays (and names a service that is not there).
+ */
+function dependenciesIn(shape: Shape, svc: ComposeService): Record<string, string> {
+  const deps = svc.depends_on ?? [];
+  if (Array.isArray(deps)) return dependenciesOf(svc);
+  return Object.fromEntries(
+    Object.entries(deps)
+      .filter(([name, d]) => shape.services[name] !== undefined || d.required !== false)
+      .map(([name, d]) => [name, d.condition ?? 'service_started']),
+  );
+}
+
+/** The Kafka nodes a shape runs (every service whose KRaft roles include the broker's), by node id. */
+function brokersOf(shape: Shape): { name: string; nodeId: number; env: Record<string, string> }[] {
+  return Object.entries(shape.services)
+    .map(([name, svc]) => ({ name, env: environmentOf(svc) }))
+    .filter(({ env }) => (env.KAFKA_PROCESS_ROLES ?? '').split(',').includes('broker'))
+    .map(({ name, env }) => ({ name, nodeId: Number(env.KAFKA_NODE_ID), env }))
+    .sort((a, b) => a.nodeId - b.nodeId);
+}
+
+/** `controller.quorum.voters`: `id@host:port,…`. */
+function votersOf(raw: string | undefined): { nodeId: number; host: string; port: number }[] {
+  return (raw ?? '').split(',').map((voter) => {
+    const match = /^(\d+)@([^:]+):(\d+)$/.exec(voter.trim());
+    if (!match) throw new Error(`not a quorum voter: "${voter}"`);
+    return { nodeId: Number(match[1]), host: match[2] ?? '', port: Number(match[3]) };
+  });
+}
+
+/** A service's entrypoint and command as one script. */
+function scriptOf(svc: ComposeService): string {
+  return [
+    ...(Array.isArray(svc.entrypoint) ? svc.entrypoint : [svc.entrypoint ?? '']),
+    ...(Array.isArray(svc.command) ? svc.command : [svc.command ?? '']),
+  ].join('\n');
+}
+
+/** A copy of an object without some of its keys. */
+function without<T extends object>(value: T, keys: readonly string[]): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([key]) => !keys.includes(key)),
+  ) as Partial<T>;
+}
+
+/**
+ * What Prometheus scrapes as the broker (the native stack's job name): its static targets, and
+ * those of the file_sd files a shape mounts into the Prometheus container.
+ */
+function kafkaScrapeTargets(shape: Shape): { target: string; node: string | undefined }[] {
+  const job = prometheusConfig.scrape_configs?.find((j) => j.job_name === KAFKA_BROKER_JOB);
+  const statics = (job?.static_configs ?? []).flatMap((c) =>
+    (c.targets ?? []).map((target) => ({ target, node: c.labels?.node })),
+  );
+  const prometheus = serviceIn(shape, 'prometheus');
+  const fromFiles = (job?.file_sd_configs ?? [])
+    .flatMap((c) => c.files ?? [])
+    .flatMap((file) => {
+      const mount = mountsOf(prometheus).find((m) => m.kind === 'bind' && m.target === file);
+      if (!mount) throw new Error(`${shape.name}: ${file} is not mounted into prometheus`);
+      const groups = parse(read(mount.source)) as {
+        targets?: string[];
+        labels?: Record<string, string>;
+      }[];
+      return groups.flatMap((g) =>
+        (g.targets ?? []).map((target) => ({ target, node: g.labels?.node })),
+      );
+    });
+  return [...statics, ...fromFiles];
+}
+
+/** The variables of compose/three-brokers.env, and those of .env as .env.example has them. */
+const exampleEnv = envFileOf('.env.example');
+const threeBrokersEnv = envFileOf('compose/three-brokers.env');
+const THREE_BROKERS_PROFILE = 'three-brokers';
+/** `cp .env.example .env; docker compose up -d`. */
+const SINGLE = shapeOf('one broker (default)', exampleEnv);
+/** `docker compose --env-file .env --env-file compose/three-brokers.env up -d`. */
+const THREE = shapeOf('three brokers (compose/three-brokers.env)', {
+  ...exampleEnv,
+  ...threeBrokersEnv,
+});
+const SHAPES = [SINGLE, THREE];
+
 /** Services started once to set something up: others wait for them to exit 0. */
 const oneShotServices = new Set(
   Object.values(services).flatMap((svc) =>
@@ -349,15 +525,16 @@ describe('docker-compose.yml: the services of the native stack', () => {
   });
 
   it('runs the schema registry on Kafka storage', () => {
-    const env = environmentOf(service('schema-registry'));
+    const env = environmentOf(serviceIn(SINGLE, 'schema-registry'));
     expect(env.APICURIO_STORAGE_KIND).toBe('kafkasql');
-    expect(advertisedListeners(service('kafka'))).toContain(
+    expect(advertisedListeners(serviceIn(SINGLE, 'kafka'))).toContain(
       env.APICURIO_KAFKASQL_BOOTSTRAP_SERVERS,
     );
   });
 
   it('advertises Kafka to the containers only, and checks its health on that listener', () => {
-    const kafka = service('kafka');
+    // As `docker compose up` runs it, without compose/three-brokers.env: one node, as before.
+    const kafka = serviceIn(SINGLE, 'kafka');
     const env = environmentOf(kafka);
     const listeners = advertisedListeners(kafka);
     expect(listeners).toEqual(['kafka:29092']);
@@ -372,10 +549,253 @@ describe('docker-compose.yml: the services of the native stack', () => {
     const bootstrap = /--bootstrap-server[=\s]+(\S+)/.exec(healthcheckOf(kafka) ?? '')?.[1];
     expect(listeners).toContain(bootstrap);
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_NODE_ID).toBe('1');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@localhost:9093');
+    expect(env.KAFKA_DEFAULT_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_MIN_INSYNC_REPLICAS).toBe('1');
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
     expect(env.KAFKA_LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS).toBe(TIMESTAMP_AFTER_MAX_MS);
+  });
+});
+
+describe('docker-compose.yml: the Kafka cluster, one node or three (compose/three-brokers.env)', () => {
+  const SHAPE_EXPECTATIONS = [
+    {
+      shape: SINGLE,
+      brokers: ['kafka'],
+      replicationFactor: 1,
+      minInsyncReplicas: 1,
+    },
+    {
+      shape: THREE,
+      brokers: ['kafka', 'kafka-2', 'kafka-3'],
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+    },
+  ] as const;
+  const cases = SHAPE_EXPECTATIONS.map((e) => [e.shape.name, e] as const);
+  const profileOnly = Object.entries(services).filter(([, svc]) => svc.profiles !== undefined);
+  /** The listener each broker of a shape advertises, in node-id order. */
+  const listenersOf = (shape: Shape): string[] =>
+    brokersOf(shape).flatMap(({ name }) => advertisedListeners(serviceIn(shape, name)));
+
+  it('compose/three-brokers.env turns the profile on and sets only the cluster shape, nothing secret', () => {
+    expect(threeBrokersEnv.COMPOSE_PROFILES).toBe(THREE_BROKERS_PROFILE);
+    const names = Object.keys(threeBrokersEnv);
+    expect(names.filter((n) => /PASS|SECRET|TOKEN|AUTH|API_KEY/.test(n))).toEqual([]);
+    // Not set in .env (.env.example) either: whichever --env-file comes last, the shape is the same.
+    expect(names.filter((n) => Object.hasOwn(exampleEnv, n))).toEqual([]);
+    for (const [name, value] of Object.entries(threeBrokersEnv)) {
+      // Compose would keep quotes or spaces the test's parser does not.
+      expect(`${name}=${value}`).toMatch(/^[A-Z_]+=[^\s'"]+$/);
+    }
+    // Every other variable it sets is one docker-compose.yml reads.
+    const used = new Set(interpolationsIn(composeText).map((u) => u.name));
+    expect(names.filter((n) => n !== 'COMPOSE_PROFILES' && !used.has(n))).toEqual([]);
+    expect(read('compose/three-brokers.env')).toContain(
+      'docker compose --env-file .env --env-file compose/three-brokers.env up -d',
+    );
+  });
+
+  it('puts kafka-2 and kafka-3, and nothing else, in the three-brokers profile', () => {
+    expect(
+      Object.fromEntries(
+        Object.entries(services)
+          .filter(([, svc]) => svc.profiles?.includes(THREE_BROKERS_PROFILE))
+          .map(([name, svc]) => [name, svc.profiles]),
+      ),
+    ).toEqual({ 'kafka-2': [THREE_BROKERS_PROFILE], 'kafka-3': [THREE_BROKERS_PROFILE] });
+    expect(Object.keys(SINGLE.services)).not.toEqual(expect.arrayContaining(['kafka-2']));
+    expect(Object.keys(SINGLE.services)).not.toEqual(expect.arrayContaining(['kafka-3']));
+  });
+
+  it.each(cases)('%s: runs its brokers with node ids 1, 2, 3…', (_, { shape, brokers }) => {
+    expect(brokersOf(shape).map(({ name, nodeId }) => [name, nodeId])).toEqual(
+      brokers.map((name, i) => [name, i + 1]),
+    );
+    for (const { name, env } of brokersOf(shape)) {
+      expect(`${name}: ${env.KAFKA_PROCESS_ROLES}`).toBe(`${name}: broker,controller`);
+      expect(advertisedListeners(serviceIn(shape, name))).toEqual([`${name}:29092`]);
+      const bootstrap = /--bootstrap-server[=\s]+(\S+)/.exec(
+        healthcheckOf(serviceIn(shape, name)) ?? '',
+      )?.[1];
+      expect(`${name}: ${bootstrap}`).toBe(`${name}: ${name}:29092`);
+    }
+  });
+
+  it.each(cases)('%s: every broker is a voter of the same controller quorum', (_, { shape }) => {
+    const brokers = brokersOf(shape);
+    const voters = brokers.map(({ env }) => env.KAFKA_CONTROLLER_QUORUM_VOTERS);
+    expect(new Set(voters).size).toBe(1);
+    const parsed = votersOf(voters[0]);
+    expect(parsed.map((v) => v.nodeId)).toEqual(brokers.map((b) => b.nodeId));
+    const controllerPort = Number(
+      /CONTROLLER:\/\/[^,]*:(\d+)/.exec(brokers[0]?.env.KAFKA_LISTENERS ?? '')?.[1],
+    );
+    for (const voter of parsed) {
+      expect(voter.port).toBe(controllerPort);
+      // One node may name itself localhost (as before); a cluster names each node's container.
+      const host =
+        brokers.length === 1 ? 'localhost' : brokers.find((b) => b.nodeId === voter.nodeId)?.name;
+      expect(voter.host).toBe(host);
+    }
+  });
+
+  it.each(cases)(
+    '%s: replicates every topic, the transaction state log and the consumer offsets as the native stack',
+    (_, { shape, brokers, replicationFactor, minInsyncReplicas }) => {
+      // core/kafka-cluster.ts: what `continuum stack up --brokers <n>` gives its brokers.
+      expect(kafkaReplication(brokers.length)).toEqual({
+        replicationFactor,
+        minInsyncReplicas,
+      });
+      const rf = String(replicationFactor);
+      const isr = String(minInsyncReplicas);
+      for (const { name, env } of brokersOf(shape)) {
+        expect({
+          name,
+          defaultReplicationFactor: env.KAFKA_DEFAULT_REPLICATION_FACTOR,
+          minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
+          offsetsReplicationFactor: env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR,
+          transactionLogReplicationFactor: env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR,
+          transactionLogMinIsr: env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR,
+          shareStateReplicationFactor: env.KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR,
+          shareStateMinIsr: env.KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR,
+        }).toEqual({
+          name,
+          defaultReplicationFactor: rf,
+          minInsyncReplicas: isr,
+          offsetsReplicationFactor: rf,
+          transactionLogReplicationFactor: rf,
+          transactionLogMinIsr: isr,
+          shareStateReplicationFactor: rf,
+          shareStateMinIsr: isr,
+        });
+      }
+      // kafka-init makes the platform's topics with the cluster's replication factor, and
+      // checks that the existing ones have it.
+      const script = scriptOf(serviceIn(shape, 'kafka-init'));
+      expect(/^\s*replicas=(\S+)$/m.exec(script)?.[1]).toBe(rf);
+      expect(script).toMatch(/--create --if-not-exists --replication-factor "\$replicas"/);
+      expect(script).toMatch(/ReplicationFactor: \$replicas\[\[:space:\]\]/);
+    },
+  );
+
+  it.each(cases)(
+    '%s: the processes, kafka-init and the schema registry bootstrap from every broker',
+    (_, { shape }) => {
+      const listeners = listenersOf(shape);
+      for (const name of [...PROCESSES.map((p) => p.name), 'seed']) {
+        const brokers = environmentOf(shape.compose.services?.[name] ?? {}).CONTINUUM_KAFKA_BROKERS;
+        expect(`${name}: ${brokers}`).toBe(`${name}: ${listeners.join(',')}`);
+      }
+      const registry = environmentOf(serviceIn(shape, 'schema-registry'));
+      expect(registry.APICURIO_KAFKASQL_BOOTSTRAP_SERVERS).toBe(listeners.join(','));
+      const init = scriptOf(serviceIn(shape, 'kafka-init'));
+      expect(/--bootstrap-server[=\s]+([^\s"]+)/.exec(init)?.[1]).toBe(listeners.join(','));
+    },
+  );
+
+  it.each(cases)(
+    '%s: what waits for Kafka waits for every broker to be healthy',
+    (_, { shape, brokers }) => {
+      const waiting = ['kafka-init', 'schema-registry', ...PROCESSES.map((p) => p.name)];
+      for (const name of waiting) {
+        const deps = dependenciesIn(shape, serviceIn(shape, name));
+        expect({ name, brokers: brokers.map((b) => deps[b]) }).toEqual({
+          name,
+          brokers: brokers.map(() => 'service_healthy'),
+        });
+      }
+      // And nothing waits for a service the shape does not run.
+      for (const [name, svc] of Object.entries(shape.services)) {
+        for (const dep of Object.keys(dependenciesIn(shape, svc))) {
+          expect(`${name} → ${dep}: ${shape.services[dep] !== undefined}`).toBe(
+            `${name} → ${dep}: true`,
+          );
+        }
+      }
+    },
+  );
+
+  it('waits for the profile-only brokers optionally, so the default shape leaves them out', () => {
+    expect(profileOnly.length).toBeGreaterThan(0);
+    for (const [name, svc] of Object.entries(services)) {
+      const deps = Array.isArray(svc.depends_on) ? {} : (svc.depends_on ?? {});
+      for (const [dep, { required }] of Object.entries(deps)) {
+        const depProfiles = services[dep]?.profiles;
+        if (depProfiles === undefined) continue;
+        if (svc.profiles?.some((p) => depProfiles.includes(p))) continue;
+        expect(`${name} → ${dep}: required ${required}`).toBe(`${name} → ${dep}: required false`);
+      }
+    }
+  });
+
+  it.each(cases)(
+    '%s: Prometheus scrapes the JMX agent of every broker, and only those',
+    (_, { shape }) => {
+      const port = Number(defaultOf('CONTINUUM_KAFKA_METRICS_PORT'));
+      expect(kafkaScrapeTargets(shape)).toEqual(
+        brokersOf(shape).map(({ name, nodeId }) => ({
+          target: `${name}:${port}`,
+          node: String(nodeId),
+        })),
+      );
+      for (const { name } of brokersOf(shape))
+        expect(exposedOf(serviceIn(shape, name))).toContain(port);
+    },
+  );
+
+  it.each(['kafka-2', 'kafka-3'])(
+    '%s runs like kafka: same image, settings and hardening, on the internal network only, unpublished',
+    (name) => {
+      const kafka = service('kafka');
+      const node = service(name);
+      // All but what makes it another node: its id, name, data volume and healthcheck.
+      const own = ['environment', 'volumes', 'healthcheck', 'profiles'];
+      expect(without(node, own)).toEqual(without(kafka, own));
+      expect(node.image).toBe(kafka.image);
+      expect(networksOf(node)).toEqual([DATA_NETWORK]);
+      expect(portsOf(node)).toEqual([]);
+      expect(exposedOf(node)).toEqual(exposedOf(kafka));
+      const ownVariables = ['KAFKA_NODE_ID', 'KAFKA_ADVERTISED_LISTENERS'];
+      expect(without(environmentOf(node), ownVariables)).toEqual(
+        without(environmentOf(kafka), ownVariables),
+      );
+      expect(environmentOf(node).KAFKA_NODE_ID).not.toBe(environmentOf(kafka).KAFKA_NODE_ID);
+      // Its own data volume; the JMX agent and its rules as kafka's.
+      const data = (svc: ComposeService): Mount | undefined =>
+        mountsOf(svc).find((m) => m.target === '/var/lib/kafka/data');
+      expect(data(node)?.kind).toBe('named');
+      expect(data(node)?.source).not.toBe(data(kafka)?.source);
+      const others = (svc: ComposeService): Mount[] =>
+        mountsOf(svc).filter((m) => m.target !== '/var/lib/kafka/data');
+      expect(others(node)).toEqual(others(kafka));
+      expect(dependenciesOf(node)['kafka-jmx-agent']).toBe('service_completed_successfully');
+    },
+  );
+
+  it('gives kafka-2 and kafka-3 the voters of the shape: with the profile alone they are no voters and refuse to start', () => {
+    const profileAlone = shapeOf('--profile three-brokers without the env file', {
+      ...exampleEnv,
+      COMPOSE_PROFILES: THREE_BROKERS_PROFILE,
+    });
+    // Kafka refuses a controller whose node id is not among controller.quorum.voters.
+    for (const { name, nodeId, env } of brokersOf(profileAlone).filter((b) => b.nodeId !== 1)) {
+      const ids = votersOf(env.KAFKA_CONTROLLER_QUORUM_VOTERS).map((v) => v.nodeId);
+      expect(`${name}: ${ids.includes(nodeId)}`).toBe(`${name}: false`);
+    }
+  });
+
+  it('documents the three-broker shape in .env.example without setting it there', () => {
+    const example = read('.env.example');
+    for (const name of Object.keys(threeBrokersEnv)) {
+      expect(example).toContain(name);
+      expect(Object.hasOwn(exampleEnv, name)).toBe(false);
+    }
+    expect(example).toContain('--env-file .env --env-file compose/three-brokers.env');
   });
 });
 
@@ -524,17 +944,28 @@ describe('docker-compose.yml: configuration', () => {
     }
   });
 
-  it('documents every interpolated variable in .env.example, and .env stays out of git', () => {
+  it('documents every interpolated variable in .env.example (the cluster shape in compose/three-brokers.env), and .env stays out of git', () => {
     const documented = new Set(
       read('.env.example')
         .split('\n')
         .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)=/.exec(line)?.[1])
         .filter((name) => name !== undefined),
     );
+    // Compose's own variables (COMPOSE_PROFILES) are read by Compose, not interpolated.
+    const shapeVariables = Object.keys(threeBrokersEnv).filter((n) => !n.startsWith('COMPOSE_'));
     const used = interpolationsIn(composeText);
     expect(used.length).toBeGreaterThan(0);
-    expect([...new Set(used.map((u) => u.name))].filter((n) => !documented.has(n))).toEqual([]);
-    expect([...documented].filter((n) => !used.some((u) => u.name === n))).toEqual([]);
+    expect(
+      [...new Set(used.map((u) => u.name))].filter(
+        (n) => !documented.has(n) && !shapeVariables.includes(n),
+      ),
+    ).toEqual([]);
+    expect(
+      [...documented, ...shapeVariables].filter((n) => !used.some((u) => u.name === n)),
+    ).toEqual([]);
+    // What compose/three-brokers.env does not set keeps the single-broker default.
+    for (const use of used.filter((u) => shapeVariables.includes(u.name)))
+      expect(`${use.name}${use.modifier}`).toMatch(/^[A-Z_]+:-\S+$/);
     expect(
       read('.gitignore')
         .split('\n')
@@ -786,19 +1217,23 @@ describe('docker-compose.yml: health, start order and volumes', () => {
     }
   });
 
-  it('declares every named volume it mounts, and mounts files that exist', () => {
+  it('declares every named volume it mounts, and mounts files that exist, in either shape', () => {
     const declared = Object.keys(compose.volumes ?? {});
-    const mounts = Object.values(services).flatMap(mountsOf);
-    const named = mounts.filter((m) => m.kind === 'named').map((m) => m.source);
-    expect(named.length).toBeGreaterThan(0);
-    expect(named.filter((n) => !declared.includes(n))).toEqual([]);
-    expect(declared.filter((d) => !named.includes(d))).toEqual([]);
-    expect(mounts.filter((m) => m.kind === 'anonymous')).toEqual([]);
-    for (const bind of mounts.filter((m) => m.kind === 'bind')) {
-      expect(`${bind.source}: ${existsSync(nodePath.join(repoRoot, bind.source))}`).toBe(
-        `${bind.source}: true`,
-      );
+    const named = new Set<string>();
+    for (const shape of SHAPES) {
+      // Interpolated, as Compose reads a mount (its source may name the shape's file).
+      const mounts = Object.values(shape.compose.services ?? {}).flatMap(mountsOf);
+      for (const m of mounts.filter((m) => m.kind === 'named')) named.add(m.source);
+      expect(mounts.filter((m) => m.kind === 'anonymous')).toEqual([]);
+      for (const bind of mounts.filter((m) => m.kind === 'bind')) {
+        expect(`${bind.source}: ${existsSync(nodePath.join(repoRoot, bind.source))}`).toBe(
+          `${bind.source}: true`,
+        );
+      }
     }
+    expect(named.size).toBeGreaterThan(0);
+    expect([...named].filter((n) => !declared.includes(n))).toEqual([]);
+    expect(declared.filter((d) => !named.has(d))).toEqual([]);
   });
 });
 
@@ -895,11 +1330,7 @@ describe('Dockerfile', () => {
 });
 
 describe('kafka-init: the topics', () => {
-  const init = service('kafka-init');
-  const script = [
-    ...(Array.isArray(init.entrypoint) ? init.entrypoint : [init.entrypoint ?? '']),
-    ...(Array.isArray(init.command) ? init.command : [init.command ?? '']),
-  ].join('\n');
+  const script = scriptOf(service('kafka-init'));
   const created = script
     .split('\n')
     .filter((line) => /--topic[=\s]/.test(line))
@@ -929,9 +1360,29 @@ describe('kafka-init: the topics', () => {
     expect(topicVariables.length).toBeGreaterThanOrEqual(6);
     expect(byTopic.size).toBe(created.length);
     expect(script).toMatch(/--if-not-exists/);
-    expect(script).toMatch(/--replication-factor[=\s]+1\b/);
-    const bootstrap = /--bootstrap-server[=\s]+(\S+)/.exec(script)?.[1];
-    expect(advertisedListeners(service('kafka'))).toContain(bootstrap);
+    // As `docker compose up` runs it: one replica (the cluster's shapes are checked above).
+    const single = scriptOf(serviceIn(SINGLE, 'kafka-init'));
+    expect(/^\s*replicas=(\S+)$/m.exec(single)?.[1]).toBe('1');
+    expect(single).toMatch(/--replication-factor "\$replicas"/);
+    const bootstrap = /--bootstrap-server[=\s]+([^\s"]+)/.exec(single)?.[1];
+    expect(advertisedListeners(serviceIn(SINGLE, 'kafka'))).toContain(bootstrap);
+  });
+
+  it('stops the platform on topics of another replication factor (kept from the other shape)', () => {
+    // Each created topic is recorded, then looked for in the description with the cluster's
+    // replication factor; one without it makes kafka-init exit 1, and the processes wait for
+    // kafka-init to succeed.
+    expect(script).toMatch(/^\s*topics\(\) \{ created\+=\("\$\$2"\);/m);
+    expect(created.length).toBeGreaterThan(0);
+    for (const line of script.split('\n').filter((l) => /--topic[=\s]/.test(l)))
+      expect(line).toMatch(/^\s*topics --topic /);
+    expect(script).toMatch(/for topic in "\$\$\{created\[@\]\}"/);
+    expect(script).toMatch(
+      /grep -q "\^Topic: \$\$topic\[\[:space:\]\]\.\*ReplicationFactor: \$\$replicas\[\[:space:\]\]"/,
+    );
+    expect(script).toMatch(/exit 1/);
+    for (const name of PROCESSES.map((p) => p.name))
+      expect(dependenciesOf(service(name))['kafka-init']).toBe('service_completed_successfully');
   });
 
   it.each(topicVariables.map((name) => [defaultOf(name), name]))(
@@ -1091,7 +1542,8 @@ describe('docker-compose.yml: what measures the services', () => {
       source: './compose/kafka/jmx-exporter.yaml',
       target: agent?.[3],
     });
-    expect(staticTargetsOf(KAFKA_BROKER_JOB)).toEqual([`kafka:${port}`]);
+    // One broker by default (three with compose/three-brokers.env: checked with the shapes).
+    expect(kafkaScrapeTargets(SINGLE).map((t) => t.target)).toEqual([`kafka:${port}`]);
     expect(dependenciesOf(kafka)['kafka-jmx-agent']).toBe('service_completed_successfully');
     const fetch = service('kafka-jmx-agent');
     const script = [fetch.command].flat().join('\n');

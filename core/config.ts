@@ -3,6 +3,12 @@
 import os from 'node:os';
 import nodePath from 'node:path';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.ts';
+import {
+  KAFKA_CLUSTER_SIZES,
+  kafkaNodeAddresses,
+  recordedKafkaCluster,
+  type KafkaClusterSize,
+} from './kafka-cluster.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { nativePostgresPassword, withPassword } from './native-postgres-password.ts';
 import * as parse from './env-vars.ts';
@@ -35,6 +41,22 @@ export const ML_ALGORITHMS = [
 ] as const;
 export type MlAlgorithm = (typeof ML_ALGORITHMS)[number];
 
+function stateDirOf(env: Env): string {
+  return nodePath.resolve(env.CONTINUUM_STATE_DIR || nodePath.join(repoRoot, '.continuum'));
+}
+
+/** The native cluster's size: as set, else as recorded when its storage was formatted, else 1. */
+function nativeKafkaNodes(env: Env): KafkaClusterSize {
+  if (env.CONTINUUM_KAFKA_NODES === '3' || env.CONTINUUM_KAFKA_NODES === '1')
+    return Number(env.CONTINUUM_KAFKA_NODES) as KafkaClusterSize;
+  try {
+    return recordedKafkaCluster(stateDirOf(env))?.nodes ?? 1;
+  } catch {
+    // An unreadable record is reported by `stack up`, which reads it again.
+    return 1;
+  }
+}
+
 /** Every variable Continuum reads, with its doc string and default (local stack, conventional ports). */
 export const CONFIG_VARIABLES = {
   CONTINUUM_LOG_LEVEL: variable('pino log level', 'info', parse.oneOf(LOG_LEVELS)),
@@ -51,9 +73,20 @@ export const CONFIG_VARIABLES = {
   ),
 
   CONTINUUM_KAFKA_BROKERS: variable(
-    'Kafka bootstrap servers, comma-separated host:port',
-    '127.0.0.1:9092',
+    'Kafka bootstrap servers, comma-separated host:port (default: every node of the native cluster)',
+    (env) =>
+      kafkaNodeAddresses(
+        { host: '127.0.0.1', port: 9092, controllerPort: 9093, metricsPort: 9404 },
+        nativeKafkaNodes(env),
+      )
+        .map((node) => `${node.host}:${node.port}`)
+        .join(','),
     parse.hostPortList,
+  ),
+  CONTINUUM_KAFKA_NODES: variable(
+    'KRaft nodes of the native Kafka cluster: 1, or 3 (replication factor 3, min.insync.replicas 2; node n listens on the first node\'s ports + (n − 1) × 100); default: the size its data was created with (`stack up --brokers`)',
+    (env) => String(nativeKafkaNodes(env)),
+    parse.oneOf(KAFKA_CLUSTER_SIZES),
   ),
   CONTINUUM_KAFKA_CONTROLLER_PORT: variable(
     'KRaft controller listener port of the native broker',
@@ -411,7 +444,13 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   stateDir: string;
   cacheDir: string;
-  kafka: { brokers: readonly string[]; controllerPort: number; clientId: string };
+  kafka: {
+    brokers: readonly string[];
+    /** Nodes of the native KRaft cluster `stack up` runs. */
+    nodes: KafkaClusterSize;
+    controllerPort: number;
+    clientId: string;
+  };
   schemaRegistry: { url: string };
   postgres: { url: string };
   redis: { url: string };
@@ -496,6 +535,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheDir: nodePath.resolve(v.CONTINUUM_CACHE_DIR),
     kafka: {
       brokers: v.CONTINUUM_KAFKA_BROKERS,
+      nodes: Number(v.CONTINUUM_KAFKA_NODES) as KafkaClusterSize,
       controllerPort: v.CONTINUUM_KAFKA_CONTROLLER_PORT,
       clientId: v.CONTINUUM_KAFKA_CLIENT_ID,
     },

@@ -8,8 +8,11 @@ export type ServiceName =
 /** Exporters the stack runs beside the services it measures (the broker's is inside its JVM). */
 export type ExporterName = 'postgres-exporter' | 'redis-exporter';
 
-/** Everything `continuum stack` starts: the services, then the exporters that measure them. */
-export type StackServiceName = ServiceName | ExporterName;
+/** The native Kafka cluster's nodes: `kafka` is node 1 (and the only one of a one-node cluster). */
+export type KafkaNodeName = 'kafka' | 'kafka-2' | 'kafka-3';
+
+/** Everything `continuum stack` starts: the services, the other Kafka nodes, then the exporters. */
+export type StackServiceName = ServiceName | KafkaNodeName | ExporterName;
 
 export interface ServiceSpec {
   name: ServiceName;

@@ -3,14 +3,15 @@ import { redactUrl } from '../../core/redact.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { Config } from '../../core/config.ts';
+import { loadConfig, type Config } from '../../core/config.ts';
+import { KAFKA_CLUSTER_SIZES } from '../../core/kafka-cluster.ts';
 import { PrerequisiteError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 // The stack's services and its exporters are named by StackServiceName.
 import type { StackServiceName as ServiceName } from '../../core/services.ts';
 import { formatTable } from '../../core/table.ts';
 import {
-  NATIVE_STACK,
+  NATIVE_STACK_NAMES,
   NativeStack,
   type ServiceStatus,
 } from '../../compose/native/native-stack.ts';
@@ -22,9 +23,11 @@ export interface CommandEnv {
   log: () => Logger;
   out: (text: string) => void;
   setExitCode: (code: number) => void;
+  /** The environment the configuration is read from (process.env when absent). */
+  variables?: () => Readonly<Record<string, string | undefined>>;
 }
 
-const serviceNames = NATIVE_STACK.map((s) => s.name);
+const serviceNames = [...NATIVE_STACK_NAMES];
 
 export function statusTable(services: readonly ServiceStatus[]): string {
   return formatTable(
@@ -40,8 +43,17 @@ export function statusTable(services: readonly ServiceStatus[]): string {
   );
 }
 
-export async function stackUp(env: CommandEnv, only?: ServiceName[]): Promise<boolean> {
-  const stack = new NativeStack(env.config(), env.log());
+export async function stackUp(
+  env: CommandEnv,
+  only?: ServiceName[],
+  kafkaNodes?: string,
+): Promise<boolean> {
+  // `--brokers` is CONTINUUM_KAFKA_NODES for this run; the cluster records its size when formatted.
+  const config =
+    kafkaNodes === undefined
+      ? env.config()
+      : loadConfig({ ...(env.variables?.() ?? process.env), CONTINUUM_KAFKA_NODES: kafkaNodes });
+  const stack = new NativeStack(config, env.log());
   const started = Date.now();
   let result;
   try {
@@ -91,9 +103,15 @@ export function stackCommand(env: CommandEnv): Command {
       .command('up')
       .description(
         'install (cached), start and wait until every service answers; reuses healthy ones',
+      )
+      .addOption(
+        new Option(
+          '--brokers <count>',
+          'KRaft nodes of the Kafka cluster, chosen when its data is created: 3 gives replication factor 3 and min.insync.replicas 2 (CONTINUUM_KAFKA_NODES)',
+        ).choices(KAFKA_CLUSTER_SIZES),
       ),
-  ).action(async (opts: { service?: ServiceName[] }) => {
-    await stackUp(env, opts.service);
+  ).action(async (opts: { service?: ServiceName[]; brokers?: string }) => {
+    await stackUp(env, opts.service, opts.brokers);
   });
 
   serviceArg(stack.command('down').description('stop the services this stack started')).action(

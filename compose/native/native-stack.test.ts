@@ -6,7 +6,7 @@ import os from 'node:os';
 import nodePath from 'node:path';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import type { ServiceName } from '../../core/services.ts';
+import type { StackServiceName as ServiceName } from '../../core/services.ts';
 import type { NativeService } from './native-service.ts';
 import { NativeStack } from './native-stack.ts';
 
@@ -68,6 +68,34 @@ describe('NativeStack orchestration', () => {
       await stack.down();
     }
     expect((await stack.status()).map((s) => s.state)).toEqual(['stopped', 'stopped']);
+  });
+
+  it("treats a cluster's Kafka nodes as one: `-s kafka-2` starts them all, `down -s kafka` stops them all", async () => {
+    const services = [
+      fakeService('kafka', SERVE),
+      fakeService('kafka-2', SERVE),
+      fakeService('kafka-3', SERVE),
+      fakeService('schema-registry', SERVE, ['kafka']),
+      fakeService('redis', SERVE),
+    ];
+    const stack = new NativeStack(config, log, services, noPrerequisites);
+    try {
+      const up = await stack.up({ only: ['kafka-2'], progress: false });
+      expect(up.failed).toEqual([]);
+      expect(up.started.sort()).toEqual(['kafka', 'kafka-2', 'kafka-3']);
+      await stack.up({ only: ['redis'], progress: false });
+      const down = await stack.down(['kafka']);
+      expect(down.map((r) => [r.name, r.result]).sort()).toEqual([
+        ['kafka', 'stopped'],
+        ['kafka-2', 'stopped'],
+        ['kafka-3', 'stopped'],
+      ]);
+      const states = new Map((await stack.status()).map((s) => [s.name, s.state]));
+      expect(states.get('redis')).toBe('running');
+      expect(states.get('kafka-3')).toBe('stopped');
+    } finally {
+      await stack.down();
+    }
   });
 
   it('brings a reused service of ours up to date, and reports (not fails) when it cannot', async () => {

@@ -25,7 +25,7 @@ import {
   tailFile,
 } from './process-supervisor.ts';
 import { createStackProgress, type StackProgress } from './stack-progress.ts';
-import { kafkaService } from './services/kafka.ts';
+import { kafkaNodeService, kafkaService } from './services/kafka.ts';
 import { mlflowService } from './services/mlflow.ts';
 import { mongodbService } from './services/mongodb.ts';
 import { postgresService } from './services/postgres.ts';
@@ -51,8 +51,28 @@ export const NATIVE_EXPORTERS: readonly NativeService[] = [
   redisExporterService,
 ];
 
-/** What `continuum stack` manages by default: the services, then their exporters. */
+/** What `continuum stack` manages with a one-node Kafka: the services, then their exporters. */
 export const NATIVE_STACK: readonly NativeService[] = [...NATIVE_SERVICES, ...NATIVE_EXPORTERS];
+
+/** Every name `continuum stack -s` accepts, whatever the cluster's size. */
+export const NATIVE_STACK_NAMES: readonly ServiceName[] = [
+  'kafka',
+  'kafka-2',
+  'kafka-3',
+  ...NATIVE_STACK.map((s) => s.name).filter((name) => name !== 'kafka'),
+];
+
+/** What `continuum stack` manages for this configuration: node 1 and the other Kafka nodes first. */
+export function nativeStackServices(config: Config): readonly NativeService[] {
+  const otherNodes = Array.from({ length: config.kafka.nodes - 1 }, (_, i) =>
+    kafkaNodeService(i + 2),
+  );
+  return [kafkaService, ...otherNodes, ...NATIVE_STACK.filter((s) => s !== kafkaService)];
+}
+
+function isKafkaNode(name: ServiceName): boolean {
+  return name === 'kafka' || name === 'kafka-2' || name === 'kafka-3';
+}
 
 /** running: ours and healthy; external: healthy but not started by us; unhealthy: ours, alive, not answering. */
 export type ServiceState = 'running' | 'external' | 'unhealthy' | 'stopped';
@@ -83,7 +103,7 @@ export class NativeStack {
   constructor(
     config: Config,
     log: Logger,
-    services: readonly NativeService[] = NATIVE_STACK,
+    services: readonly NativeService[] = nativeStackServices(config),
     prerequisites: (log: Logger) => Promise<void> = ensurePrerequisites,
   ) {
     this.config = config;
@@ -177,7 +197,7 @@ export class NativeStack {
       for (const s of toStart) {
         progress.update(s.name, 'installing');
         const install =
-          s.name === 'kafka' || s.name === 'schema-registry'
+          isKafkaNode(s.name) || s.name === 'schema-registry'
             ? (mavenChain = mavenChain.then(() => s.install(ctx)))
             : s.install(ctx);
         installs.set(s.name, install as Promise<void>);
@@ -296,20 +316,31 @@ export class NativeStack {
     only?: readonly ServiceName[],
   ): Promise<{ name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[]> {
     // Reverse dependency order: the registry before the broker it stores schemas in.
-    const targets = [...this.services].reverse().filter((s) => !only || only.includes(s.name));
-    const results: { name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[] = [];
-    for (const s of targets) {
+    // A cluster's nodes stop together, as they start together.
+    const named = only && only.some(isKafkaNode) ? [...only, 'kafka', 'kafka-2', 'kafka-3'] : only;
+    const targets = [...this.services]
+      .reverse()
+      .filter((s) => !named || named.includes(s.name));
+    const stopOne = async (
+      s: NativeService,
+    ): Promise<{ name: ServiceName; result: 'stopped' | 'killed' | 'not running' }> => {
       const paths = servicePaths(this.config, s.name);
       const pid = readPid(paths);
       if (pid === undefined || !isAlive(pid)) {
         clearPid(paths);
-        results.push({ name: s.name, result: 'not running' });
-        continue;
+        return { name: s.name, result: 'not running' };
       }
-      const how = await stopProcess(pid, s.name === 'kafka' ? 60_000 : 20_000);
+      const how = await stopProcess(pid, isKafkaNode(s.name) ? 60_000 : 20_000);
       clearPid(paths);
       this.log.info({ service: s.name, pid, how }, 'stopped');
-      results.push({ name: s.name, result: how });
+      return { name: s.name, result: how };
+    };
+    const results: { name: ServiceName; result: 'stopped' | 'killed' | 'not running' }[] = [];
+    const kafkaNodes = targets.filter((s) => isKafkaNode(s.name));
+    for (const s of targets) {
+      if (!isKafkaNode(s.name)) results.push(await stopOne(s));
+      // A cluster's nodes stop together: stopped one by one, the last would wait for a quorum.
+      else if (s === kafkaNodes[0]) results.push(...(await Promise.all(kafkaNodes.map(stopOne))));
     }
     return results;
   }
@@ -324,6 +355,9 @@ export class NativeStack {
       if (needed.has(name)) return;
       needed.add(name);
       for (const d of this.service(name).dependsOn) visit(d);
+      // A node of a cluster starts with the others: alone it never has a quorum.
+      if (isKafkaNode(name))
+        for (const s of this.services) if (isKafkaNode(s.name)) visit(s.name);
     };
     names.forEach(visit);
     return this.services.filter((s) => needed.has(s.name));

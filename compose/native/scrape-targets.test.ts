@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import nodePath from 'node:path';
@@ -7,6 +8,7 @@ import { scrapeTargetFile } from './scrape-targets.ts';
 import { postgresExporterService } from './services/postgres-exporter.ts';
 import { redisExporterService } from './services/redis-exporter.ts';
 import { jmxAgentArgument, jmxAgentJar, prepareJmxAgent } from './services/kafka-jmx-agent.ts';
+import { kafkaNode, kafkaNodes } from './services/kafka-nodes.ts';
 
 describe('exporters of the native stack', () => {
   let stateDir: string;
@@ -27,7 +29,7 @@ describe('exporters of the native stack', () => {
     const ctx = { config, log: undefined as never, report: () => undefined };
     await postgresExporterService.prepare(ctx);
     await redisExporterService.prepare(ctx);
-    await prepareJmxAgent(config);
+    await prepareJmxAgent(config, kafkaNode(config, 1));
     const read = async (name: string): Promise<unknown> =>
       JSON.parse(await readFile(scrapeTargetFile(config, name), 'utf8'));
     expect(await read('postgres-exporter')).toEqual([
@@ -37,7 +39,7 @@ describe('exporters of the native stack', () => {
       { targets: ['127.0.0.1:19121'], labels: { job: 'redis-exporter' } },
     ]);
     expect(await read('kafka-broker')).toEqual([
-      { targets: ['127.0.0.1:19404'], labels: { job: 'kafka-broker' } },
+      { targets: ['127.0.0.1:19404'], labels: { job: 'kafka-broker', node: '1' } },
     ]);
     expect(scrapeTargetFile(config, 'x')).toBe(
       nodePath.join(stateDir, 'prometheus', 'targets', 'x.json'),
@@ -49,12 +51,33 @@ describe('exporters of the native stack', () => {
       CONTINUUM_STATE_DIR: stateDir,
       CONTINUUM_KAFKA_METRICS_PORT: '19404',
     });
-    await prepareJmxAgent(config);
+    await prepareJmxAgent(config, kafkaNode(config, 1));
     const rules = nodePath.join(stateDir, 'kafka', 'jmx-exporter.yaml');
-    expect(jmxAgentArgument(config)).toBe(
+    expect(jmxAgentArgument(config, kafkaNode(config, 1))).toBe(
       `-javaagent:${jmxAgentJar(config)}=127.0.0.1:19404:${rules}`,
     );
     expect(await readFile(rules, 'utf8')).toMatch(/kafka_server_brokertopicmetrics_\$1_total/);
+  });
+
+  it('give every node of a three-node cluster its own agent port and target; one node drops the others', async () => {
+    const three = loadConfig({
+      CONTINUUM_STATE_DIR: stateDir,
+      CONTINUUM_KAFKA_NODES: '3',
+      CONTINUUM_KAFKA_METRICS_PORT: '19404',
+    });
+    for (const node of kafkaNodes(three)) await prepareJmxAgent(three, node);
+    const read = async (name: string): Promise<unknown> =>
+      JSON.parse(await readFile(scrapeTargetFile(three, name), 'utf8'));
+    expect(await read('kafka-broker-3')).toEqual([
+      { targets: ['127.0.0.1:19604'], labels: { job: 'kafka-broker', node: '3' } },
+    ]);
+    expect(jmxAgentArgument(three, kafkaNode(three, 2))).toBe(
+      `-javaagent:${jmxAgentJar(three)}=127.0.0.1:19504:${nodePath.join(stateDir, 'kafka-2', 'jmx-exporter.yaml')}`,
+    );
+    const one = loadConfig({ CONTINUUM_STATE_DIR: stateDir, CONTINUUM_KAFKA_NODES: '1' });
+    await prepareJmxAgent(one, kafkaNode(one, 1));
+    expect(existsSync(scrapeTargetFile(one, 'kafka-broker-2'))).toBe(false);
+    expect(existsSync(scrapeTargetFile(one, 'kafka-broker-3'))).toBe(false);
   });
 
   it('run each exporter against the service it measures, on loopback', async () => {

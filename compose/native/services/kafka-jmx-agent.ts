@@ -4,15 +4,16 @@
 // `stack up`) gets it loaded into its JVM (jcmd JVMTI.agent_load; the agent has an
 // Agent-Class), so the broker keeps running and is measured all the same.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import nodePath from 'node:path';
-import { hostPortOf, type Config } from '../../../core/config.ts';
+import type { Config } from '../../../core/config.ts';
 import { StackServiceError } from '../../../core/errors.ts';
 import { repoRoot } from '../../../core/paths.ts';
 import { waitFor } from '../../../core/wait-for.ts';
 import { cachePath, probeFetch, servicePaths, type StackContext } from '../native-service.ts';
 import { runCommand, tryCommand } from '../run-command.ts';
-import { writeScrapeTarget } from '../scrape-targets.ts';
+import { scrapeTargetFile, writeScrapeTarget } from '../scrape-targets.ts';
+import type { KafkaNode } from './kafka-nodes.ts';
 
 export const JMX_AGENT_VERSION = '1.0.1';
 const ARTIFACT = `io.prometheus.jmx:jmx_prometheus_javaagent:${JMX_AGENT_VERSION}`;
@@ -31,32 +32,30 @@ export function jmxAgentJar(config: Config): string {
   );
 }
 
-/** The rules as the broker reads them: a copy in its state folder (the agent rereads it when it changes). */
-function rulesFile(config: Config): string {
-  return nodePath.join(servicePaths(config, 'kafka').dir, 'jmx-exporter.yaml');
+/** The rules as a node reads them: a copy in its state folder (the agent rereads it when it changes). */
+function rulesFile(config: Config, node: KafkaNode): string {
+  return nodePath.join(servicePaths(config, node.name).dir, 'jmx-exporter.yaml');
 }
 
-function address(config: Config): { host: string; port: number } {
-  const broker = hostPortOf(config.kafka.brokers[0] ?? '127.0.0.1:9092', 9092);
-  return { host: broker.host, port: config.exporters.kafka };
-}
-
-export function jmxAgentMetricsUrl(config: Config): string {
-  const { host, port } = address(config);
-  return `http://${host}:${port}/metrics`;
+export function jmxAgentMetricsUrl(node: KafkaNode): string {
+  return `http://${node.address.host}:${node.address.metricsPort}/metrics`;
 }
 
 /** `<host>:<port>:<rules>`: what the agent is given, at launch or when loaded later. */
-function agentOptions(config: Config): string {
-  const { host, port } = address(config);
-  return `${host}:${port}:${rulesFile(config)}`;
+function agentOptions(config: Config, node: KafkaNode): string {
+  return `${node.address.host}:${node.address.metricsPort}:${rulesFile(config, node)}`;
+}
+
+/** The scrape target's file name: `kafka-broker` for node 1 (as before clusters), `kafka-broker-<n>` else. */
+function targetName(nodeId: number): string {
+  return nodeId === 1 ? KAFKA_BROKER_JOB : `${KAFKA_BROKER_JOB}-${nodeId}`;
 }
 
 /** Downloads the agent jar (Maven Central, cached); Maven checks its checksum. */
-export async function installJmxAgent(ctx: StackContext): Promise<void> {
+export async function installJmxAgent(ctx: StackContext, node: KafkaNode): Promise<void> {
   const jar = jmxAgentJar(ctx.config);
   if (existsSync(jar)) return;
-  ctx.report('kafka', `downloading the Prometheus JMX agent ${JMX_AGENT_VERSION}`);
+  ctx.report(node.name, `downloading the Prometheus JMX agent ${JMX_AGENT_VERSION}`);
   await runCommand('mvn', [
     '-q',
     '-B',
@@ -66,54 +65,57 @@ export async function installJmxAgent(ctx: StackContext): Promise<void> {
   ]);
 }
 
-/** Writes the rules where the broker reads them and tells Prometheus where to scrape. */
-export async function prepareJmxAgent(config: Config): Promise<void> {
-  await mkdir(servicePaths(config, 'kafka').dir, { recursive: true });
-  await copyFile(JMX_AGENT_RULES, rulesFile(config));
-  const { host, port } = address(config);
+/** Writes the rules where the node reads them and tells Prometheus where to scrape. */
+export async function prepareJmxAgent(config: Config, node: KafkaNode): Promise<void> {
+  await mkdir(servicePaths(config, node.name).dir, { recursive: true });
+  await copyFile(JMX_AGENT_RULES, rulesFile(config, node));
   await writeScrapeTarget(config, {
-    name: KAFKA_BROKER_JOB,
-    address: `${host}:${port}`,
-    labels: { job: KAFKA_BROKER_JOB },
+    name: targetName(node.address.nodeId),
+    address: `${node.address.host}:${node.address.metricsPort}`,
+    labels: { job: KAFKA_BROKER_JOB, node: String(node.address.nodeId) },
   });
+  // A cluster of one after a cluster of three: the other nodes' targets would read as down.
+  if (node.address.nodeId === 1)
+    for (let id = node.clusterSize + 1; id <= 3; id++)
+      await rm(scrapeTargetFile(config, targetName(id)), { force: true });
 }
 
-/** The JVM argument that starts the agent with the broker. */
-export function jmxAgentArgument(config: Config): string {
-  return `-javaagent:${jmxAgentJar(config)}=${agentOptions(config)}`;
+/** The JVM argument that starts the agent with the node. */
+export function jmxAgentArgument(config: Config, node: KafkaNode): string {
+  return `-javaagent:${jmxAgentJar(config)}=${agentOptions(config, node)}`;
 }
 
-async function agentAnswers(config: Config): Promise<boolean> {
+async function agentAnswers(node: KafkaNode): Promise<boolean> {
   try {
-    return (await probeFetch(jmxAgentMetricsUrl(config), 2_000)).ok;
+    return (await probeFetch(jmxAgentMetricsUrl(node), 2_000)).ok;
   } catch {
     return false;
   }
 }
 
 /**
- * Makes sure the broker the stack started (`pid`) serves its metrics: loads the agent into its
- * JVM when it was started without it. Only for a broker of ours, never an external one.
+ * Makes sure a node the stack started (`pid`) serves its metrics: loads the agent into its
+ * JVM when it was started without it. Only for a node of ours, never an external broker.
  */
-export async function ensureJmxAgent(ctx: StackContext, pid: number): Promise<void> {
-  await installJmxAgent(ctx);
-  await prepareJmxAgent(ctx.config);
-  if (await agentAnswers(ctx.config)) return;
+export async function ensureJmxAgent(ctx: StackContext, node: KafkaNode, pid: number): Promise<void> {
+  await installJmxAgent(ctx, node);
+  await prepareJmxAgent(ctx.config, node);
+  if (await agentAnswers(node)) return;
   if ((await tryCommand('jcmd', ['-h'])) === undefined)
     throw new StackServiceError(
-      'kafka',
-      'the broker runs without the JMX agent and `jcmd` (a JDK tool) is missing to load it: install openjdk-17-jdk-headless, or restart Kafka (`stack down -s kafka && stack up`)',
+      node.name,
+      `the broker runs without the JMX agent and \`jcmd\` (a JDK tool) is missing to load it: install openjdk-17-jdk-headless, or restart Kafka (\`stack down -s ${node.name} && stack up\`)`,
     );
-  ctx.report('kafka', 'loading the Prometheus JMX agent into the running broker');
+  ctx.report(node.name, 'loading the Prometheus JMX agent into the running broker');
   await runCommand('jcmd', [
     String(pid),
     'JVMTI.agent_load',
     jmxAgentJar(ctx.config),
-    agentOptions(ctx.config),
+    agentOptions(ctx.config, node),
   ]);
-  await waitFor(() => agentAnswers(ctx.config), {
+  await waitFor(() => agentAnswers(node), {
     timeoutMs: 30_000,
     intervalMs: 250,
-    description: `the broker's JMX agent to answer at ${jmxAgentMetricsUrl(ctx.config)}`,
+    description: `the broker's JMX agent to answer at ${jmxAgentMetricsUrl(node)}`,
   });
 }
