@@ -26,6 +26,16 @@ describe('waitFor', () => {
     );
   });
 
+  it('times out on a check that never returns, naming it', async () => {
+    const failure = await waitFor(() => new Promise<boolean>(() => undefined), {
+      timeoutMs: 50,
+      description: 'a stuck check',
+    }).catch((err: unknown) => err);
+    expect(String(failure)).toMatch(
+      /timed out after 50 ms waiting for a stuck check \(last error: the last check had not returned\)/,
+    );
+  });
+
   it('stops when aborted', async () => {
     const controller = new AbortController();
     const promise = waitFor(() => false, {

@@ -26,7 +26,7 @@ export async function waitFor<T>(
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const result = await check();
+      const result = await beforeDeadline(check(), deadline);
       if (result !== undefined && result !== false) return result;
     } catch (err) {
       lastError = err;
@@ -51,5 +51,35 @@ export async function waitFor<T>(
       throw err;
     }
     pause = Math.min(pause * 2, maxPause);
+  }
+}
+
+class CheckStuckError extends Error {
+  constructor() {
+    super('the last check had not returned');
+    this.name = 'CheckStuckError';
+  }
+}
+
+/**
+ * The check's result, or a CheckStuckError once the deadline passes first: a check that never
+ * settles (a client call stuck on a dead connection) must not hold the wait past its timeout.
+ */
+async function beforeDeadline<T>(check: Promise<T> | T, deadline: number): Promise<T> {
+  if (!(check instanceof Promise)) return check;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    // A check still running at the deadline gets a little grace before it counts as stuck.
+    timer = setTimeout(
+      () => reject(new CheckStuckError()),
+      Math.max(0, deadline - Date.now()) + 1_000,
+    );
+  });
+  try {
+    return await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
+    // The abandoned check may still fail later; that is no one's unhandled rejection.
+    check.catch(() => undefined);
   }
 }

@@ -28,6 +28,8 @@ import {
   type PipelineFindings,
 } from '../support/pipeline/pipeline-checks.ts';
 import { PipelineHarness, type StreamsProcess } from '../support/pipeline/pipeline-harness.ts';
+import type { PrivatePostgres } from '../support/private-postgres.ts';
+import type { ThreeNodeKafka } from '../support/three-node-kafka.ts';
 import type { PipelineFold } from '../support/pipeline/reference-fold.ts';
 import { chaosOutcome, type ChaosOutcome, type ChaosVariant } from './chaos-outcome.ts';
 
@@ -39,6 +41,10 @@ export interface ChaosContext {
   kafka: Kafka;
   log: Logger;
   size: ChaosSize;
+  /** The cluster the broker scenarios kill nodes of (`config` and `kafka` point at it). */
+  cluster?: ThreeNodeKafka;
+  /** The PostgreSQL the restart scenario restarts (`config` points at it). */
+  postgres?: PrivatePostgres;
 }
 
 /** One run of a scenario: its outcome(s) and what it observed, for the test to assert on. */
@@ -255,6 +261,9 @@ export const streamsSigstop: ChaosScenario = {
       const inputs = await foldInputs(harness);
       const cleanCount = cleanReadingsOf(inputs);
       const total = 2 * cleanCount;
+      // Broken: input committed unprocessed before the first start (the cleaner reads its whole
+      // input within a second, so waiting until the stop would leave nothing to skip).
+      const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
       const first = await harness.startStreams(guarantee);
       const stoppedAt = await untilProgress(
         harness,
@@ -266,8 +275,6 @@ export const streamsSigstop: ChaosScenario = {
       first.child.kill('SIGSTOP');
       const stopped = Date.now();
       try {
-        // Broken: the stopped instance's tasks resume from input nobody processed.
-        const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
         const second = await harness.startStreams(guarantee);
         const expected = settledOutputs(inputs);
         // Progress past half means the second instance took the stopped one's tasks over.
@@ -358,6 +365,69 @@ class AcknowledgeWithoutWritingSink implements Sink<UnifiedShipmentState> {
   }
 }
 
+interface AcknowledgingSink {
+  sink: AcknowledgeWithoutWritingSink;
+  schema: string;
+  /** Waits until it has read as far as the sound PostgreSQL sink. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The broken sink of the PostgreSQL scenarios: a second shipment-state sink, on its own schema,
+ * that acknowledges the batches it failed to write ("commit before flush").
+ */
+async function startAcknowledgingSink(
+  ctx: ChaosContext,
+  harness: PipelineHarness,
+  options: { sessionTimeoutMs?: number; poolOptions?: string } = {},
+): Promise<AcknowledgingSink> {
+  const schema = `${harness.pgSchema}_ack`;
+  const pool = new pg.Pool({
+    connectionString: ctx.config.postgres.url,
+    max: 2,
+    ...(options.poolOptions ? { options: options.poolOptions } : {}),
+  });
+  // A restarted server drops the idle connections too; the sink's next query reconnects.
+  pool.on('error', () => undefined);
+  const newSink = (): ShipmentStatePostgresSink => new ShipmentStatePostgresSink(pool, { schema });
+  await newSink().ensureTable();
+  const sink = new AcknowledgeWithoutWritingSink(newSink);
+  const groupId = uniqueName('test-chaos-sink-ack');
+  const runner = new SinkRunner<UnifiedShipmentState>({
+    kafka: ctx.kafka,
+    topic: harness.topics.shipmentState,
+    groupId,
+    sink,
+    decode: async (bytes) => (await harness.registry.decode(bytes)) as UnifiedShipmentState,
+    log: ctx.log,
+    metricsRegistry: new Registry(),
+    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+  });
+  await runner.start();
+  return {
+    sink,
+    schema,
+    caughtUp: () =>
+      waitFor(
+        async () =>
+          (await harness.progress(groupId, harness.topics.shipmentState)).committed >=
+          (await harness.progress(harness.sinkGroupIds.postgres, harness.topics.shipmentState))
+            .committed,
+        { timeoutMs: 60_000, intervalMs: 500, description: 'the acknowledging sink to catch up' },
+      ).then(() => undefined),
+    async stop() {
+      await runner.stop().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await harness.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
 /**
  * Locks the PostgreSQL sink's table while the pipeline writes states, longer than the sink's
  * session timeout: its flush blocks, lag grows, memory stays bounded, and once the lock goes
@@ -378,28 +448,12 @@ export const sinkBlocked: ChaosScenario = {
       const inputs = await foldInputs(harness);
 
       // The broken sink: its own schema, and a connection that gives up on a lock at once.
-      const ackSchema = `${harness.pgSchema}_ack`;
-      const ackPool = new pg.Pool({
-        connectionString: ctx.config.postgres.url,
-        max: 2,
-        options: '-c lock_timeout=200',
-      });
-      const newAckSink = (): ShipmentStatePostgresSink =>
-        new ShipmentStatePostgresSink(ackPool, { schema: ackSchema });
-      await newAckSink().ensureTable();
-      const ackSink = new AcknowledgeWithoutWritingSink(newAckSink);
-      const ackGroup = uniqueName('test-chaos-sink-ack');
-      const ackRunner = new SinkRunner<UnifiedShipmentState>({
-        kafka: ctx.kafka,
-        topic: harness.topics.shipmentState,
-        groupId: ackGroup,
-        sink: ackSink,
-        decode: async (bytes) => (await harness.registry.decode(bytes)) as UnifiedShipmentState,
-        log: ctx.log,
-        metricsRegistry: new Registry(),
+      const ack = await startAcknowledgingSink(ctx, harness, {
         sessionTimeoutMs,
+        poolOptions: '-c lock_timeout=200',
       });
-      await ackRunner.start();
+      const ackSink = ack.sink;
+      const ackSchema = ack.schema;
 
       const locker = await harness.pool.connect();
       let streams: StreamsProcess | undefined;
@@ -436,13 +490,7 @@ export const sinkBlocked: ChaosScenario = {
         await harness.waitUntilSettled(streams, settledOutputs(inputs), 240_000);
         const recoverySeconds = secondsSince(released);
         // The broken sink commits as it goes; wait until it has read everything too.
-        await waitFor(
-          async () =>
-            (await harness.progress(ackGroup, harness.topics.shipmentState)).committed >=
-            (await harness.progress(harness.sinkGroupIds.postgres, harness.topics.shipmentState))
-              .committed,
-          { timeoutMs: 60_000, intervalMs: 500, description: 'the acknowledging sink to catch up' },
-        );
+        await ack.caughtUp();
         await streams.kill('SIGTERM');
         const findings = await checkPipeline(harness);
         const rssGrowthMiB = Math.round((rss.peak - rss.before) / 2 ** 20);
@@ -479,15 +527,7 @@ export const sinkBlocked: ChaosScenario = {
         clearInterval(sampler);
         await locker.query('ROLLBACK').catch(() => undefined);
         locker.release();
-        await ackRunner.stop().catch(() => undefined);
-        await ackPool.end().catch(() => undefined);
-        await harness.pool
-          .query(`DROP SCHEMA IF EXISTS ${ackSchema} CASCADE`)
-          .catch(() => undefined);
-        const admin = ctx.kafka.admin();
-        await admin.connect();
-        await admin.deleteGroups([ackGroup]).catch(() => undefined);
-        await admin.disconnect();
+        await ack.stop();
       }
     });
   },
@@ -581,9 +621,190 @@ export const viewLost: ChaosScenario = {
   },
 };
 
+/**
+ * SIGKILL one node of a three-node cluster (replication factor 3, min.insync.replicas 2) while
+ * the pipeline works — the node leading the most of its partitions, so group and transaction
+ * coordinators and partition leaders move — carry on with two nodes, then start it again: no
+ * manual step, nothing lost, exactly-once nothing applied twice. The broken variant's runtime
+ * committed input it never processed (the cleaner's offsets 5 records ahead per partition).
+ */
+export const brokerKilled: ChaosScenario = {
+  name: 'broker-killed',
+  summary:
+    'one Kafka node of three SIGKILLed under load, the pipeline carrying on with two, the node restarted: nothing lost; exactly-once also nothing applied twice',
+  async run(ctx, { guarantee, variant }) {
+    const cluster = ctx.cluster;
+    if (!cluster) throw new Error('broker-killed needs a three-node cluster (ctx.cluster)');
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 6_021_733, 1));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const cleanCount = cleanReadingsOf(inputs);
+      const total = 2 * cleanCount;
+      // Broken: input committed unprocessed before the start (see streams-sigstop).
+      const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
+      const streams = await harness.startStreams(guarantee);
+      const step = (what: string): void => {
+        if (process.env.PIPELINE_DEBUG_LOG)
+          process.stderr.write(`[broker-killed] ${new Date().toISOString()} ${what}\n`);
+      };
+      const killedAt = await untilProgress(
+        harness,
+        streams,
+        cleanCount,
+        Math.floor(total / 4),
+        'a quarter of the run before the broker is killed',
+      );
+      step(`progress ${killedAt.progress} of ${total}`);
+      const topics = Object.values(harness.topics);
+      const leaders = await cluster.leaders(topics);
+      const victim = [...leaders].sort((a, b) => b[1] - a[1])[0]?.[0] ?? cluster.nodeIds[0] ?? 1;
+      await cluster.kill(victim);
+      const killed = Date.now();
+      step(`killed node ${victim}`);
+      const withTwo = await untilProgress(
+        harness,
+        streams,
+        cleanCount,
+        Math.floor(total / 2),
+        'the pipeline to carry on with two nodes',
+      );
+      const carriedOnSeconds = secondsSince(killed);
+      step(`half the run done; restarting node ${victim}`);
+      await cluster.restart(victim);
+      const restarted = Date.now();
+      step('restarted');
+      const expected = settledOutputs(inputs);
+      await harness.waitUntilSettled(
+        streams,
+        { ...expected, cleanReadings: expected.cleanReadings - skipped },
+        240_000,
+      );
+      const recoverySeconds = secondsSince(restarted);
+      step('settled');
+      const log = streams.tail();
+      await streams.kill('SIGTERM');
+      // The restarted node catches up: the cluster is whole again, with no step by anyone.
+      await cluster.inSync(topics, 120_000);
+      step('in sync');
+      const findings = await checkPipeline(harness);
+      const outcome = chaosOutcome({
+        scenario: this.name,
+        variant,
+        guarantee,
+        faults: 1,
+        recoverySeconds,
+        findings,
+        stores: await viewStores(harness),
+        observed: [
+          `node ${victim} (leader of ${leaders.get(victim)} of ${[...leaders.values()].reduce((a, b) => a + b, 0)} partitions) killed; half the run done ${carriedOnSeconds}s later with two nodes`,
+          ...(variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : []),
+        ],
+      });
+      return {
+        outcomes: [outcome],
+        facts: {
+          killedMidStream: killedAt.midStream,
+          carriedOnWithTwo: withTwo.progress >= Math.floor(total / 2),
+          victimLeaders: leaders.get(victim) ?? 0,
+          skipped,
+          streamsStayedUp: !streams.failed,
+          streamsLogTail: log.slice(-2_000),
+        },
+        findings,
+      };
+    });
+  },
+};
+
+/**
+ * Stops the PostgreSQL that holds the shipments (CDC's source, seeded) and the view, starts the
+ * pipeline, and starts PostgreSQL again once states were written and a few seconds passed: the
+ * PostgreSQL sink's writes fail meanwhile, it retries with backoff and carries on from its
+ * committed offsets, and the view ends equal to the fold. The broken variant is an
+ * acknowledging sink (its failed batches acknowledged).
+ */
+export const postgresRestarted: ChaosScenario = {
+  name: 'postgres-restarted',
+  summary:
+    'the PostgreSQL of the view down while the pipeline writes states, then started again: the sink retries and carries on, the view equal to the fold',
+  async run(ctx, { guarantee }) {
+    const postgres = ctx.postgres;
+    if (!postgres)
+      throw new Error('postgres-restarted needs a PostgreSQL of its own (ctx.postgres)');
+    const heldMs = ctx.size === 'long' ? 20_000 : 3_000;
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 4_417_902, 1));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const ack = await startAcknowledgingSink(ctx, harness);
+      const states = (): Promise<number> =>
+        countRecords(harness.kafka, harness.topics.shipmentState);
+      try {
+        // Down before the pipeline starts: the join writes its states within seconds of
+        // starting, so a stop timed after the first of them would find nothing left to write.
+        await postgres.down();
+        const stopped = Date.now();
+        const streams = await harness.startStreams(guarantee);
+        // Held down until states were written meanwhile: the sinks had to fail on them.
+        const statesWhileDown = await waitFor(
+          async () => {
+            if (streams.exited || streams.failed)
+              throw new Error(`continuum streams stopped:\n${streams.tail()}`);
+            if (Date.now() - stopped < heldMs) return false;
+            const written = await states();
+            return written > 0 ? written : false;
+          },
+          { timeoutMs: 120_000, intervalMs: 100, description: 'states written while down' },
+        );
+        await postgres.up();
+        const restarted = Date.now();
+        const downSeconds = Math.round((restarted - stopped) / 100) / 10;
+        await harness.waitUntilSettled(streams, settledOutputs(inputs), 240_000);
+        const recoverySeconds = secondsSince(restarted);
+        await ack.caughtUp();
+        await streams.kill('SIGTERM');
+        const findings = await checkPipeline(harness);
+        const observed = [
+          `PostgreSQL down ${downSeconds}s while ${statesWhileDown} states were written`,
+        ];
+        const sound = chaosOutcome({
+          scenario: this.name,
+          variant: 'sound',
+          guarantee,
+          faults: 1,
+          recoverySeconds,
+          findings,
+          stores: await viewStores(harness),
+          observed,
+        });
+        const broken = chaosOutcome({
+          scenario: this.name,
+          variant: 'broken',
+          guarantee,
+          faults: 1,
+          recoverySeconds: null,
+          findings,
+          stores: { 'postgres-acknowledging': await harness.postgresStates(ack.schema) },
+          observed: [`${ack.sink.dropped} failed flushes acknowledged`],
+        });
+        return {
+          outcomes: [sound, broken],
+          facts: { statesWhileDown, downSeconds, droppedFlushes: ack.sink.dropped },
+          findings,
+        };
+      } finally {
+        await ack.stop();
+      }
+    });
+  },
+};
+
 export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
   streamsSigkill,
   streamsSigstop,
   sinkBlocked,
   viewLost,
+  postgresRestarted,
+  brokerKilled,
 ];

@@ -9,9 +9,13 @@ import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { repoRoot } from '../../core/paths.ts';
 import { createKafka } from '../support/kafka.ts';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
+import { startThreeNodeKafka, type ThreeNodeKafka } from '../support/three-node-kafka.ts';
 import { chaosTable, type ChaosOutcome } from './chaos-outcome.ts';
 import {
+  brokerKilled,
   CHAOS_SCENARIOS,
+  postgresRestarted,
   sinkBlocked,
   streamsSigkill,
   streamsSigstop,
@@ -171,6 +175,104 @@ describe('chaos: the view lost under load', () => {
       const broken = outcomeOf(result, 'broken');
       expect(broken.verdict).toBe('fail');
       expect(broken.lost).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('chaos: the PostgreSQL of the view restarted under load', () => {
+  let postgres: PrivatePostgres | undefined;
+  let onPostgres: ChaosContext;
+
+  beforeAll(async () => {
+    postgres = await startPrivatePostgres(ctx.log);
+    onPostgres = { ...ctx, config: postgres.config, postgres };
+  }, 120_000);
+
+  afterAll(async () => {
+    await postgres?.stop();
+  }, 60_000);
+
+  it(
+    'the sink retries and carries on, the view equal to the fold; an acknowledging sink is caught',
+    async () => {
+      const result = await postgresRestarted.run(onPostgres, {
+        guarantee: 'exactly-once',
+        variant: 'sound',
+      });
+      outcomes.push(...result.outcomes);
+      expect(result.facts.statesWhileDown).toBeGreaterThan(0);
+      const sound = outcomeOf(result, 'sound');
+      expect(sound).toMatchObject({ verdict: 'pass', lost: 0, duplicated: 0, wrong: 0 });
+      const broken = outcomeOf(result, 'broken');
+      expect(result.facts.droppedFlushes).toBeGreaterThan(0);
+      expect(broken.verdict).toBe('fail');
+      expect(broken.lost).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
+
+// The broker scenario runs in the long suite (`npm run chaos`) only: a three-node cluster
+// beside the test stack costs CI minutes it does not have, and one of three runs here hung for
+// the whole test timeout with no step failing (under investigation; see test/chaos/README.md).
+const describeLongOnly = size === 'long' ? describe : (): void => undefined;
+
+describeLongOnly('chaos: one Kafka node of three killed under load', () => {
+  let cluster: ThreeNodeKafka | undefined;
+  let onCluster: ChaosContext;
+
+  beforeAll(async () => {
+    cluster = await startThreeNodeKafka(config, ctx.log);
+    onCluster = {
+      ...ctx,
+      config: cluster.config,
+      kafka: createKafka(cluster.config, 'chaos-three-nodes'),
+      cluster,
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 120_000);
+
+  const runOnCluster = async (
+    options: Parameters<typeof brokerKilled.run>[1],
+  ): Promise<ChaosRun> => {
+    const result = await brokerKilled.run(onCluster, options);
+    outcomes.push(...result.outcomes);
+    return result;
+  };
+
+  it(
+    'exactly-once: the pipeline carries on with two nodes; nothing lost, nothing applied twice',
+    async () => {
+      const result = await runOnCluster({ guarantee: 'exactly-once', variant: 'sound' });
+      expect(result.facts.killedMidStream).toBe(true);
+      // The node killed led partitions the pipeline was using, so leaders had to move.
+      expect(result.facts.victimLeaders).toBeGreaterThan(0);
+      // `continuum streams` rode it out: no restart (its log shown if it did not).
+      expect(result.facts.streamsStayedUp ? 'stayed up' : String(result.facts.streamsLogTail)).toBe(
+        'stayed up',
+      );
+      const outcome = outcomeOf(result, 'sound');
+      expect(verdictOf(outcome)).toEqual({
+        verdict: 'pass',
+        detail: [expect.stringContaining('killed')],
+      });
+      expect(outcome).toMatchObject({ lost: 0, duplicated: 0, wrong: 0 });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'catches a runtime that commits input it never processed',
+    async () => {
+      const result = await runOnCluster({ guarantee: 'exactly-once', variant: 'broken' });
+      expect(result.facts.skipped).toBeGreaterThan(0);
+      const outcome = outcomeOf(result, 'broken');
+      expect(outcome.verdict).toBe('fail');
+      expect(outcome.lost).toBeGreaterThan(0);
     },
     TIMEOUT,
   );

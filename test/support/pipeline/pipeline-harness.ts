@@ -200,6 +200,8 @@ export class PipelineHarness {
     this.redisKeys = shipmentStateKeys(this.redisNamespace);
     this.registry = createSchemaRegistry(config);
     this.pool = new pg.Pool({ connectionString: config.postgres.url, max: 4 });
+    // A restarted server (a chaos scenario) drops idle connections: the next query reconnects.
+    this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL client failed'));
     this.redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   }
 
@@ -393,6 +395,8 @@ export class PipelineHarness {
     const t = this.topics;
     return {
       ...process.env,
+      // The harness's Kafka (e.g. a three-node cluster beside the test stack's broker).
+      CONTINUUM_KAFKA_BROKERS: this.config.kafka.brokers.join(','),
       CONTINUUM_TOPIC_PARTITIONS: String(this.options.partitions),
       CONTINUUM_TOPIC_SHIPMENTS_CDC: t.shipmentsCdc,
       CONTINUUM_TOPIC_TELEMETRY_RAW: t.telemetryRaw,
