@@ -84,7 +84,7 @@ export const CONFIG_VARIABLES = {
     parse.hostPortList,
   ),
   CONTINUUM_KAFKA_NODES: variable(
-    'KRaft nodes of the native Kafka cluster: 1, or 3 (replication factor 3, min.insync.replicas 2; node n listens on the first node\'s ports + (n − 1) × 100); default: the size its data was created with (`stack up --brokers`)',
+    "KRaft nodes of the native Kafka cluster: 1, or 3 (replication factor 3, min.insync.replicas 2; node n listens on the first node's ports + (n − 1) × 100); default: the size its data was created with (`stack up --brokers`)",
     (env) => String(nativeKafkaNodes(env)),
     parse.oneOf(KAFKA_CLUSTER_SIZES),
   ),

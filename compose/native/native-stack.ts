@@ -318,9 +318,7 @@ export class NativeStack {
     // Reverse dependency order: the registry before the broker it stores schemas in.
     // A cluster's nodes stop together, as they start together.
     const named = only && only.some(isKafkaNode) ? [...only, 'kafka', 'kafka-2', 'kafka-3'] : only;
-    const targets = [...this.services]
-      .reverse()
-      .filter((s) => !named || named.includes(s.name));
+    const targets = [...this.services].reverse().filter((s) => !named || named.includes(s.name));
     const stopOne = async (
       s: NativeService,
     ): Promise<{ name: ServiceName; result: 'stopped' | 'killed' | 'not running' }> => {
@@ -356,8 +354,7 @@ export class NativeStack {
       needed.add(name);
       for (const d of this.service(name).dependsOn) visit(d);
       // A node of a cluster starts with the others: alone it never has a quorum.
-      if (isKafkaNode(name))
-        for (const s of this.services) if (isKafkaNode(s.name)) visit(s.name);
+      if (isKafkaNode(name)) for (const s of this.services) if (isKafkaNode(s.name)) visit(s.name);
     };
     names.forEach(visit);
     return this.services.filter((s) => needed.has(s.name));

@@ -97,7 +97,11 @@ async function agentAnswers(node: KafkaNode): Promise<boolean> {
  * Makes sure a node the stack started (`pid`) serves its metrics: loads the agent into its
  * JVM when it was started without it. Only for a node of ours, never an external broker.
  */
-export async function ensureJmxAgent(ctx: StackContext, node: KafkaNode, pid: number): Promise<void> {
+export async function ensureJmxAgent(
+  ctx: StackContext,
+  node: KafkaNode,
+  pid: number,
+): Promise<void> {
   await installJmxAgent(ctx, node);
   await prepareJmxAgent(ctx.config, node);
   if (await agentAnswers(node)) return;

@@ -324,15 +324,12 @@ async function awaitEveryNode(ctx: StackContext, node: KafkaNode): Promise<void>
   const admin = nodeClient(ctx.config, node, 'stack-cluster').admin();
   await admin.connect();
   try {
-    await waitFor(
-      async () => (await admin.describeCluster()).brokers.length >= node.clusterSize,
-      {
-        timeoutMs: ctx.config.stack.startTimeoutMs,
-        intervalMs: 250,
-        maxIntervalMs: 1_000,
-        description: `all ${node.clusterSize} Kafka nodes to join the cluster`,
-      },
-    );
+    await waitFor(async () => (await admin.describeCluster()).brokers.length >= node.clusterSize, {
+      timeoutMs: ctx.config.stack.startTimeoutMs,
+      intervalMs: 250,
+      maxIntervalMs: 1_000,
+      description: `all ${node.clusterSize} Kafka nodes to join the cluster`,
+    });
   } finally {
     await admin.disconnect();
   }
