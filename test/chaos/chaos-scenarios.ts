@@ -368,6 +368,11 @@ class AcknowledgeWithoutWritingSink implements Sink<UnifiedShipmentState> {
 interface AcknowledgingSink {
   sink: AcknowledgeWithoutWritingSink;
   schema: string;
+  /** The scenario's two outcomes: the sound view, and this sink's table as the broken one. */
+  outcomes(
+    run: { scenario: string; guarantee: ProcessingGuarantee; findings: PipelineFindings },
+    sound: { recoverySeconds: number; observed: string[] },
+  ): Promise<[ChaosOutcome, ChaosOutcome]>;
   /** Waits until it has read as far as the sound PostgreSQL sink. */
   caughtUp(): Promise<void>;
   stop(): Promise<void>;
@@ -408,6 +413,24 @@ async function startAcknowledgingSink(
   return {
     sink,
     schema,
+    outcomes: async (run, sound) => [
+      chaosOutcome({
+        ...run,
+        variant: 'sound',
+        faults: 1,
+        recoverySeconds: sound.recoverySeconds,
+        stores: await viewStores(harness),
+        observed: sound.observed,
+      }),
+      chaosOutcome({
+        ...run,
+        variant: 'broken',
+        faults: 1,
+        recoverySeconds: null,
+        stores: { 'postgres-acknowledging': await harness.postgresStates(schema) },
+        observed: [`${sink.dropped} failed flushes acknowledged`],
+      }),
+    ],
     caughtUp: () =>
       waitFor(
         async () =>
@@ -452,8 +475,6 @@ export const sinkBlocked: ChaosScenario = {
         sessionTimeoutMs,
         poolOptions: '-c lock_timeout=200',
       });
-      const ackSink = ack.sink;
-      const ackSchema = ack.schema;
 
       const locker = await harness.pool.connect();
       let streams: StreamsProcess | undefined;
@@ -464,7 +485,7 @@ export const sinkBlocked: ChaosScenario = {
       try {
         await locker.query('BEGIN');
         await locker.query(
-          `LOCK TABLE ${harness.pgSchema}.shipment_state, ${ackSchema}.shipment_state IN ACCESS EXCLUSIVE MODE`,
+          `LOCK TABLE ${harness.pgSchema}.shipment_state, ${ack.schema}.shipment_state IN ACCESS EXCLUSIVE MODE`,
         );
         const locked = Date.now();
         streams = await harness.startStreams(guarantee);
@@ -498,29 +519,13 @@ export const sinkBlocked: ChaosScenario = {
           `sink lag ${lagWhileBlocked} states when released after ${heldSeconds}s`,
           `peak RSS +${rssGrowthMiB} MiB while blocked`,
         ];
-        const sound = chaosOutcome({
-          scenario: this.name,
-          variant: 'sound',
-          guarantee,
-          faults: 1,
-          recoverySeconds,
-          findings,
-          stores: await viewStores(harness),
-          observed,
-        });
-        const broken = chaosOutcome({
-          scenario: this.name,
-          variant: 'broken',
-          guarantee,
-          faults: 1,
-          recoverySeconds: null,
-          findings,
-          stores: { 'postgres-acknowledging': await harness.postgresStates(ackSchema) },
-          observed: [`${ackSink.dropped} failed flushes acknowledged`],
-        });
+        const [sound, broken] = await ack.outcomes(
+          { scenario: this.name, guarantee, findings },
+          { recoverySeconds, observed },
+        );
         return {
           outcomes: [sound, broken],
-          facts: { lagWhileBlocked, heldSeconds, rssGrowthMiB, droppedFlushes: ackSink.dropped },
+          facts: { lagWhileBlocked, heldSeconds, rssGrowthMiB, droppedFlushes: ack.sink.dropped },
           findings,
         };
       } finally {
@@ -768,26 +773,10 @@ export const postgresRestarted: ChaosScenario = {
         const observed = [
           `PostgreSQL down ${downSeconds}s while ${statesWhileDown} states were written`,
         ];
-        const sound = chaosOutcome({
-          scenario: this.name,
-          variant: 'sound',
-          guarantee,
-          faults: 1,
-          recoverySeconds,
-          findings,
-          stores: await viewStores(harness),
-          observed,
-        });
-        const broken = chaosOutcome({
-          scenario: this.name,
-          variant: 'broken',
-          guarantee,
-          faults: 1,
-          recoverySeconds: null,
-          findings,
-          stores: { 'postgres-acknowledging': await harness.postgresStates(ack.schema) },
-          observed: [`${ack.sink.dropped} failed flushes acknowledged`],
-        });
+        const [sound, broken] = await ack.outcomes(
+          { scenario: this.name, guarantee, findings },
+          { recoverySeconds, observed },
+        );
         return {
           outcomes: [sound, broken],
           facts: { statesWhileDown, downSeconds, droppedFlushes: ack.sink.dropped },

@@ -43,7 +43,10 @@ afterAll(() => {
     nodePath.join(dir, `chaos-${size}.json`),
     `${JSON.stringify({ size, finishedAt: new Date().toISOString(), outcomes }, null, 2)}\n`,
   );
-  const summaries = CHAOS_SCENARIOS.map((s) => `- ${s.name}: ${s.summary}`).join('\n');
+  const ran = new Set(outcomes.map((o) => o.scenario));
+  const summaries = CHAOS_SCENARIOS.filter((s) => ran.has(s.name))
+    .map((s) => `- ${s.name}: ${s.summary}`)
+    .join('\n');
   const details = outcomes
     .filter((o) => o.detail.length > 0)
     .map((o) => `${o.scenario} (${o.variant}, ${o.guarantee}): ${o.detail.join('; ')}`)

@@ -34,7 +34,7 @@ export interface CreateTestTopicOptions {
 }
 
 /** Runs `fn` with a connected admin: the one given, or a new one from `kafka`, closed afterwards. */
-async function withAdmin<T>(
+export async function withAdmin<T>(
   adminOrKafka: Admin | Kafka,
   fn: (admin: Admin) => Promise<T>,
 ): Promise<T> {

@@ -12,7 +12,7 @@ import { servicePaths } from '../../compose/native/native-service.ts';
 import { NativeStack } from '../../compose/native/native-stack.ts';
 import { isAlive, readPid } from '../../compose/native/process-supervisor.ts';
 import { kafkaNodeName, kafkaNodes } from '../../compose/native/services/kafka-nodes.ts';
-import { createKafka } from './kafka.ts';
+import { createKafka, withAdmin as withAdminOf } from './kafka.ts';
 
 /** Node n: broker 39092 + 100(n − 1), controller 39093 + …, JMX agent 39404 + … */
 const FIRST_NODE = { port: 39092, controllerPort: 39093, metricsPort: 39404 };
@@ -56,15 +56,8 @@ export async function startThreeNodeKafka(base: Config, log: Logger): Promise<Th
   const kafka = createKafka(config, 'three-nodes');
   const nodeIds = kafkaNodes(clusterConfig).map((n) => n.address.nodeId);
 
-  const withAdmin = async <T>(body: (admin: ReturnType<typeof kafka.admin>) => Promise<T>) => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      return await body(admin);
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const withAdmin = <T>(body: Parameters<typeof withAdminOf<T>>[1]): Promise<T> =>
+    withAdminOf(kafka, body);
 
   return {
     config,

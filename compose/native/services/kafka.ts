@@ -176,10 +176,15 @@ const LOG4J2 = `Configuration:
         level: WARN
 `;
 
-export function kafkaClient(config: Config, clientId: string): Kafka {
+/** The stack's own short-lived client: of the whole cluster, or of the `brokers` given. */
+export function kafkaClient(
+  config: Config,
+  clientId: string,
+  brokers: readonly string[] = config.kafka.brokers,
+): Kafka {
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientId}`,
-    brokers: [...config.kafka.brokers],
+    brokers: [...brokers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
@@ -307,15 +312,9 @@ export function kafkaNodeService(nodeId: number): NativeService {
 /** The one node of a one-node cluster; node 1 of three. */
 export const kafkaService: NativeService = kafkaNodeService(1);
 
+/** A client of this node alone: its probe must not be answered by another node. */
 function nodeClient(config: Config, node: KafkaNode, clientId: string): Kafka {
-  return new Kafka({
-    clientId: `${config.kafka.clientId}-${clientId}`,
-    brokers: [`${node.address.host}:${node.address.port}`],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
-    requestTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 200 },
-  });
+  return kafkaClient(config, clientId, [`${node.address.host}:${node.address.port}`]);
 }
 
 async function awaitEveryNode(ctx: StackContext, node: KafkaNode): Promise<void> {
