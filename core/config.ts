@@ -337,6 +337,18 @@ export const CONFIG_VARIABLES = {
     'kafkajs',
     parse.oneOf(['kafkajs', 'platformatic'] as const),
   ),
+  CONTINUUM_STREAMS_STORES: variable(
+    "where the stream applications' key-value stores keep committed state: memory (restored in full " +
+      'from the changelog at every start) or disk (LMDB under CONTINUUM_STREAMS_STATE_DIR; larger ' +
+      'than the heap, and a clean restart restores only the changelog tail)',
+    'memory',
+    parse.oneOf(['memory', 'disk'] as const),
+  ),
+  CONTINUUM_STREAMS_STATE_DIR: variable(
+    'where stores on disk live, a directory per application id; one instance of `continuum streams` per directory',
+    (env) => nodePath.join(stateDirOf(env), 'streams'),
+    parse.path,
+  ),
   CONTINUUM_STREAMS_GUARANTEE: variable(
     'processing guarantee of `continuum streams`',
     'exactly-once',
@@ -487,6 +499,8 @@ export interface Config {
   };
   streams: {
     client: 'kafkajs' | 'platformatic';
+    stores: 'memory' | 'disk';
+    stateDir: string;
     guarantee: 'exactly-once' | 'at-least-once';
     applicationPrefix: string;
     commitIntervalMs: number;
@@ -614,6 +628,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     streams: {
       client: v.CONTINUUM_STREAMS_CLIENT,
+      stores: v.CONTINUUM_STREAMS_STORES,
+      stateDir: nodePath.resolve(v.CONTINUUM_STREAMS_STATE_DIR),
       guarantee: v.CONTINUUM_STREAMS_GUARANTEE,
       applicationPrefix: v.CONTINUUM_STREAMS_APPLICATION_PREFIX,
       commitIntervalMs: v.CONTINUUM_STREAMS_COMMIT_INTERVAL_MS,

@@ -76,6 +76,13 @@ export const METRICS = {
     ['application'],
     'time to restore a task from its changelogs',
   ),
+  restoredRecords: metric(
+    'continuum_restored_records_total',
+    'counter',
+    'streams',
+    ['application', 'start'],
+    'changelog records applied to restore tasks; start: beginning, or checkpoint (stores on disk restoring only the tail)',
+  ),
   transactionAborts: metric(
     'continuum_transaction_aborts_total',
     'counter',

@@ -100,6 +100,8 @@ export async function runStreams(
       maxFutureMs: config.streams.maxFutureMs,
       maxTransactionRecords: config.streams.maxTransactionRecords,
       maxTransactionBytes: config.streams.maxTransactionBytes,
+      persistentStores: config.streams.stores === 'disk',
+      stateDir: config.streams.stateDir,
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());

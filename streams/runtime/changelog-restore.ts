@@ -1,13 +1,20 @@
 // Restores a task's stores from their changelog partitions before it processes anything:
-// read_committed, from the beginning up to the partition's end at the start of the restore.
+// read_committed, up to the partition's end at the start of the restore; from the beginning,
+// or for a store on disk that a checkpoint vouches for, from the checkpoint's offset.
 import type { Logger } from '../../core/logger.ts';
 import type { StreamsKafkaClient } from './kafka-port.ts';
+import type { Checkpoint } from './state-directory.ts';
+import { TransactionalKeyValueStore } from './state-store.ts';
 import { restoreChangelogRecord, type TaskStateStore } from './store-changelog.ts';
 import { changelogTopic, type Topology } from './topology.ts';
 
 export interface RestoreResult {
   records: number;
+  /** Of `records`, those applied to stores restored from a checkpoint. */
+  tailRecords: number;
   seconds: number;
+  /** Stores restored from a checkpoint (their tail only). */
+  fromCheckpoint: string[];
 }
 
 export async function restoreTaskStores(
@@ -16,42 +23,69 @@ export async function restoreTaskStores(
   partition: number,
   storeOf: (name: string) => TaskStateStore,
   log: Logger,
+  /** Where the task's stores on disk stand, from a clean close (stores not named restore fully). */
+  checkpoint: Checkpoint = new Map(),
 ): Promise<RestoreResult> {
   const started = performance.now();
   const specs = [...topology.stores.values()].filter((s) => s.changelog !== false);
-  if (specs.length === 0) return { records: 0, seconds: 0 };
+  if (specs.length === 0) return { records: 0, tailRecords: 0, seconds: 0, fromCheckpoint: [] };
   const admin = await client.admin();
-  const ends = new Map<string, string>();
+  const ranges = new Map<string, { from: string | undefined; to: string }>();
+  const fromCheckpoint: string[] = [];
   try {
     for (const spec of specs) {
       const topic = changelogTopic(topology.applicationId, spec.name);
       const p = (await admin.endOffsets(topic)).find((o) => o.partition === partition);
-      if (p && BigInt(p.high) > BigInt(p.low)) ends.set(spec.name, p.high);
+      const low = BigInt(p?.low ?? '0');
+      const high = BigInt(p?.high ?? '0');
+      const at = checkpoint.get(spec.name);
+      // A checkpoint outside the changelog's offsets (topic recreated, or compacted past it)
+      // vouches for nothing: the store starts empty.
+      if (at !== undefined && BigInt(at) >= low && BigInt(at) <= high) {
+        fromCheckpoint.push(spec.name);
+        if (BigInt(at) < high) ranges.set(spec.name, { from: at, to: p?.high ?? '0' });
+        continue;
+      }
+      const store = storeOf(spec.name);
+      if (store instanceof TransactionalKeyValueStore) store.wipe();
+      if (high > low) ranges.set(spec.name, { from: undefined, to: p?.high ?? '0' });
     }
   } finally {
     await admin.close();
   }
-  log.debug({ partition, ends: Object.fromEntries(ends) }, 'restoring stores up to');
+  log.debug({ partition, ranges: Object.fromEntries(ranges), fromCheckpoint }, 'restoring stores');
   let records = 0;
+  let tailRecords = 0;
   const byTopic = new Map(specs.map((s) => [changelogTopic(topology.applicationId, s.name), s]));
   await client.readRanges({
-    ranges: [...ends].map(([name, to]) => ({
+    ranges: [...ranges].map(([name, { from, to }]) => ({
       topic: changelogTopic(topology.applicationId, name),
       partition,
+      from,
       to,
     })),
     onBatch: async (range, batch) => {
       const spec = byTopic.get(range.topic);
       if (!spec) return;
       const store = storeOf(spec.name);
+      const tail = range.from !== undefined;
       for (const record of batch) {
         if (record.key === null) continue;
         await restoreChangelogRecord(spec, store, record);
         records += 1;
+        if (tail) tailRecords += 1;
       }
     },
   });
+  for (const spec of specs) {
+    const store = storeOf(spec.name);
+    if (store instanceof TransactionalKeyValueStore) store.restored();
+  }
   const seconds = (performance.now() - started) / 1000;
-  if (ends.size > 0) log.info({ partition, records, seconds }, 'stores restored from changelogs');
-  return { records, seconds };
+  if (ranges.size > 0 || fromCheckpoint.length > 0)
+    log.info(
+      { partition, records, tailRecords, seconds, fromCheckpoint },
+      'stores restored from changelogs',
+    );
+  return { records, tailRecords, seconds, fromCheckpoint };
 }

@@ -154,6 +154,8 @@ export interface IdempotentProducer {
 export interface PartitionRange {
   topic: string;
   partition: number;
+  /** Where reading starts (default: the partition's beginning). */
+  from?: string;
   /** Exclusive: reading stops once the position reaches it (transaction markers included). */
   to: string;
 }

@@ -33,9 +33,78 @@ export type TimeOf<V> = (value: V) => number | undefined;
 
 const DELETED = Symbol('deleted');
 
-export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
+/**
+ * Where a key-value store keeps what Kafka has committed: a Map in memory, or LMDB on disk
+ * (`persistent-store.ts`). Entries are `[key, value]` by key id.
+ */
+export interface CommittedEntries<K, V> {
+  get(id: string): [K, V] | undefined;
+  has(id: string): boolean;
+  readonly size: number;
+  /** Every entry in key-id order. */
+  entries(): Iterable<[string, [K, V]]>;
+  /** Applies one commit's writes (undefined: delete) at once. */
+  apply(writes: ReadonlyMap<string, [K, V] | undefined>): void;
+  /** A changelog entry while restoring (may be buffered until `flush`). */
+  set(id: string, entry: [K, V]): void;
+  delete(id: string): void;
+  flush(): void;
+  clear(): void;
+}
+
+export class InMemoryEntries<K, V> implements CommittedEntries<K, V> {
+  private readonly map = new Map<string, [K, V]>();
+
+  get(id: string): [K, V] | undefined {
+    return this.map.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.map.has(id);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  entries(): Iterable<[string, [K, V]]> {
+    return [...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  apply(writes: ReadonlyMap<string, [K, V] | undefined>): void {
+    for (const [id, entry] of writes) {
+      if (entry) this.map.set(id, entry);
+      else this.map.delete(id);
+    }
+  }
+
+  set(id: string, entry: [K, V]): void {
+    this.map.set(id, entry);
+  }
+
+  delete(id: string): void {
+    this.map.delete(id);
+  }
+
+  flush(): void {}
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export interface KeyValueStoreOptions<V> {
+  timeIndex?: TimeOf<V>;
+  timeIndexGranularityMs?: number;
+}
+
+/**
+ * A key-value store whose writes wait in memory until the task commits; the committed entries
+ * live in memory or on disk.
+ */
+export class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly name: string;
-  private readonly committed = new Map<string, [K, V]>();
+  protected readonly committed: CommittedEntries<K, V>;
   private pending = new Map<string, [K, V | typeof DELETED]>();
   private readonly keyId: (key: K) => string;
   private readonly timeOf: TimeOf<V> | undefined;
@@ -44,10 +113,12 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   constructor(
     name: string,
+    committed: CommittedEntries<K, V>,
     keyId: (key: K) => string = (key) => (typeof key === 'string' ? key : JSON.stringify(key)),
-    options: { timeIndex?: TimeOf<V>; timeIndexGranularityMs?: number } = {},
+    options: KeyValueStoreOptions<V> = {},
   ) {
     this.name = name;
+    this.committed = committed;
     this.keyId = keyId;
     this.timeOf = options.timeIndex;
     this.index = options.timeIndex ? new TimeIndex(options.timeIndexGranularityMs) : undefined;
@@ -94,18 +165,30 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   all(): [K, V][] {
-    const merged = new Map(this.committed);
-    for (const [id, [key, value]] of this.pending) {
-      if (value === DELETED) merged.delete(id);
-      else merged.set(id, [key, value]);
+    this.committed.flush();
+    const out: [K, V][] = [];
+    const pending = [...this.pending.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let next = 0;
+    const takePendingBefore = (id: string | undefined): void => {
+      while (next < pending.length) {
+        const [pid, [key, value]] = pending[next] as [string, [K, V | typeof DELETED]];
+        if (id !== undefined && pid >= id) return;
+        if (value !== DELETED) out.push([key, value]);
+        next += 1;
+      }
+    };
+    for (const [id, entry] of this.committed.entries()) {
+      takePendingBefore(id);
+      if (this.pending.has(id)) continue;
+      out.push(entry);
     }
-    return [...merged.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, entry]) => entry);
+    takePendingBefore(undefined);
+    return out;
   }
 
   /** Counted from the committed size and the pending writes only. */
   get size(): number {
+    this.committed.flush();
     let size = this.committed.size;
     for (const [id, [, value]] of this.pending) {
       const known = this.committed.has(id);
@@ -130,12 +213,19 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   commit(): ChangelogEntry<K, V>[] {
     const entries = this.uncommitted();
-    for (const [id, [key, value]] of this.pending) {
-      if (value === DELETED) this.committed.delete(id);
-      else this.committed.set(id, [key, value]);
-    }
+    const writes = new Map<string, [K, V] | undefined>();
+    for (const [id, [key, value]] of this.pending)
+      writes.set(id, value === DELETED ? undefined : [key, value]);
+    this.committed.apply(writes);
     this.pending = new Map();
     return entries;
+  }
+
+  /** Drops the pending writes and every committed entry (before a restore from the beginning). */
+  wipe(): void {
+    this.pending = new Map();
+    this.committed.clear();
+    this.index?.clear();
   }
 
   abort(): void {
@@ -160,11 +250,30 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
     }
   }
 
+  /** The restore is over: buffered restore writes reach the committed entries. */
+  restored(): void {
+    this.committed.flush();
+  }
+
+  /** Rebuilds the time index from the committed entries (a store opened with data on disk). */
+  protected reindexCommitted(): void {
+    if (!this.index) return;
+    this.index.clear();
+    for (const [id, [, value]] of this.committed.entries()) this.reindex(id, value);
+  }
+
   private reindex(id: string, value: V): void {
     if (!this.index || !this.timeOf) return;
     const time = this.timeOf(value);
     if (time === undefined || !Number.isFinite(time)) this.index.remove(id);
     else this.index.set(id, time);
+  }
+}
+
+/** A key-value store held in memory (restored from its changelog whenever its task opens). */
+export class InMemoryKeyValueStore<K, V> extends TransactionalKeyValueStore<K, V> {
+  constructor(name: string, keyId?: (key: K) => string, options: KeyValueStoreOptions<V> = {}) {
+    super(name, new InMemoryEntries<K, V>(), keyId, options);
   }
 }
 

@@ -4,12 +4,12 @@
 // and commit (a tombstone for a delete); a versioned store writes, per key and commit, the
 // versions it appended, framed as [int64 timestamp][int32 length][value bytes]….
 import { DecodeError } from '../../core/errors.ts';
-import { InMemoryKeyValueStore } from './state-store.ts';
+import { InMemoryKeyValueStore, type TransactionalKeyValueStore } from './state-store.ts';
 import { changelogTopic, type StoreSpec, type Topology } from './topology.ts';
 import { InMemoryVersionedKeyValueStore, type VersionedRecord } from './versioned-store.ts';
 
 export type TaskStateStore =
-  InMemoryKeyValueStore<unknown, unknown> | InMemoryVersionedKeyValueStore<unknown, unknown>;
+  TransactionalKeyValueStore<unknown, unknown> | InMemoryVersionedKeyValueStore<unknown, unknown>;
 
 /** A changelog record as it goes to Kafka (the partition is the task's). */
 export interface ChangelogRecord {
@@ -18,7 +18,10 @@ export interface ChangelogRecord {
   value: Buffer | null;
 }
 
-/** The store a spec asks for, empty. */
+/** Makes a task's stores: in memory (`createStore`), or on disk for the specs that ask. */
+export type StoreFactory = (spec: StoreSpec) => TaskStateStore;
+
+/** The store a spec asks for, empty, in memory. */
 export function createStore(spec: StoreSpec): TaskStateStore {
   return spec.versioned
     ? new InMemoryVersionedKeyValueStore(spec.name, spec.versioned.historyRetentionMs, spec.keyId)

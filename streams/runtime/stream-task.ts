@@ -16,11 +16,16 @@ import {
 } from './processor.ts';
 import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts';
 import {
-  InMemoryKeyValueStore,
+  TransactionalKeyValueStore,
   type KeyValueStore,
   type ReadOnlyKeyValueStore,
 } from './state-store.ts';
-import { createStore, pendingChangelog, type TaskStateStore } from './store-changelog.ts';
+import {
+  createStore,
+  pendingChangelog,
+  type StoreFactory,
+  type TaskStateStore,
+} from './store-changelog.ts';
 import { TopologyError, type ProcessorNode, type Serdes, type Topology } from './topology.ts';
 import { InMemoryVersionedKeyValueStore, type VersionedKeyValueStore } from './versioned-store.ts';
 
@@ -69,6 +74,8 @@ export interface StreamTaskOptions {
   /** Wall clock (punctuations, the future check); the driver passes its own. */
   clock?: () => number;
   globalStores?: GlobalStores;
+  /** Makes the task's stores (default: all in memory). */
+  storeFactory?: StoreFactory;
   /** How far ahead of the clock an event time may be before it is dead-lettered as `future`. */
   maxFutureMs?: number;
 }
@@ -106,7 +113,8 @@ export class StreamTask {
     this.clock = options.clock ?? Date.now;
     this.maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.globalStores = options.globalStores ?? new GlobalStores(topology);
-    for (const spec of topology.stores.values()) this.stores.set(spec.name, createStore(spec));
+    const storeOf = options.storeFactory ?? createStore;
+    for (const spec of topology.stores.values()) this.stores.set(spec.name, storeOf(spec));
     for (const node of topology.nodes.values()) {
       if (node.kind === 'processor') this.processors.set(node.name, node.supplier());
     }
@@ -127,11 +135,11 @@ export class StreamTask {
     return store;
   }
 
-  store<K, V>(name: string): InMemoryKeyValueStore<K, V> {
+  store<K, V>(name: string): TransactionalKeyValueStore<K, V> {
     const store = this.stateStore(name);
-    if (!(store instanceof InMemoryKeyValueStore))
+    if (!(store instanceof TransactionalKeyValueStore))
       throw new TopologyError(`store "${name}" is versioned: read it with versionedStore()`);
-    return store as InMemoryKeyValueStore<K, V>;
+    return store as TransactionalKeyValueStore<K, V>;
   }
 
   versionedStore<K, V>(name: string): InMemoryVersionedKeyValueStore<K, V> {

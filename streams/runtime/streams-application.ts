@@ -19,6 +19,7 @@ import type { Logger } from '../../core/logger.ts';
 import { restoreTaskStores } from './changelog-restore.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
+import { changelogTopic, TopologyError, type StoreSpec, type Topology } from './topology.ts';
 import {
   recordSize,
   type ConsumedRecord,
@@ -31,9 +32,10 @@ import {
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from './kafka-port.ts';
+import { StateDirectory } from './state-directory.ts';
+import { createStore, type StoreFactory } from './store-changelog.ts';
 import { StreamTask, TaskFailedError } from './stream-task.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
-import type { Topology } from './topology.ts';
 
 export type ProcessingGuarantee = 'exactly-once' | 'at-least-once';
 
@@ -74,6 +76,13 @@ export interface StreamsApplicationOptions {
   maxTransactionBytes?: number;
   /** How often wall-clock punctuations are due-checked on every task (ms). */
   punctuationIntervalMs?: number;
+  /**
+   * Where stores on disk live (`<stateDir>/<application id>`; CONTINUUM_STREAMS_STATE_DIR);
+   * needed once a store is persistent.
+   */
+  stateDir?: string;
+  /** Changelogged key-value stores are kept on disk unless their spec says otherwise. */
+  persistentStores?: boolean;
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 100;
@@ -159,6 +168,10 @@ export class StreamsApplication {
   private punctuationTimer: NodeJS.Timeout | undefined;
   /** External topics the application writes (freshness is measured on these). */
   private readonly outputTopics: ReadonlySet<string>;
+  /** Stores kept on disk, by name; the state directory is opened at start when there are any. */
+  private readonly persistentStores: ReadonlySet<string>;
+  private readonly stateDirPath: string | undefined;
+  private stateDirectory: StateDirectory | undefined;
 
   constructor(options: StreamsApplicationOptions) {
     this.topology = options.topology;
@@ -199,6 +212,16 @@ export class StreamsApplication {
         .filter((s) => !s.internal)
         .map((s) => s.topic),
     );
+    this.persistentStores = new Set(
+      [...this.topology.stores.values()]
+        .filter((spec) => isPersistent(spec, options.persistentStores ?? false))
+        .map((spec) => spec.name),
+    );
+    this.stateDirPath = options.stateDir;
+    if (this.persistentStores.size > 0 && this.stateDirPath === undefined)
+      throw new TopologyError(
+        `stores ${[...this.persistentStores].join(', ')} are persistent: the application needs a stateDir`,
+      );
   }
 
   /** Input partitions this instance has tasks for. */
@@ -212,6 +235,17 @@ export class StreamsApplication {
   }
 
   async start(): Promise<void> {
+    if (this.persistentStores.size > 0 && this.stateDirPath !== undefined) {
+      this.stateDirectory = StateDirectory.open(
+        this.stateDirPath,
+        this.topology.applicationId,
+        this.log,
+      );
+      this.log.info(
+        { stores: [...this.persistentStores], dir: this.stateDirectory.dir },
+        'stores on disk',
+      );
+    }
     const admin = await this.client.admin();
     try {
       const { partitions, created, aligned } = await ensureTopologyTopics(admin, this.topology);
@@ -348,9 +382,12 @@ export class StreamsApplication {
   }
 
   private async createTask(partition: number): Promise<TaskHandle> {
+    // Taken (and removed) now: until this task closes cleanly, a crash must find no checkpoint.
+    const checkpoint = this.stateDirectory?.takeCheckpoint(partition) ?? new Map<string, string>();
     const task = new StreamTask(this.topology, partition, {
       globalStores: this.globalStores,
       maxFutureMs: this.maxFutureMs,
+      storeFactory: this.storeFactory(partition),
     });
     // The producer first: its init fences a zombie and aborts its open transaction, which would
     // otherwise hold the changelog's read_committed end back and stall the restore.
@@ -364,14 +401,21 @@ export class StreamsApplication {
       const stop = this.metrics.restoreSeconds.startTimer({
         application: this.topology.applicationId,
       });
-      await restoreTaskStores(
+      const restored = await restoreTaskStores(
         this.client,
         this.topology,
         partition,
         (name) => task.stateStore(name),
         this.log,
+        checkpoint,
       );
       stop();
+      const application = this.topology.applicationId;
+      this.metrics.restoredRecords.inc(
+        { application, start: 'beginning' },
+        restored.records - restored.tailRecords,
+      );
+      this.metrics.restoredRecords.inc({ application, start: 'checkpoint' }, restored.tailRecords);
     } catch (err) {
       await producer?.close().catch(() => undefined);
       throw err;
@@ -387,6 +431,38 @@ export class StreamsApplication {
       failed: undefined,
       positions,
     };
+  }
+
+  private storeFactory(partition: number): StoreFactory {
+    const directory = this.stateDirectory;
+    return (spec) =>
+      directory && this.persistentStores.has(spec.name)
+        ? directory.store(partition, spec)
+        : createStore(spec);
+  }
+
+  /**
+   * Records where a cleanly closed task's stores on disk stand: its changelogs' ends, which hold
+   * nothing the stores lack once its last commit went through. Only when the application stops
+   * (no new task of the partition can be restoring meanwhile).
+   */
+  private async writeCheckpoint(handle: TaskHandle): Promise<void> {
+    const directory = this.stateDirectory;
+    if (!directory || this.persistentStores.size === 0) return;
+    const { partition } = handle.task;
+    const offsets = new Map<string, string>();
+    const admin = await this.client.admin();
+    try {
+      for (const name of this.persistentStores) {
+        const topic = changelogTopic(this.topology.applicationId, name);
+        const end = (await admin.endOffsets(topic)).find((o) => o.partition === partition);
+        if (end) offsets.set(name, end.high);
+      }
+    } finally {
+      await admin.close();
+    }
+    await directory.writeCheckpoint(partition, offsets);
+    this.log.info({ partition, offsets: Object.fromEntries(offsets) }, 'stores checkpointed');
   }
 
   /**
@@ -482,14 +558,28 @@ export class StreamsApplication {
     }
   }
 
-  /** Commits what the task has open, or closes it unfinished, then closes it. */
-  private async closeTask(handle: TaskHandle): Promise<void> {
-    await this.withLock(handle, () => this.commitOpen(handle)).catch((err: unknown) =>
-      this.log.warn(
-        { partition: handle.task.partition, err: errorMessage(err) },
-        'commit on close failed; the next owner processes those records again',
-      ),
+  /**
+   * Commits what the task has open, or closes it unfinished, then closes it; with `checkpoint`,
+   * a committed close records where its stores on disk stand.
+   */
+  private async closeTask(handle: TaskHandle, checkpoint = false): Promise<void> {
+    const committed = await this.withLock(handle, () => this.commitOpen(handle)).then(
+      () => handle.failed === undefined,
+      (err: unknown) => {
+        this.log.warn(
+          { partition: handle.task.partition, err: errorMessage(err) },
+          'commit on close failed; the next owner processes those records again',
+        );
+        return false;
+      },
     );
+    if (checkpoint && committed)
+      await this.writeCheckpoint(handle).catch((err: unknown) =>
+        this.log.warn(
+          { partition: handle.task.partition, err: errorMessage(err) },
+          'checkpoint not written; the stores restore in full next time',
+        ),
+      );
     handle.task.close();
     await handle.producer?.close().catch(() => undefined);
   }
@@ -806,13 +896,21 @@ export class StreamsApplication {
     for (const [partition, handle] of [...this.tasks]) {
       this.tasks.delete(partition);
       const resolved = await handle.catch(() => undefined);
-      if (resolved) await this.closeTask(resolved);
+      if (resolved) await this.closeTask(resolved, true);
     }
     await this.consumer?.stop();
     for (const follower of this.followers.splice(0)) await follower.stop();
     await this.sharedProducer?.close();
+    await this.stateDirectory?.close();
+    this.stateDirectory = undefined;
     this.log.info('streams application stopped');
   }
+}
+
+/** Whether a store keeps its committed entries on disk. */
+export function isPersistent(spec: StoreSpec, byDefault: boolean): boolean {
+  if (spec.versioned || spec.changelog === false) return false;
+  return spec.persistent ?? byDefault;
 }
 
 function lastOf<T>(items: readonly T[]): T {

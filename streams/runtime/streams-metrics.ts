@@ -9,6 +9,7 @@ export class StreamsMetrics {
   readonly processingSeconds: Histogram;
   readonly commitSeconds: Histogram;
   readonly restoreSeconds: Histogram;
+  readonly restoredRecords: Counter;
   readonly freshnessSeconds: Histogram;
   readonly aborts: Counter;
   readonly repartitionPurges: Counter;
@@ -71,6 +72,17 @@ export class StreamsMetrics {
           help: 'Time to restore a task from its changelogs',
           labelNames: ['application'],
           buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
+          registers,
+        }),
+    );
+    this.restoredRecords = registeredOnce(
+      registry,
+      'continuum_restored_records_total',
+      () =>
+        new Counter({
+          name: 'continuum_restored_records_total',
+          help: 'Changelog records applied to restore tasks (start: beginning or checkpoint)',
+          labelNames: ['application', 'start'],
           registers,
         }),
     );

@@ -76,6 +76,12 @@ export interface StoreSpec<K = unknown, V = unknown> {
    * keeps that much history from compaction (`min.compaction.lag.ms`, counted from write time).
    */
   versioned?: { historyRetentionMs: number };
+  /**
+   * Committed entries on disk (LMDB, under the application's state directory) instead of in
+   * memory: state larger than the heap, and a clean restart restores only the changelog's tail.
+   * Unset: the application's default (`persistentStores`). Changelogged key-value stores only.
+   */
+  persistent?: boolean;
 }
 
 /** An internal topic the application creates: a repartition or a store's changelog. */

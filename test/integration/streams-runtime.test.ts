@@ -2,6 +2,9 @@
 // @platformatic/kafka) with the same assertions: a stateful topology with a repartition, a
 // changelogged store, dead letters, a restart that restores the store from its changelog, a
 // changelog flush above the broker's message size, a zombie fenced, and a whole topic followed.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../core/config.ts';
@@ -25,7 +28,11 @@ import {
 } from '../../streams/runtime/streams-application.ts';
 import { TaskFailedError } from '../../streams/runtime/stream-task.ts';
 import type { Processor, ProcessorContext } from '../../streams/runtime/processor.ts';
-import { stringSerde } from '../../streams/runtime/serde.ts';
+import { jsonSerde, stringSerde } from '../../streams/runtime/serde.ts';
+import {
+  StateDirectory,
+  StateDirectoryLockedError,
+} from '../../streams/runtime/state-directory.ts';
 import type { KeyValueStore, ReadOnlyKeyValueStore } from '../../streams/runtime/state-store.ts';
 import {
   changelogTopic,
@@ -505,6 +512,114 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
           () => undefined,
         );
+      }
+    });
+  });
+
+  describe('stores on disk', () => {
+    it('a clean restart restores only the changelog tail; without a checkpoint the disk is wiped and rebuilt; one instance per state directory', async () => {
+      const kafka = createKafka(config, 'streams-disk');
+      const input = await newTopic(kafka, { partitions: 2 });
+      const output = await newTopic(kafka, { partitions: 2 });
+      const applicationId = uniqueName(`test-app-disk-${kind}`);
+      const stateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-state-'));
+      const otherStateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-state-'));
+      const checkpoints = nodePath.join(stateDir, applicationId, 'checkpoints');
+      const apps: StreamsApplication[] = [];
+      let registry = new Registry();
+      const run = async (dir = stateDir): Promise<StreamsApplication> => {
+        registry = new Registry();
+        const app = newApp(depotTotalsTopology(applicationId, input, output), {
+          persistentStores: true,
+          stateDir: dir,
+          metricsRegistry: registry,
+        });
+        apps.push(app);
+        await app.start();
+        return app;
+      };
+      const restored = async (start: 'beginning' | 'checkpoint'): Promise<number> => {
+        const metric = await registry.getSingleMetric('continuum_restored_records_total')?.get();
+        return metric?.values.find((v) => v.labels.start === start)?.value ?? 0;
+      };
+      const totalsReach = async (all: readonly Delivery[], description: string): Promise<void> => {
+        await waitFor(
+          async () => {
+            const totals = new Map<string, number>();
+            for (const m of await readToEnd(kafka, output))
+              totals.set(m.key?.toString() ?? '', Number(m.value?.toString()));
+            return [...expectedTotals(all)].every(([depot, kg]) => totals.get(depot) === kg);
+          },
+          { timeoutMs: 90_000, description },
+        );
+      };
+      try {
+        const first = deliveries(0, 200);
+        await produceTo(kafka, input, deliveryMessages(first));
+        const app = await run();
+        await totalsReach(first, 'totals of the first 200 deliveries');
+        await app.stop();
+        // A clean stop leaves a checkpoint per task.
+        expect(readdirSync(checkpoints).sort()).toEqual(['0.json', '1.json']);
+
+        // Another instance (its own disk) moves the changelog on meanwhile.
+        const second = deliveries(200, 50);
+        await produceTo(kafka, input, deliveryMessages(second));
+        const other = await run(otherStateDir);
+        await totalsReach([...first, ...second], 'totals of 250 deliveries on another instance');
+        expect(await restored('beginning')).toBeGreaterThan(0);
+        await other.stop();
+        apps.pop();
+
+        const third = deliveries(250, 30);
+        await produceTo(kafka, input, deliveryMessages(third));
+        await run();
+        await totalsReach([...first, ...second, ...third], 'totals continue from disk and tail');
+        // Only the changelog's tail since the checkpoint was read; the rest came from disk.
+        expect(await restored('beginning')).toBe(0);
+        expect(await restored('checkpoint')).toBeGreaterThan(0);
+        expect(await restored('checkpoint')).toBeLessThan(
+          await countRecords(kafka, changelogTopic(applicationId, 'totals')),
+        );
+        // Checkpoints are taken away while tasks run: a crash now finds none.
+        expect(readdirSync(checkpoints)).toEqual([]);
+
+        // A second instance on the same state directory is refused.
+        const twin = newApp(depotTotalsTopology(applicationId, input, output), {
+          persistentStores: true,
+          stateDir,
+        });
+        await expect(twin.start()).rejects.toBeInstanceOf(StateDirectoryLockedError);
+
+        await apps.pop()?.stop();
+        // As after a crash: no checkpoint, and the disk holds something the changelog does not.
+        rmSync(checkpoints, { recursive: true, force: true });
+        const directory = StateDirectory.open(stateDir, applicationId, log);
+        for (const partition of [0, 1]) {
+          const store = directory.store<string, number>(partition, {
+            name: 'totals',
+            serdes: { key: stringSerde, value: jsonSerde<number>() },
+          });
+          for (const depot of DEPOTS) store.put(depot, 999_999);
+          store.commit();
+        }
+        await directory.close();
+
+        const fourth = deliveries(280, 25);
+        await produceTo(kafka, input, deliveryMessages(fourth));
+        await run();
+        await totalsReach(
+          [...first, ...second, ...third, ...fourth],
+          'totals rebuilt from the changelog',
+        );
+        expect(await restored('beginning')).toBeGreaterThan(0);
+        expect(await restored('checkpoint')).toBe(0);
+      } finally {
+        for (const app of apps) await app.stop().catch(() => undefined);
+        await deleteTestTopics(kafka, depotTotalsTopics(applicationId, input, output)).catch(
+          () => undefined,
+        );
+        for (const dir of [stateDir, otherStateDir]) rmSync(dir, { recursive: true, force: true });
       }
     });
   });

@@ -166,6 +166,25 @@ export function pipelineDashboard(): DashboardBuilder {
     )
     .withPanel(
       timeseries({
+        title: 'Changelog records restored / s',
+        description:
+          'records applied to restore tasks: from the beginning (stores in memory, or on disk without a checkpoint) or only the tail after a checkpoint',
+        unit: 'short',
+        queries: [
+          {
+            expr: aggregate(
+              'sum',
+              m.restoredRecords,
+              ['application', 'start'],
+              rate(m.restoredRecords, '5m'),
+            ),
+            legend: '{{application}} from {{start}}',
+          },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
         title: 'Sink flushes (p99)',
         description: 'duration of one flush of each sink',
         unit: 's',

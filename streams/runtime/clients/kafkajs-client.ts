@@ -238,6 +238,9 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     const reader = await this.throwawayReader({
       topics: [...new Set(options.ranges.map((r) => r.topic))],
       ends: new Map(options.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.to)])),
+      starts: options.ranges.flatMap((r) =>
+        r.from === undefined ? [] : [{ topic: r.topic, partition: r.partition, offset: r.from }],
+      ),
       groupPrefix: `restore-${options.ranges.map((r) => r.partition).join('-')}`,
       onRecords: (topic, partition, records) => {
         const range = byKey.get(`${topic}:${partition}`);
@@ -274,6 +277,8 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
   private async throwawayReader(options: {
     topics: string[];
     ends: ReadonlyMap<string, bigint>;
+    /** Partitions read from an offset instead of their beginning. */
+    starts?: readonly { topic: string; partition: number; offset: string }[];
     groupPrefix: string;
     onRecords: (topic: string, partition: number, records: ConsumedRecord[]) => Promise<void>;
   }): Promise<TopicFollower> {
@@ -312,6 +317,13 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
         'throwaway reader failed; kafkajs will not retry it',
       );
       failReader(payload.error);
+    });
+    // Seeks are placed when the group is joined, before the first fetch reads the beginning.
+    let sought = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (sought) return;
+      sought = true;
+      for (const start of options.starts ?? []) consumer.seek(start);
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });

@@ -273,6 +273,8 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
         (o) => o.partition === options.partition,
       )?.low;
       let position = BigInt(low ?? '0');
+      if (options.from !== undefined && BigInt(options.from) > position)
+        position = BigInt(options.from);
       let current = metadata;
       for (let failures = 0; position < end;) {
         try {
