@@ -33,6 +33,8 @@ const app = new StreamsApplication({
   log,
   guarantee: guarantee,
   commitIntervalMs: config.streams.commitIntervalMs,
+  persistentStores: config.streams.stores === 'disk',
+  stateDir: config.streams.stateDir,
   // The broker's minimum: a killed instance's partitions move on as soon as Kafka allows.
   sessionTimeoutMs: 6_000,
   onFatal: () => process.exit(1),
