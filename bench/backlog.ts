@@ -1,9 +1,12 @@
 // A replay's backlog: 1,000,000 records in ONE partition, processed exactly-once by the streams
-// runtime on each Kafka client adapter, beside kafkajs copying the same records in one
+// runtime on each Kafka client adapter, with the store in memory and on disk (LMDB), beside kafkajs copying the same records in one
 // transaction per fetched batch. The topology is the anchor of bench/README.md (JSON telemetry →
 // a reading over 200 km/h dead-lettered → latest reading per vehicle in a changelogged store →
 // output). Each row checks what it measured: outputs = inputs − dead letters, and the dead
 // letters are exactly the poison and the too-fast readings that were written.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createKafkaClient } from '../core/kafka-client.ts';
@@ -40,7 +43,7 @@ const POISON_EVERY = 100_000;
 const TOO_FAST_EVERY = 997;
 const PHASE_TIMEOUT_MS = 900_000;
 
-interface Reading {
+export interface Reading {
   vehicleId: string;
   eventTime: number;
   lat: number;
@@ -57,7 +60,7 @@ export const backlogBenchmark: Benchmark = {
 };
 
 /** The anchor topology: too-fast readings dead-lettered, the latest per vehicle kept and sent on. */
-function anchorTopology(applicationId: string, input: string, output: string): Topology {
+export function anchorTopology(applicationId: string, input: string, output: string): Topology {
   const serdes = { key: stringSerde, value: jsonSerde<Reading>() };
   return new TopologyBuilder(applicationId)
     .addSource('telemetry', input, serdes)
@@ -165,6 +168,7 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
   const progress = benchProgressOptions(log);
   await scope.admin.connect();
   const figures: BenchFigure[] = [];
+  const stateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-bench-backlog-'));
   try {
     const input = scope.topic('backlog.input');
     await scope.createTopics([input], 1);
@@ -207,9 +211,13 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
       value: total / baselineSeconds,
     };
 
-    for (const client of ['kafkajs', 'platformatic'] as const) {
-      const applicationId = scope.name(`backlog-${client}`);
-      const output = scope.topic(`backlog.${client}.output`);
+    const rows = (['memory', 'disk'] as const).flatMap((stores) =>
+      (['kafkajs', 'platformatic'] as const).map((client) => ({ client, stores })),
+    );
+    for (const { client, stores } of rows) {
+      const row = `${client}-${stores}`;
+      const applicationId = scope.name(`backlog-${row}`);
+      const output = scope.topic(`backlog.${row}.output`);
       await scope.createTopics([output], 1);
       const topology = anchorTopology(applicationId, input, output);
       await scope.prepare(topology, 1);
@@ -219,11 +227,13 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
         log: quiet,
         guarantee: 'exactly-once',
         metricsRegistry: new Registry(),
+        persistentStores: stores === 'disk',
+        stateDir,
       });
       const lettersBefore = await countCommitted(
         kafka,
         dlqTopic(input),
-        scope.group(`count-dlq-before-${client}`),
+        scope.group(`count-dlq-before-${row}`),
       );
       const rss = new RssSampler();
       const startedAt = Date.now();
@@ -235,8 +245,8 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
           [[{ groupId: applicationId, topic: input, transactional: false }]],
           {
             timeoutMs: PHASE_TIMEOUT_MS,
-            description: `${client}: ${total} records of one partition, exactly-once`,
-            progress: new BenchProgress(`backlog: ${client}`, total, progress),
+            description: `${client}, stores in ${stores}: ${total} records of one partition, exactly-once`,
+            progress: new BenchProgress(`backlog: ${client}, stores in ${stores}`, total, progress),
           },
         );
         seconds = (drained - startedAt) / 1000;
@@ -244,35 +254,32 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
         await app.stop();
       }
       const peak = rss.stop();
-      const written = await countCommitted(kafka, output, scope.group(`count-${client}`));
-      const letters = await countCommitted(
-        kafka,
-        dlqTopic(input),
-        scope.group(`count-dlq-${client}`),
-      );
+      const written = await countCommitted(kafka, output, scope.group(`count-${row}`));
+      const letters = await countCommitted(kafka, dlqTopic(input), scope.group(`count-dlq-${row}`));
       // Both clients dead-letter into the same DLQ: this row's letters are those it added.
       const rejected = poison + tooFast;
       const ownLetters = letters - lettersBefore;
       if (written !== total - rejected || ownLetters !== rejected)
         throw new PipelineBenchError(
-          `${client}: ${written} outputs and ${ownLetters} dead letters for ${total} inputs, expected ${total - rejected} and ${rejected}`,
+          `${client}, stores in ${stores}: ${written} outputs and ${ownLetters} dead letters for ${total} inputs, expected ${total - rejected} and ${rejected}`,
           { context: { client, written, letters, total, rejected } },
         );
       figures.push({
-        name: `backlog of ${total.toLocaleString('en-US')} records in one partition, exactly-once, ${client}`,
+        name: `backlog of ${total.toLocaleString('en-US')} records in one partition, exactly-once, ${client}, store in ${stores}`,
         value: total / seconds,
         unit: 'events/s',
         baseline,
         notes: `${written} outputs + ${rejected} dead letters (${poison} undecodable, ${tooFast} too fast) = inputs; default transaction bounds`,
       });
       figures.push({
-        name: `backlog peak RSS, ${client}`,
+        name: `backlog peak RSS, ${client}, store in ${stores}`,
         value: mebibytes(peak),
         unit: 'MiB',
       });
     }
     return figures;
   } finally {
+    rmSync(stateDir, { recursive: true, force: true });
     await scope.cleanup();
     await scope.admin.disconnect();
   }

@@ -163,7 +163,7 @@ export const PRODUCE_BATCH = 1_000;
 export async function produceAll(
   producer: Producer,
   records: readonly OutboundRecord[],
-  progress: BenchProgress,
+  progress: Pick<BenchProgress, 'update'>,
 ): Promise<number> {
   const started = performance.now();
   let i = 0;

@@ -11,6 +11,7 @@ import { backlogBenchmark } from './backlog.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
 import { mlBenchmark } from './ml.ts';
 import { pipelineBenchmark } from './pipeline.ts';
+import { stateRestoreBenchmark } from './state-restore.ts';
 import { telemetrySdkBenchmark } from './telemetry-sdk.ts';
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -18,6 +19,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cdcThroughputBenchmark,
   pipelineBenchmark,
   backlogBenchmark,
+  stateRestoreBenchmark,
   apiLookupBenchmark,
   mlBenchmark,
 ];

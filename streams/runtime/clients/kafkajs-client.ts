@@ -13,7 +13,7 @@ import kafkajs, {
 import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { createKafkaClient } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
-import { ContinuumError, errorMessage } from '../../../core/errors.ts';
+import { ContinuumError, errorMessage, TimeoutError } from '../../../core/errors.ts';
 import { waitFor } from '../../../core/wait-for.ts';
 import {
   chunkRecords,
@@ -38,6 +38,8 @@ import {
 
 // Node's ESM view of kafkajs (CommonJS) names only some of its exports; these come by default.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
+/** A throwaway reader fails once nothing has arrived for this long (however long it has read). */
+const READER_STALL_MS = 120_000;
 
 export class KafkajsStreamsClient implements StreamsKafkaClient {
   readonly kind = 'kafkajs' as const;
@@ -238,6 +240,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     const reader = await this.throwawayReader({
       topics: [...new Set(options.ranges.map((r) => r.topic))],
       ends: new Map(options.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.to)])),
+      onlyEnds: true,
       starts: options.ranges.flatMap((r) =>
         r.from === undefined ? [] : [{ topic: r.topic, partition: r.partition, offset: r.from }],
       ),
@@ -279,6 +282,8 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     ends: ReadonlyMap<string, bigint>;
     /** Partitions read from an offset instead of their beginning. */
     starts?: readonly { topic: string; partition: number; offset: string }[];
+    /** Reads only the partitions in `ends` (a restore), not the whole topics (a follower). */
+    onlyEnds?: boolean;
     groupPrefix: string;
     onRecords: (topic: string, partition: number, records: ConsumedRecord[]) => Promise<void>;
   }): Promise<TopicFollower> {
@@ -291,6 +296,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     });
     const done = new Set<string>();
     for (const [key, end] of ends) if (end <= 0n) done.add(key);
+    let lastProgress = Date.now();
     const reached = (topic: string, partition: number, lastOffset: string): void => {
       const key = `${topic}:${partition}`;
       const end = ends.get(key);
@@ -299,6 +305,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     // A batch of only transaction markers or aborted records never reaches eachBatch, but kafkajs
     // reports it here; aborted transactions of crashed instances end many changelogs that way.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      lastProgress = Date.now();
       reached(payload.topic, payload.partition, payload.lastOffset);
     });
     // kafkajs retries a failing batch or fetch on its own (and logs the crash): a crash it will
@@ -318,18 +325,25 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       );
       failReader(payload.error);
     });
-    // Seeks are placed when the group is joined, before the first fetch reads the beginning.
-    let sought = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (sought) return;
-      sought = true;
+    // Seeks and pauses are placed when the group is joined, before the first fetch: ranges start
+    // at their offsets, and the topic's other partitions (other tasks' changelogs) are not read.
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (joined) return;
+      joined = true;
       for (const start of options.starts ?? []) consumer.seek(start);
+      if (!options.onlyEnds) return;
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        const others = partitions.filter((p) => !ends.has(`${topic}:${p}`));
+        if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+      }
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       eachBatch: async (payload) => {
         const { batch } = payload;
+        lastProgress = Date.now();
         await options.onRecords(batch.topic, batch.partition, batch.messages.map(consumedRecord));
         const last = batch.messages.at(-1);
         if (last) payload.resolveOffset(last.offset);
@@ -341,25 +355,34 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
     let stopped = false;
     // kafkajs does not hand over a batch holding only a transaction marker, so a partition is
     // also complete when the group's committed position has reached its end.
-    const caughtUp = waitFor(
-      async () => {
-        if (stopped || done.size >= ends.size) return true;
-        for (const committed of await admin.fetchOffsets({ groupId, topics })) {
-          for (const { partition, offset } of committed.partitions) {
-            const key = `${committed.topic}:${partition}`;
-            const end = ends.get(key);
-            if (end !== undefined && BigInt(offset) >= end) done.add(key);
-          }
+    const check = async (): Promise<boolean> => {
+      if (stopped || done.size >= ends.size) return true;
+      for (const committed of await admin.fetchOffsets({ groupId, topics })) {
+        for (const { partition, offset } of committed.partitions) {
+          const key = `${committed.topic}:${partition}`;
+          const end = ends.get(key);
+          if (end !== undefined && BigInt(offset) >= end) done.add(key);
         }
-        return done.size >= ends.size;
-      },
-      {
-        timeoutMs: 300_000,
-        intervalMs: 100,
-        maxIntervalMs: 500,
-        description: `${topics.join(', ')} read to its end (${options.groupPrefix})`,
-      },
-    );
+      }
+      return done.size >= ends.size;
+    };
+    // No fixed limit on how long a read may take (a restore of millions of records takes what it
+    // takes): it fails only once nothing has arrived for READER_STALL_MS.
+    const caughtUp = (async () => {
+      for (;;) {
+        try {
+          return await waitFor(check, {
+            timeoutMs: READER_STALL_MS,
+            intervalMs: 100,
+            maxIntervalMs: 500,
+            description: `${topics.join(', ')} read to its end (${options.groupPrefix}; nothing read for ${READER_STALL_MS / 1000} s)`,
+          });
+        } catch (err) {
+          if (!(err instanceof TimeoutError) || Date.now() - lastProgress >= READER_STALL_MS)
+            throw err;
+        }
+      }
+    })();
     const finished = Promise.race([caughtUp, crashed]);
     finished.catch(() => undefined);
     return {
