@@ -1,10 +1,13 @@
 // Resets a stream application the way Kafka's `kafka-streams-application-reset` does: with every
 // instance stopped, delete its consumer group and its internal topics (changelogs and
 // repartitions, found by the `<app-id>-` prefix), and choose where its inputs start again:
-// the beginning (reprocess everything) or the end (only what arrives from now on).
+// the beginning (reprocess everything) or the end (only what arrives from now on). Its state on
+// disk (stores in LMDB, checkpoints) goes too, as Kafka Streams' cleanUp(): the changelogs it
+// stood for are deleted.
 import type { Admin } from 'kafkajs';
 import { ContinuumError } from '../core/errors.ts';
 import { waitFor } from '../core/wait-for.ts';
+import { StateDirectory } from './runtime/state-directory.ts';
 
 export type ResetInputs = 'earliest' | 'latest';
 
@@ -14,6 +17,8 @@ export interface ResetReport {
   deletedTopics: string[];
   /** Input topics whose offsets were set to their end (only with inputs 'latest'). */
   skippedToEnd: string[];
+  /** Whether a state directory of the application was deleted (stores on disk). */
+  localStateDeleted: boolean;
 }
 
 export class ApplicationActiveError extends ContinuumError {
@@ -34,7 +39,12 @@ export function internalTopicsOf(applicationId: string, topics: readonly string[
 export async function resetStreamsApplication(
   admin: Admin,
   applicationId: string,
-  options: { inputs: ResetInputs; inputTopics: readonly string[] },
+  options: {
+    inputs: ResetInputs;
+    inputTopics: readonly string[];
+    /** Where this machine keeps the application's stores on disk (CONTINUUM_STREAMS_STATE_DIR). */
+    stateDir?: string;
+  },
 ): Promise<ResetReport> {
   const { groups } = await admin.describeGroups([applicationId]);
   const group = groups[0];
@@ -71,5 +81,13 @@ export async function resetStreamsApplication(
       skippedToEnd.push(topic);
     }
   }
-  return { applicationId, groupDeleted: groupExists, deletedTopics, skippedToEnd };
+  const localStateDeleted =
+    options.stateDir === undefined ? false : StateDirectory.remove(options.stateDir, applicationId);
+  return {
+    applicationId,
+    groupDeleted: groupExists,
+    deletedTopics,
+    skippedToEnd,
+    localStateDeleted,
+  };
 }

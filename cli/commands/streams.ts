@@ -67,9 +67,10 @@ export function streamsCommand(env: CommandEnv): Command {
           const report = await resetStreamsApplication(admin, app.applicationId, {
             inputs,
             inputTopics: app.inputs,
+            stateDir: config.streams.stateDir,
           });
           env.out(
-            `${report.applicationId}: group ${report.groupDeleted ? 'deleted' : 'absent'}, ${report.deletedTopics.length} internal topic(s) deleted, inputs from ${inputs === 'latest' ? 'their end' : 'the beginning'}`,
+            `${report.applicationId}: group ${report.groupDeleted ? 'deleted' : 'absent'}, ${report.deletedTopics.length} internal topic(s) deleted, ${report.localStateDeleted ? 'state on disk deleted, ' : ''}inputs from ${inputs === 'latest' ? 'their end' : 'the beginning'}`,
           );
         }
       } catch (err) {

@@ -31,6 +31,7 @@ export async function freshStart(
       await resetStreamsApplication(clients.admin, app.applicationId, {
         inputs: 'latest',
         inputTopics: app.inputs,
+        stateDir: config.streams.stateDir,
       }),
     );
   }

@@ -4,7 +4,7 @@
 // only when a task closes cleanly (everything committed, the disk flushed) and deleted when the
 // task opens again; so a task that finds one restores only the changelog's tail, and a task
 // that finds none (a crash, a lost partition) cannot trust its disk and restores from the start.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import nodePath from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { ContinuumError } from '../../core/errors.ts';
@@ -100,6 +100,22 @@ export class StateDirectory {
     const body = JSON.stringify({ offsets: Object.fromEntries(offsets), at: Date.now() });
     writeFileSync(`${file}.tmp`, body);
     renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * Deletes an application's state on disk (Kafka Streams' `cleanUp()`), as a reset must: its
+   * changelogs are gone, so nothing there can be trusted. Refused while an instance holds it.
+   */
+  static remove(stateDir: string, applicationId: string): boolean {
+    const dir = nodePath.resolve(stateDir, applicationId);
+    if (!existsSync(dir)) return false;
+    lock(dir);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      heldHere.delete(dir);
+    }
+    return true;
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@
 // shipment change before any telemetry: the race that gave wrong positions and empty training
 // examples), and (c) replayed after `continuum streams reset` on (b)'s topics. Each run's last
 // state per shipment and its training examples must equal the offline fold of the same inputs,
-// field by field, and so each other; versions only rise in shipment.state.
+// field by field, and so each other; versions only rise in shipment.state. (b) and (c) run with
+// the stores on disk, (a) in memory.
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -167,7 +168,9 @@ describe('stream pipeline determinism: live, burst and replay give the same resu
 
     // (b) one burst: every change first, then all telemetry.
     const burst = await newHarness();
-    const burstStreams = await burst.startStreams('exactly-once');
+    // The burst and its replay keep their stores on disk (the live run in memory): the same
+    // results either way.
+    const burstStreams = await burst.startStreams('exactly-once', 'disk');
     await produceBurst(kafka, burst.topics, inputs);
     const burstFold = await foldInputs(burst);
     await burst.waitUntilSettled(burstStreams, settledOutputs(burstFold), 180_000);
@@ -179,8 +182,9 @@ describe('stream pipeline determinism: live, burst and replay give the same resu
       states: await endOffsets(burst, burst.topics.shipmentState),
       examples: await endOffsets(burst, burst.topics.deliveriesCompleted),
     };
-    await burst.resetStreams();
-    const replayStreams = await burst.startStreams('exactly-once');
+    // The reset deletes the stores on disk the burst's clean stop checkpointed.
+    expect(await burst.resetStreams()).toMatch(/state on disk deleted/);
+    const replayStreams = await burst.startStreams('exactly-once', 'disk');
     await burst.waitUntilSettled(replayStreams, settledOutputs(burstFold), 180_000);
     // The replay's examples are a second copy on deliveries.completed: wait for all of them.
     await burst.waitUntilOutputsAfter(before.examples, burstFold.examples.size, 180_000);

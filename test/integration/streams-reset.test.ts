@@ -1,13 +1,21 @@
 // `continuum streams reset` on the real broker: the group and the internal topics of one
 // application go, other applications' topics stay, inputs restart at their end when asked, and
 // an application with a running instance is refused.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import {
   ApplicationActiveError,
   resetStreamsApplication,
 } from '../../streams/reset-application.ts';
+import {
+  StateDirectory,
+  StateDirectoryLockedError,
+} from '../../streams/runtime/state-directory.ts';
 import { createKafka, createTestTopic, deleteTestTopics } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
@@ -75,6 +83,7 @@ describe('resetStreamsApplication', () => {
       groupDeleted: true,
       deletedTopics: [...internal].sort(),
       skippedToEnd: [input],
+      localStateDeleted: false,
     });
     await waitFor(async () => !(await admin.listTopics()).some((t) => internal.includes(t)), {
       timeoutMs: 30_000,
@@ -100,5 +109,32 @@ describe('resetStreamsApplication', () => {
     expect(report.skippedToEnd).toEqual([]);
     const [committed] = await admin.fetchOffsets({ groupId: appId, topics: [input] });
     expect(committed?.partitions.every((p) => p.offset === '-1')).toBe(true);
+  });
+
+  it("deletes the application's stores on disk, but not while an instance holds them", async () => {
+    const stateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-reset-'));
+    try {
+      const held = StateDirectory.open(stateDir, appId, createLogger('silent'));
+      const other = StateDirectory.open(stateDir, otherAppId, createLogger('silent'));
+      await other.close();
+      await expect(
+        resetStreamsApplication(admin, appId, {
+          inputs: 'earliest',
+          inputTopics: [input],
+          stateDir,
+        }),
+      ).rejects.toThrow(StateDirectoryLockedError);
+      await held.close();
+      const report = await resetStreamsApplication(admin, appId, {
+        inputs: 'earliest',
+        inputTopics: [input],
+        stateDir,
+      });
+      expect(report.localStateDeleted).toBe(true);
+      expect(existsSync(nodePath.join(stateDir, appId))).toBe(false);
+      expect(existsSync(nodePath.join(stateDir, otherAppId))).toBe(true);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

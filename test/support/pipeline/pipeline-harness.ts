@@ -2,7 +2,9 @@
 // CDC → shipments.cdc, simulator → telemetry SDK → telemetry.raw, `continuum streams` as a child
 // process, and the Redis and PostgreSQL state sinks in-process. Knows when everything has been
 // consumed, reads every stage back, and removes everything it created.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -65,6 +67,9 @@ export interface PipelineHarnessOptions {
 }
 
 export const PIPELINE_HARNESS_DEFAULTS: PipelineHarnessOptions = { partitions: 3 };
+
+/** Where `continuum streams` keeps its key-value stores (CONTINUUM_STREAMS_STORES). */
+export type StreamsStores = 'memory' | 'disk';
 
 /** The quiet times `continuum streams` runs with here (see startStreams). */
 export const PIPELINE_QUIET_AFTER_MS = 4_000;
@@ -391,10 +396,18 @@ export class PipelineHarness {
   }
 
   /** The environment `continuum` runs with on this harness's topics and ids. */
-  private async streamsEnv(guarantee: ProcessingGuarantee): Promise<NodeJS.ProcessEnv> {
+  /** Where this harness's `continuum streams` keep stores on disk (when started with them). */
+  readonly streamsStateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-harness-state-'));
+
+  private async streamsEnv(
+    guarantee: ProcessingGuarantee,
+    stores: StreamsStores = 'memory',
+  ): Promise<NodeJS.ProcessEnv> {
     const t = this.topics;
     return {
       ...process.env,
+      CONTINUUM_STREAMS_STORES: stores,
+      CONTINUUM_STREAMS_STATE_DIR: this.streamsStateDir,
       // The harness's Kafka (e.g. a three-node cluster beside the test stack's broker).
       CONTINUUM_KAFKA_BROKERS: this.config.kafka.brokers.join(','),
       CONTINUUM_TOPIC_PARTITIONS: String(this.options.partitions),
@@ -418,10 +431,16 @@ export class PipelineHarness {
     };
   }
 
-  /** Starts `continuum streams` (both applications) on this harness's topics and ids. */
-  async startStreams(guarantee: ProcessingGuarantee): Promise<StreamsProcess> {
+  /**
+   * Starts `continuum streams` (both applications) on this harness's topics and ids, with the
+   * stores in memory or on disk (this harness's state directory).
+   */
+  async startStreams(
+    guarantee: ProcessingGuarantee,
+    stores: StreamsStores = 'memory',
+  ): Promise<StreamsProcess> {
     await this.createInternalTopics();
-    const env = await this.streamsEnv(guarantee);
+    const env = await this.streamsEnv(guarantee, stores);
     const child = spawn(
       `${repoRoot}/node_modules/.bin/node`,
       [`${repoRoot}/bin/continuum.js`, 'streams'],
@@ -772,6 +791,7 @@ export class PipelineHarness {
   /** Removes everything: processes, topics, groups, slot, publication, schema, keys, subjects. */
   async cleanup(): Promise<void> {
     for (const s of this.streams) await s.kill('SIGKILL').catch(() => undefined);
+    rmSync(this.streamsStateDir, { recursive: true, force: true });
     await this.stopSinks().catch(() => undefined);
     await this.cdc?.stop().catch(() => undefined);
     await this.pool
