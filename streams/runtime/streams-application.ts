@@ -32,6 +32,7 @@ import {
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from './kafka-port.ts';
+import { RepartitionPurger } from './repartition-purger.ts';
 import { StateDirectory } from './state-directory.ts';
 import { createStore, type StoreFactory } from './store-changelog.ts';
 import { StreamTask, TaskFailedError } from './stream-task.ts';
@@ -154,13 +155,8 @@ export class StreamsApplication {
   private readonly onFatal: (error: Error) => void;
   private fatal: Error | undefined;
   private stopped = false;
-  /** Repartition topics this application reads: their committed records can go. */
-  private readonly repartitionTopics: ReadonlySet<string>;
-  private readonly repartitionPurgeIntervalMs: number;
-  /** Per `topic:partition` of a repartition topic, the offset committed since the last purge. */
-  private readonly purgeable = new Map<string, TopicPartitionOffset>();
-  private purgeTimer: NodeJS.Timeout | undefined;
-  private purging: Promise<void> | undefined;
+  /** Deletes the repartition records the group has committed past. */
+  private readonly purger: RepartitionPurger;
   private readonly maxFutureMs: number | undefined;
   private readonly maxTransactionRecords: number;
   private readonly maxTransactionBytes: number;
@@ -190,15 +186,20 @@ export class StreamsApplication {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.onFatal = options.onFatal ?? (() => undefined);
-    this.repartitionPurgeIntervalMs =
-      options.repartitionPurgeIntervalMs ?? DEFAULT_REPARTITION_PURGE_INTERVAL_MS;
-    // The internal topics that are not changelogs are the repartitions.
-    this.repartitionTopics = new Set(
-      this.topology
-        .internalTopics()
-        .filter((t) => !t.compacted)
-        .map((t) => t.topic),
-    );
+    this.purger = new RepartitionPurger({
+      client: this.client,
+      // The internal topics that are not changelogs are the repartitions.
+      topics: new Set(
+        this.topology
+          .internalTopics()
+          .filter((t) => !t.compacted)
+          .map((t) => t.topic),
+      ),
+      intervalMs: options.repartitionPurgeIntervalMs ?? DEFAULT_REPARTITION_PURGE_INTERVAL_MS,
+      application: this.topology.applicationId,
+      purges: this.metrics.repartitionPurges,
+      log: this.log,
+    });
     this.globalStores = new GlobalStores(this.topology, {
       onSkip: (skip) => this.log.warn(skip, 'global store record skipped'),
     });
@@ -302,48 +303,12 @@ export class StreamsApplication {
         this.onFatal(error);
       },
     });
-    if (this.repartitionTopics.size > 0 && this.repartitionPurgeIntervalMs > 0) {
-      this.purgeTimer = setInterval(() => {
-        this.purging ??= this.purgeRepartitions().finally(() => (this.purging = undefined));
-      }, this.repartitionPurgeIntervalMs);
-      this.purgeTimer.unref();
-    }
+    this.purger.start();
     if (this.punctuationIntervalMs > 0) {
       this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
       this.punctuationTimer.unref();
     }
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
-  }
-
-  /**
-   * Deletes repartition records below the offsets committed since the last purge, as Kafka
-   * Streams does. A failure is logged and counted: the offsets stay for the next round.
-   */
-  private async purgeRepartitions(): Promise<void> {
-    const offsets = [...this.purgeable.values()];
-    if (offsets.length === 0 || this.stopped) return;
-    this.purgeable.clear();
-    const application = this.topology.applicationId;
-    try {
-      const admin = await this.client.admin();
-      try {
-        await admin.deleteRecordsBefore(offsets);
-      } finally {
-        await admin.close();
-      }
-      this.metrics.repartitionPurges.inc({ application, outcome: 'purged' });
-      this.log.debug(
-        { offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`) },
-        'repartition records purged',
-      );
-    } catch (err) {
-      this.metrics.repartitionPurges.inc({ application, outcome: 'failed' });
-      for (const o of offsets) {
-        const key = `${o.topic}:${o.partition}`;
-        if (!this.purgeable.has(key)) this.purgeable.set(key, o);
-      }
-      this.log.warn({ err: errorMessage(err) }, 'repartition purge failed; retried next round');
-    }
   }
 
   /** Reads every global store's topic to its current end, then keeps following it. */
@@ -793,8 +758,7 @@ export class StreamsApplication {
         await consumer.commitOffsets(offsets);
       }
       handle.open = undefined;
-      for (const o of offsets)
-        if (this.repartitionTopics.has(o.topic)) this.purgeable.set(`${o.topic}:${o.partition}`, o);
+      this.purger.committed(offsets);
       if (this.debug)
         this.log.debug(
           {
@@ -889,9 +853,8 @@ export class StreamsApplication {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.purgeTimer);
     clearInterval(this.punctuationTimer);
-    await this.purging;
+    await this.purger.stop();
     // Commit what tasks hold open while the consumer still is a member of the group.
     for (const [partition, handle] of [...this.tasks]) {
       this.tasks.delete(partition);
