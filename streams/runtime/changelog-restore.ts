@@ -2,6 +2,7 @@
 // read_committed, up to the partition's end at the start of the restore; from the beginning,
 // or for a store on disk that a checkpoint vouches for, from the checkpoint's offset.
 import type { Logger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import type { StreamsKafkaClient } from './kafka-port.ts';
 import type { Checkpoint } from './state-directory.ts';
 import { TransactionalKeyValueStore } from './state-store.ts';
@@ -35,7 +36,15 @@ export async function restoreTaskStores(
   try {
     for (const spec of specs) {
       const topic = changelogTopic(topology.applicationId, spec.name);
-      const p = (await admin.endOffsets(topic)).find((o) => o.partition === partition);
+      // A changelog created moments ago may not have its leader known to every broker yet
+      // (NOT_LEADER_OR_FOLLOWER): asked again for a while rather than failing the task.
+      const offsets = await waitFor(() => admin.endOffsets(topic), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        maxIntervalMs: 1_000,
+        description: `end offsets of ${topic}`,
+      });
+      const p = offsets.find((o) => o.partition === partition);
       const low = BigInt(p?.low ?? '0');
       const high = BigInt(p?.high ?? '0');
       const at = checkpoint.get(spec.name);

@@ -233,6 +233,20 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
 
       let registry = new Registry();
 
+      /**
+       * Exactly-once: the totals equal the sums. At-least-once: none below them. A consumer
+       * restart replays what was sent but not committed (a transient NOT_LEADER_OR_FOLLOWER on
+       * the fresh internal topics at the first assignment does it now and then), and the
+       * replayed repartition records are counted again: that is the guarantee, not a fault.
+       */
+      const totalsReached = (
+        totals: ReadonlyMap<string, number>,
+        expected: ReadonlyMap<string, number>,
+      ): boolean =>
+        [...expected].every(([depot, kg]) =>
+          guarantee === 'exactly-once' ? totals.get(depot) === kg : (totals.get(depot) ?? 0) >= kg,
+        );
+
       async function startApp(): Promise<StreamsApplication> {
         registry = new Registry();
         const app = newApp(depotTotalsTopology(applicationId, input, output), {
@@ -270,7 +284,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         await waitFor(
           async () => {
             const totals = await latestTotals(kafka, output, 200);
-            return [...expectedTotals(first)].every(([depot, kg]) => totals.get(depot) === kg);
+            return totalsReached(totals, expectedTotals(first));
           },
           { timeoutMs: 90_000, description: 'totals of the first 200 deliveries' },
         );
@@ -335,7 +349,7 @@ describe.each<StreamsClientKind>([...STREAMS_CLIENT_KINDS])('on %s', (kind) => {
         await waitFor(
           async () => {
             const totals = await latestTotals(kafka, output, 300);
-            return [...expectedTotals(all)].every(([depot, kg]) => totals.get(depot) === kg);
+            return totalsReached(totals, expectedTotals(all));
           },
           { timeoutMs: 90_000, description: 'totals continue from the restored store' },
         );
