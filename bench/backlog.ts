@@ -23,6 +23,7 @@ import type { KeyValueStore } from '../streams/runtime/state-store.ts';
 import { StreamsApplication } from '../streams/runtime/streams-application.ts';
 import { TopologyBuilder, type Topology } from '../streams/runtime/topology.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
+import { buildKafkaStreamsPeer, peakRssOf, startKafkaStreamsPeer } from './kafka-streams-peer.ts';
 import { BenchProgress, benchProgressOptions } from './bench-progress.ts';
 import {
   BenchScope,
@@ -159,6 +160,18 @@ async function countCommitted(kafka: Kafka, topic: string, groupId: string): Pro
   return count;
 }
 
+/** A row counts only if every input came out: as an output, or as one of the expected dead letters. */
+function checkAccounted(
+  row: string,
+  n: { written: number; letters: number; total: number; rejected: number },
+): void {
+  if (n.written !== n.total - n.rejected || n.letters !== n.rejected)
+    throw new PipelineBenchError(
+      `${row}: ${n.written} outputs and ${n.letters} dead letters for ${n.total} inputs, expected ${n.total - n.rejected} and ${n.rejected}`,
+      { context: { row, ...n } },
+    );
+}
+
 async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
   const log = ctx.log.child({ bench: 'backlog' });
   const quiet = log.child({}, { level: 'warn' });
@@ -259,11 +272,12 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
       // Both clients dead-letter into the same DLQ: this row's letters are those it added.
       const rejected = poison + tooFast;
       const ownLetters = letters - lettersBefore;
-      if (written !== total - rejected || ownLetters !== rejected)
-        throw new PipelineBenchError(
-          `${client}, stores in ${stores}: ${written} outputs and ${ownLetters} dead letters for ${total} inputs, expected ${total - rejected} and ${rejected}`,
-          { context: { client, written, letters, total, rejected } },
-        );
+      checkAccounted(`${client}, stores in ${stores}`, {
+        written,
+        letters: ownLetters,
+        total,
+        rejected,
+      });
       figures.push({
         name: `backlog of ${total.toLocaleString('en-US')} records in one partition, exactly-once, ${client}, store in ${stores}`,
         value: total / seconds,
@@ -275,6 +289,80 @@ async function runBacklog(ctx: BenchContext): Promise<BenchFigure[]> {
         name: `backlog peak RSS, ${client}, store in ${stores}`,
         value: mebibytes(peak),
         unit: 'MiB',
+      });
+    }
+    // Kafka Streams 4.1.1 on the same backlog with the same topology (bench/peers/kafka-streams).
+    const classpath = buildKafkaStreamsPeer(ctx.config, log);
+    for (const store of ['in-memory', 'rocksdb'] as const) {
+      const applicationId = scope.group(`backlog-ks-${store}`);
+      const output = scope.topic(`backlog.ks-${store}.output`);
+      const dlq = scope.topic(`backlog.ks-${store}.dlq`);
+      await scope.createTopics([output, dlq], 1);
+      // Created here (as Kafka Streams would) so that the scope deletes it afterwards.
+      await scope.createTopics(
+        [{ topic: `${applicationId}-latest-reading-changelog`, compacted: true }],
+        1,
+      );
+      const child = startKafkaStreamsPeer(classpath, {
+        bootstrap: ctx.config.kafka.brokers.join(','),
+        applicationId,
+        input,
+        output,
+        dlq,
+        store,
+        stateDir: nodePath.join(stateDir, `kafka-streams-${store}`),
+      });
+      let stderr = '';
+      child.stderr?.on(
+        'data',
+        (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)),
+      );
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const startedAt = Date.now();
+      let seconds: number;
+      let peak: number;
+      try {
+        const drained = await Promise.race([
+          waitForDrain(
+            scope.admin,
+            [[{ groupId: applicationId, topic: input, transactional: false }]],
+            {
+              timeoutMs: PHASE_TIMEOUT_MS,
+              description: `Kafka Streams (${store}): ${total} records of one partition, exactly-once`,
+              progress: new BenchProgress(`backlog: Kafka Streams, ${store}`, total, progress),
+            },
+          ),
+          exited.then(() => {
+            throw new PipelineBenchError(
+              `Kafka Streams (${store}) exited early: ${stderr.trim()}`,
+              {
+                context: { store },
+              },
+            );
+          }),
+        ]);
+        seconds = (drained - startedAt) / 1000;
+        peak = peakRssOf(child.pid);
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      const written = await countCommitted(kafka, output, scope.group(`count-ks-${store}`));
+      const letters = await countCommitted(kafka, dlq, scope.group(`count-ks-dlq-${store}`));
+      const rejected = poison + tooFast;
+      checkAccounted(`Kafka Streams (${store})`, { written, letters, total, rejected });
+      figures.push({
+        name: `backlog of ${total.toLocaleString('en-US')} records in one partition, exactly-once, Kafka Streams 4.1.1, store ${store}`,
+        value: total / seconds,
+        unit: 'events/s',
+        baseline,
+        notes: `exactly_once_v2, one stream thread, default commit interval (100 ms); time from JVM start; ${written} outputs + ${rejected} dead letters = inputs`,
+      });
+      figures.push({
+        name: `backlog peak RSS, Kafka Streams 4.1.1, store ${store}`,
+        value: mebibytes(peak),
+        unit: 'MiB',
+        notes: 'VmHWM of the JVM (its own process)',
       });
     }
     return figures;

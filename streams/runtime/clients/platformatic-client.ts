@@ -88,6 +88,8 @@ function backOff(attempt: number): Promise<void> {
 const IS_TRANSACTIONAL = 1 << 4;
 const IS_CONTROL = 1 << 5;
 const FETCH_MAX_BYTES = 16 * 1024 * 1024;
+/** A range read fails once its position has not moved for this long (however long it has read). */
+const RESTORE_STALL_MS = 120_000;
 
 export class PlatformaticStreamsClient implements StreamsKafkaClient {
   readonly kind = 'platformatic' as const;
@@ -276,12 +278,20 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
       if (options.from !== undefined && BigInt(options.from) > position)
         position = BigInt(options.from);
       let current = metadata;
+      // No limit on how long the read takes, only on how long it stands still.
+      let movedAt = Date.now();
       for (let failures = 0; position < end;) {
+        if (Date.now() - movedAt > RESTORE_STALL_MS)
+          throw new ContinuumError(
+            `restore of ${options.topic}-${options.partition} stood still at ${position} (end ${end}) for ${RESTORE_STALL_MS / 1000} s`,
+            { retriable: true, context: { topic: options.topic, partition: options.partition } },
+          );
         try {
           const fetched = await reader.fetch(current, new Map([[options.partition, position]]));
           const got = fetched.get(options.partition);
           if (!got) continue;
           if (got.records.length > 0) await onBatch(got.records);
+          if (got.next > position) movedAt = Date.now();
           position = got.next;
           failures = 0;
         } catch (err) {
