@@ -16,7 +16,7 @@ import type { Processor, ProcessorContext } from './processor.ts';
 import type { StreamRecord } from './record.ts';
 import { jsonSerde, stringSerde } from './serde.ts';
 import type { KeyValueStore } from './state-store.ts';
-import { StreamsApplication } from './streams-application.ts';
+import { isPersistent, StreamsApplication } from './streams-application.ts';
 import { changelogTopic, TopologyBuilder, type Topology } from './topology.ts';
 
 class Sum implements Processor<string, number, string, number> {
@@ -354,5 +354,36 @@ describe('StreamsApplication commits', () => {
       `send ${changelogTopic('unit-sum', 'totals')},${changelogTopic('unit-sum', 'counts')}`,
       'commit 3',
     ]);
+  });
+});
+
+describe('stores on disk: which stores, and where', () => {
+  const serdes = { key: stringSerde, value: jsonSerde<number>() };
+  const spec = { name: 's', serdes };
+
+  it('key-value stores with a changelog follow the default unless they say; versioned and unlogged ones stay in memory', () => {
+    expect(isPersistent(spec, true)).toBe(true);
+    expect(isPersistent(spec, false)).toBe(false);
+    expect(isPersistent({ ...spec, persistent: true }, false)).toBe(true);
+    expect(isPersistent({ ...spec, persistent: false }, true)).toBe(false);
+    expect(isPersistent({ ...spec, persistent: true, changelog: false }, true)).toBe(false);
+    expect(
+      isPersistent({ ...spec, persistent: true, versioned: { historyRetentionMs: 1 } }, true),
+    ).toBe(false);
+  });
+
+  it('refuses persistent stores without a state directory, naming them', () => {
+    const create = (stateDir?: string): StreamsApplication =>
+      new StreamsApplication({
+        topology: sumTopology(true),
+        client: {} as StreamsKafkaClient,
+        log: createLogger('silent'),
+        guarantee: 'exactly-once',
+        metricsRegistry: new Registry(),
+        persistentStores: true,
+        stateDir,
+      });
+    expect(() => create()).toThrow(/stores totals, counts are persistent/);
+    expect(() => create('/tmp/state')).not.toThrow();
   });
 });
