@@ -5,10 +5,10 @@
 import { Registry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { waitFor } from '../core/wait-for.ts';
 import { createStreamsClient } from '../streams/runtime/clients/create-streams-client.ts';
 import { StreamsApplication } from '../streams/runtime/streams-application.ts';
 import { anchorTopology } from './backlog.ts';
+import { restoredRecords, taskRestored } from './restore-metrics.ts';
 
 const [applicationId, input, output, stateDir] = process.argv.slice(2);
 if (!applicationId || !input || !output || !stateDir) {
@@ -36,22 +36,16 @@ const sample = (): void => {
 const sampler = setInterval(sample, 100);
 const started = performance.now();
 await app.start();
-await waitFor(
-  async () => {
-    const histogram = await registry.getSingleMetric('continuum_restore_seconds')?.get();
-    return histogram?.values.some((v) => v.labels.le === '+Inf' && v.value >= 1) ?? false;
-  },
-  { timeoutMs: 1_800_000, intervalMs: 50, maxIntervalMs: 50, description: 'the task restored' },
-);
+await taskRestored(registry, { timeoutMs: 1_800_000, description: 'the task restored' });
 const seconds = (performance.now() - started) / 1000;
 sample();
 clearInterval(sampler);
-const restored = await registry.getSingleMetric('continuum_restored_records_total')?.get();
+const { fromBeginning } = await restoredRecords(registry);
 await app.stop();
 process.stdout.write(
   `${JSON.stringify({
     seconds,
-    fromBeginning: restored?.values.find((v) => v.labels.start === 'beginning')?.value ?? 0,
+    fromBeginning,
     peakHeapBytes: peakHeap,
     peakRssBytes: peakRss,
     heapLimitBytes: (await import('node:v8')).getHeapStatistics().heap_size_limit,

@@ -11,11 +11,11 @@ import nodePath from 'node:path';
 import { Registry } from 'prom-client';
 import { createKafkaClient } from '../core/kafka-client.ts';
 import { repoRoot } from '../core/paths.ts';
-import { waitFor } from '../core/wait-for.ts';
 import { createStreamsClient } from '../streams/runtime/clients/create-streams-client.ts';
 import { StreamsApplication } from '../streams/runtime/streams-application.ts';
 import { changelogTopic } from '../streams/runtime/topology.ts';
 import { anchorTopology, type Reading } from './backlog.ts';
+import { restoredRecords, taskRestored } from './restore-metrics.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
 import { BenchProgress, benchProgressOptions } from './bench-progress.ts';
 import {
@@ -47,11 +47,6 @@ interface RestartRow {
   peakBytes: number;
   fromBeginning: number;
   fromCheckpoint: number;
-}
-
-/** A histogram's series name (`…_count`, `…_sum`, `…_bucket`). */
-function nameOf(value: object): string {
-  return (value as { metricName?: string }).metricName ?? '';
 }
 
 function storeRecords(topic: string, from: number, count: number): OutboundRecord[] {
@@ -129,33 +124,19 @@ async function runStateRestore(ctx: BenchContext): Promise<BenchFigure[]> {
       let restoreSeconds = 0;
       try {
         await app.start();
-        await waitFor(
-          async () => {
-            const histogram = await registry.getSingleMetric('continuum_restore_seconds')?.get();
-            const count = histogram?.values.find((v) => nameOf(v).endsWith('_count'));
-            restoreSeconds = histogram?.values.find((v) => nameOf(v).endsWith('_sum'))?.value ?? 0;
-            return (count?.value ?? 0) >= 1;
-          },
-          {
-            timeoutMs: PHASE_TIMEOUT_MS,
-            intervalMs: 20,
-            maxIntervalMs: 20,
-            description: `the task restored (${persistent ? 'disk' : 'memory'})`,
-          },
-        );
+        restoreSeconds = await taskRestored(registry, {
+          timeoutMs: PHASE_TIMEOUT_MS,
+          description: `the task restored (${persistent ? 'disk' : 'memory'})`,
+        });
       } finally {
         await app.stop();
       }
       const seconds = (performance.now() - started) / 1000;
-      const restored = await registry.getSingleMetric('continuum_restored_records_total')?.get();
-      const of = (start: string): number =>
-        restored?.values.find((v) => v.labels.start === start)?.value ?? 0;
       return {
         seconds,
         restoreSeconds,
+        ...(await restoredRecords(registry)),
         peakBytes: rss.stop(),
-        fromBeginning: of('beginning'),
-        fromCheckpoint: of('checkpoint'),
       };
     };
 

@@ -9,6 +9,8 @@ import { TransactionalKeyValueStore } from './state-store.ts';
 import { restoreChangelogRecord, type TaskStateStore } from './store-changelog.ts';
 import { changelogTopic, type Topology } from './topology.ts';
 
+const PROGRESS_INTERVAL_MS = 5_000;
+
 export interface RestoreResult {
   records: number;
   /** Of `records`, those applied to stores restored from a checkpoint. */
@@ -65,6 +67,12 @@ export async function restoreTaskStores(
   log.debug({ partition, ranges: Object.fromEntries(ranges), fromCheckpoint }, 'restoring stores');
   let records = 0;
   let tailRecords = 0;
+  // A restore of millions of records takes a while: a progress line every few seconds.
+  let reportedAt = performance.now();
+  const toRead = [...ranges.values()].reduce(
+    (n, r) => n + Number(BigInt(r.to) - BigInt(r.from ?? '0')),
+    0,
+  );
   const byTopic = new Map(specs.map((s) => [changelogTopic(topology.applicationId, s.name), s]));
   await client.readRanges({
     ranges: [...ranges].map(([name, { from, to }]) => ({
@@ -83,6 +91,10 @@ export async function restoreTaskStores(
         await restoreChangelogRecord(spec, store, record);
         records += 1;
         if (tail) tailRecords += 1;
+      }
+      if (performance.now() - reportedAt >= PROGRESS_INTERVAL_MS) {
+        reportedAt = performance.now();
+        log.info({ partition, records, atMost: toRead }, 'restoring stores');
       }
     },
   });
