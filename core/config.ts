@@ -331,6 +331,16 @@ export const CONFIG_VARIABLES = {
     'initial',
     parse.oneOf(['initial', 'never'] as const),
   ),
+  CONTINUUM_CDC_SPILL_AFTER_CHANGES: variable(
+    'a source transaction with more changes than this is held in a file until its COMMIT, not in memory',
+    '20000',
+    parse.integer(1, 10_000_000),
+  ),
+  CONTINUUM_CDC_SPILL_DIR: variable(
+    'where the CDC source spills transactions larger than CONTINUUM_CDC_SPILL_AFTER_CHANGES',
+    (env) => nodePath.join(stateDirOf(env), 'cdc-spill'),
+    parse.path,
+  ),
 
   CONTINUUM_STREAMS_CLIENT: variable(
     'Kafka client the stream runtime runs on (bench/ measures both)',
@@ -496,6 +506,8 @@ export interface Config {
     slot: string;
     heartbeatIntervalMs: number;
     snapshotMode: 'initial' | 'never';
+    spillAfterChanges: number;
+    spillDirectory: string;
   };
   streams: {
     client: 'kafkajs' | 'platformatic';
@@ -625,6 +637,8 @@ export function loadConfig(env: Env = process.env): Config {
       slot: v.CONTINUUM_CDC_SLOT,
       heartbeatIntervalMs: v.CONTINUUM_CDC_HEARTBEAT_MS,
       snapshotMode: v.CONTINUUM_CDC_SNAPSHOT_MODE,
+      spillAfterChanges: v.CONTINUUM_CDC_SPILL_AFTER_CHANGES,
+      spillDirectory: v.CONTINUUM_CDC_SPILL_DIR,
     },
     streams: {
       client: v.CONTINUUM_STREAMS_CLIENT,

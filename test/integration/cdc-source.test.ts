@@ -3,6 +3,8 @@
 // all of them detected by isDuplicateChange), and heartbeats that advance an idle slot.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import nodePath from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -521,6 +523,64 @@ describe('PostgreSQL CDC source', () => {
       const seqs = seqsByShipment(records);
       expect([...seqs.keys()].sort()).toEqual([...ids].sort());
       for (const id of ids) expect(seqs.get(id)).toEqual([1, 2, 3, 4]);
+      await source.stop();
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    'a transaction larger than the in-memory limit is spilled to disk and arrives whole, in order, as one commit',
+    async () => {
+      const f = await fixture();
+      const spillDirectory = await mkdtemp(nodePath.join(tmpdir(), 'cdc-spill-'));
+      cleanups.push(() => rm(spillDirectory, { recursive: true, force: true }));
+      const metrics = new Registry();
+      const source = new PostgresCdcSource(
+        resolveCdcSourceOptions({ ...f.options, spillAfterChanges: 200, spillDirectory }),
+        { log, metricsRegistry: metrics },
+      );
+      cleanups.push(() => source.stop());
+      await source.start();
+
+      // One transaction of 3,000 inserts and 3,000 updates: 30 times the limit.
+      const ids = Array.from({ length: 3_000 }, (_, i) => `SHP-BIG-${String(i).padStart(4, '0')}`);
+      await inTransaction(db, async () => {
+        await insertShipments(db, f.schema, ids);
+        await db.query(
+          `UPDATE ${f.schema}.shipments SET status = 'ASSIGNED', change_seq = 2, updated_at = now()`,
+        );
+      });
+      await insertShipment(db, f.schema, 'SHP-AFTER');
+      await waitForConfirmed(db, f.slot, await currentWalLsn(db));
+
+      const records = await readTopicToEnd(kafka, f.topic);
+      const big = records.filter((r) => r.key !== 'SHP-AFTER');
+      expect(big).toHaveLength(6_000);
+      // One commit: every change carries the same commit LSN, time and transaction id.
+      expect(new Set(big.map((r) => r.change.source.commitLsn)).size).toBe(1);
+      expect(new Set(big.map((r) => r.change.source.txId)).size).toBe(1);
+      expect(new Set(big.map((r) => r.change.commitTime)).size).toBe(1);
+      expect(new Set(big.map((r) => r.change.source.lsn)).size).toBe(6_000);
+      const seqs = seqsByShipment(big);
+      expect([...seqs.keys()].sort()).toEqual(ids);
+      for (const id of ids) expect(seqs.get(id)).toEqual([1, 2]);
+      const row = await db.query<{ promised_at: Date }>(
+        `SELECT promised_at FROM ${f.schema}.shipments WHERE shipment_id = $1`,
+        [ids[42]],
+      );
+      const update = big.find((r) => r.key === ids[42] && r.change.op === 'UPDATE');
+      expect(update?.change.before?.status).toBe('CREATED');
+      expect(update?.change.after).toMatchObject({
+        status: 'ASSIGNED',
+        changeSeq: 2,
+        promisedAt: row.rows[0]?.promised_at.getTime(),
+      });
+      const after = records.find((r) => r.key === 'SHP-AFTER');
+      expect(after?.change.source.commitLsn).toBeGreaterThan(big[0]?.change.source.commitLsn ?? 0);
+
+      const spilled = await metrics.getSingleMetricAsString('continuum_cdc_spilled_changes_total');
+      expect(Number(/} (\d+)/.exec(spilled)?.[1])).toBeGreaterThanOrEqual(5_800);
+      expect(await readdir(spillDirectory)).toEqual([]);
       await source.stop();
     },
     TIMEOUT_MS,

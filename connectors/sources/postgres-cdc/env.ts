@@ -31,6 +31,8 @@ export function cdcOptionsFromConfig(
     slot: config.cdc.slot,
     heartbeatIntervalMs: config.cdc.heartbeatIntervalMs,
     snapshotMode: config.cdc.snapshotMode,
+    spillAfterChanges: config.cdc.spillAfterChanges,
+    spillDirectory: config.cdc.spillDirectory,
     ...defined,
   });
 }

@@ -14,6 +14,7 @@ export class CdcMetrics {
   private readonly lagSeconds: Gauge<'slot'>;
   private readonly acknowledgedLsn: Gauge<'slot'>;
   private readonly errors: Counter<'slot' | 'kind'>;
+  private readonly spilled: Counter<'slot'>;
 
   constructor(registry: Registry, slot: string) {
     this.slot = slot;
@@ -84,6 +85,21 @@ export class CdcMetrics {
           registers,
         }),
     );
+    this.spilled = registeredOnce(
+      registry,
+      'continuum_cdc_spilled_changes_total',
+      () =>
+        new Counter({
+          name: 'continuum_cdc_spilled_changes_total',
+          help: 'changes of transactions larger than the in-memory limit written to a spill file',
+          labelNames: ['slot'],
+          registers,
+        }),
+    );
+  }
+
+  changesSpilled(count: number): void {
+    this.spilled.inc({ slot: this.slot }, count);
   }
 
   changeProduced(op: ChangeOp, count = 1): void {

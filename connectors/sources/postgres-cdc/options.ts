@@ -1,4 +1,5 @@
 // Options of the PostgreSQL CDC source, with their defaults declared beside them.
+import { tmpdir } from 'node:os';
 import { z } from 'zod';
 
 export interface CdcProducerOptions {
@@ -47,6 +48,13 @@ export interface CdcSourceOptions {
   retryMaxMs: number;
   /** Pause reading the replication stream when this many decoded messages wait (back-pressure). */
   maxQueuedMessages: number;
+  /**
+   * A transaction with more changes than this keeps them in a file in `spillDirectory` until
+   * its COMMIT, so a transaction larger than memory goes through (PostgreSQL spills its side).
+   */
+  spillAfterChanges: number;
+  /** Where spilled transactions are written (deleted once written to Kafka); the OS temp dir by default. */
+  spillDirectory: string;
   producer: CdcProducerOptions;
 }
 
@@ -66,6 +74,8 @@ export const CDC_SOURCE_DEFAULTS = {
   retryInitialMs: 500,
   retryMaxMs: 30_000,
   maxQueuedMessages: 10_000,
+  spillAfterChanges: 20_000,
+  spillDirectory: tmpdir(),
   producer: {
     clientId: 'continuum-cdc',
     brokers: ['127.0.0.1:9092'],
@@ -99,6 +109,8 @@ const optionsSchema = z.object({
   retryInitialMs: z.number().int().min(1).max(600_000),
   retryMaxMs: z.number().int().min(1).max(3_600_000),
   maxQueuedMessages: z.number().int().min(10).max(10_000_000),
+  spillAfterChanges: z.number().int().min(1).max(10_000_000),
+  spillDirectory: z.string().min(1),
   producer: z.object({
     clientId: z.string().min(1),
     brokers: z.array(z.string().min(1)).min(1),

@@ -24,6 +24,7 @@ import {
   readSlot,
   snapshotCompleted,
 } from './slot-setup.ts';
+import { SpilledChanges } from './spilled-changes.ts';
 import { TransactionPipeline } from './transaction-pipeline.ts';
 import { ensureShipmentsTable } from '../../../schemas/platform-tables.ts';
 
@@ -273,6 +274,8 @@ export class PostgresCdcSource {
         });
       }
     };
+    const leftovers = await SpilledChanges.removeLeftovers(options.spillDirectory, options.slot);
+    if (leftovers > 0) log.info({ leftovers }, 'deleted spill files a stopped source left behind');
     const ended = Promise.withResolvers<void>();
     const pipeline = new TransactionPipeline({
       table: qualifiedTable(options),
@@ -281,15 +284,21 @@ export class PostgresCdcSource {
       acknowledger: { acknowledge: (lsn) => confirmExactly(lsn) },
       startLsn,
       maxBatchChanges: options.producer.maxBatchRecords,
+      spill: { afterChanges: options.spillAfterChanges, directory: options.spillDirectory },
       log,
       observer: {
         transactionProduced: ({ xid, commitLsn, commitTime, ops }) => {
           metrics.transactionDone();
-          for (const op of ops) metrics.changeProduced(op);
+          let changes = 0;
+          for (const [op, count] of ops) {
+            metrics.changeProduced(op, count);
+            changes += count;
+          }
           metrics.setLagSeconds((Date.now() - commitTime) / 1000);
-          log.debug({ xid, commitLsn, changes: ops.length }, 'transaction produced');
+          log.debug({ xid, commitLsn, changes }, 'transaction produced');
         },
         acknowledged: (lsn) => metrics.acknowledged(lsnToNumber(lsn)),
+        spilled: ({ changes }) => metrics.changesSpilled(changes),
       },
       onFailure: (err) => ended.reject(err),
     });
@@ -369,6 +378,7 @@ export class PostgresCdcSource {
       this.stopController.signal.removeEventListener('abort', onStop);
       await service.destroy().catch(() => undefined);
       await subscription;
+      await pipeline.close();
     }
   }
 

@@ -1,8 +1,11 @@
 // Transaction buffering, commit-ordered writes and confirm-after-write, with in-memory fakes of
 // the two ports (ChangeWriter, PositionAcknowledger).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pgoutput } from 'pg-logical-replication';
 import { createLogger } from '../../../core/logger.ts';
-import type { KeyedChange } from './row-conversion.ts';
+import { toShipment, type KeyedChange } from './row-conversion.ts';
 import {
   TransactionPipeline,
   type ChangeWriter,
@@ -105,7 +108,17 @@ class FakePorts implements ChangeWriter, PositionAcknowledger {
   }
 }
 
-function pipelineWith(ports: FakePorts, onFailure?: (err: unknown) => void): TransactionPipeline {
+let spillDirectory: string;
+beforeEach(() => {
+  spillDirectory = mkdtempSync(join(tmpdir(), 'cdc-spill-test-'));
+});
+afterEach(() => rmSync(spillDirectory, { recursive: true, force: true }));
+
+function pipelineWith(
+  ports: FakePorts,
+  onFailure?: (err: unknown) => void,
+  extra: { spillAfterChanges?: number; spilled?: number[] } = {},
+): TransactionPipeline {
   return new TransactionPipeline({
     table: 'public.shipments',
     slot: 'continuum_shipments',
@@ -113,9 +126,20 @@ function pipelineWith(ports: FakePorts, onFailure?: (err: unknown) => void): Tra
     acknowledger: ports,
     startLsn: '0/100',
     maxBatchChanges: 3,
+    spill: { afterChanges: extra.spillAfterChanges ?? 1_000, directory: spillDirectory },
     log,
     onFailure,
+    observer: { spilled: ({ changes }) => extra.spilled?.push(changes) },
   });
+}
+
+/** BEGIN, `count` inserts of ids `${prefix}0…`, COMMIT, at LSNs from `base` on. */
+function bigTransaction(xid: number, base: number, prefix: string, count: number) {
+  const at = (offset: number): string => `0/${(base + offset).toString(16)}`;
+  const events: ReplicationEvent[] = [begin(xid, at(0))];
+  for (let i = 0; i < count; i += 1) events.push(insert(at(0x10 * (i + 1)), `${prefix}${i}`));
+  events.push(commit(at(0x10 * (count + 1))));
+  return { events, commitLsn: at(0x10 * (count + 1)) };
 }
 
 describe('TransactionPipeline', () => {
@@ -282,6 +306,71 @@ describe('TransactionPipeline', () => {
     const pipeline = pipelineWith(ports);
     pipeline.push(commit('0/220'));
     await expect(pipeline.drain()).rejects.toMatchObject({ code: 'CDC_DECODE_FAILED' });
+  });
+
+  test('a transaction over the in-memory limit goes through a spill file: whole, in order, stamped, confirmed after; the file is deleted', async () => {
+    const ports = new FakePorts();
+    const spilled: number[] = [];
+    const pipeline = pipelineWith(ports, undefined, { spillAfterChanges: 2, spilled });
+    const small = bigTransaction(1, 0x1000, 'S', 1);
+    const big = bigTransaction(2, 0x2000, 'B', 7);
+    for (const e of [...small.events, ...big.events]) pipeline.push(e);
+    await pipeline.drain();
+
+    // Never more than 2 changes held: 6 of the 7 went to the file as they arrived.
+    expect(spilled).toEqual([2, 2, 2]);
+    expect(ports.calls).toEqual([
+      'write S0#1',
+      'written',
+      `ack ${small.commitLsn}`,
+      'write B0#1,B1#1,B2#1',
+      'written',
+      'write B3#1,B4#1,B5#1',
+      'written',
+      'write B6#1',
+      'written',
+      `ack ${big.commitLsn}`,
+    ]);
+    const bigChanges = ports.written.slice(1).flat();
+    expect(bigChanges.map((c) => c.change.source.lsn)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((i) => 0x2000 + 0x10 * i),
+    );
+    expect(new Set(bigChanges.map((c) => c.change.source.commitLsn))).toEqual(
+      new Set([0x2000 + 0x10 * 8]),
+    );
+    expect(new Set(bigChanges.map((c) => c.change.commitTime))).toEqual(
+      new Set([1_772_000_000_000]),
+    );
+    // Read back from JSON exactly as converted (Date columns became epoch ms before the file).
+    expect(bigChanges[0]?.change.after).toEqual(toShipment(row('B0', 1)));
+    expect(readdirSync(spillDirectory)).toEqual([]);
+    expect(pipeline.idle).toBe(true);
+  });
+
+  test('a failed write of a spilled transaction leaves it unconfirmed and deletes its file', async () => {
+    const ports = new FakePorts();
+    ports.gate = Promise.reject(new Error('broker down'));
+    ports.gate.catch(() => undefined);
+    const failures: unknown[] = [];
+    const pipeline = pipelineWith(ports, (err) => failures.push(err), { spillAfterChanges: 2 });
+    for (const e of bigTransaction(1, 0x1000, 'B', 5).events) pipeline.push(e);
+    await expect(pipeline.drain()).rejects.toThrow('broker down');
+    await pipeline.close();
+    expect(failures).toHaveLength(1);
+    expect(pipeline.acknowledgedLsn).toBe('0/100');
+    expect(readdirSync(spillDirectory)).toEqual([]);
+  });
+
+  test('close() deletes the spill file of a transaction still open', async () => {
+    const ports = new FakePorts();
+    const pipeline = pipelineWith(ports, undefined, { spillAfterChanges: 2 });
+    const { events } = bigTransaction(1, 0x1000, 'B', 5);
+    for (const e of events.slice(0, -1)) pipeline.push(e);
+    await pipeline.drain();
+    expect(readdirSync(spillDirectory)).toHaveLength(1);
+    await pipeline.close();
+    expect(readdirSync(spillDirectory)).toEqual([]);
+    expect(ports.calls).toEqual([]);
   });
 
   test('backlogBelow resolves once the queue has drained to the limit', async () => {

@@ -1,8 +1,10 @@
-// The heart of the source, free of I/O: replication events go in, in arrival order, and are
-// handled one at a time. A transaction's changes are buffered from BEGIN to COMMIT, written
-// to Kafka when the COMMIT arrives (together with commits already queued behind it), and only
-// once Kafka acknowledged all of them is the commit LSN confirmed to PostgreSQL — so the slot
-// never forgets what Kafka does not have.
+// The heart of the source: replication events go in, in arrival order, and are handled one at
+// a time. A transaction's changes are buffered from BEGIN to COMMIT, written to Kafka when the
+// COMMIT arrives (together with commits already queued behind it), and only once Kafka
+// acknowledged all of them is the commit LSN confirmed to PostgreSQL — so the slot never
+// forgets what Kafka does not have. A transaction larger than `spill.afterChanges` goes on to
+// a file as it arrives (SpilledChanges) and is read back in chunks at its COMMIT: memory stays
+// bounded whatever a transaction's size.
 import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../../core/logger.ts';
 import type { ChangeOp } from '../../../schemas/types.ts';
@@ -13,8 +15,8 @@ import {
   commitTimeMillis,
   isRowChange,
   type KeyedChange,
-  type RowChangeMessage,
 } from './row-conversion.ts';
+import { SpilledChanges } from './spilled-changes.ts';
 
 /** Where changes go: resolves once Kafka acknowledged every record (acks=all). */
 export interface ChangeWriter {
@@ -36,9 +38,12 @@ export interface PipelineObserver {
     xid: number;
     commitLsn: string;
     commitTime: number;
-    ops: readonly ChangeOp[];
+    /** Changes written, per operation. */
+    ops: ReadonlyMap<ChangeOp, number>;
   }): void;
   acknowledged?(lsn: string): void;
+  /** An open transaction moved `changes` more of its changes to its spill file. */
+  spilled?(info: { xid: number; changes: number; path: string }): void;
 }
 
 export interface TransactionPipelineOptions {
@@ -52,6 +57,11 @@ export interface TransactionPipelineOptions {
   maxBatchChanges: number;
   /** Confirmed position when the pipeline starts (the slot's confirmed_flush_lsn). */
   startLsn: string;
+  /**
+   * An open transaction with more than `afterChanges` changes is kept in a file in `directory`
+   * from then on (appended `afterChanges` at a time) instead of in memory.
+   */
+  spill: { afterChanges: number; directory: string };
   log: Logger;
   observer?: PipelineObserver;
   /** Called once, with the first error; the pipeline handles nothing after it. */
@@ -67,7 +77,10 @@ interface CommittedTransaction {
 
 interface OpenTransaction {
   xid: number;
-  changes: { lsn: string; message: RowChangeMessage }[];
+  /** Converted on arrival; commitLsn and commitTime are stamped at the COMMIT. */
+  changes: KeyedChange[];
+  /** Where the changes before `changes` went once the transaction passed the spill limit. */
+  spill: SpilledChanges | undefined;
 }
 
 export class TransactionPipeline {
@@ -142,6 +155,17 @@ export class TransactionPipeline {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * After the last push: waits for what is queued and deletes the spill file of a transaction
+   * still open (PostgreSQL sends it again from the confirmed position on the next connection).
+   */
+  async close(): Promise<void> {
+    await this.tail;
+    const spill = this.open?.spill;
+    this.open = undefined;
+    await spill?.discard();
+  }
+
   private async handleAndFlush(event: ReplicationEvent): Promise<void> {
     await this.handle(event);
     // Flush when nothing else waits (this event is the last queued) or the batch is full;
@@ -169,7 +193,7 @@ export class TransactionPipeline {
             context: { openXid: this.open.xid, xid: message.xid, lsn },
           });
         }
-        this.open = { xid: message.xid, changes: [] };
+        this.open = { xid: message.xid, changes: [], spill: undefined };
         return;
       case 'insert':
       case 'update':
@@ -179,11 +203,21 @@ export class TransactionPipeline {
         if (this.open === undefined) {
           throw new CdcDecodeError(`${message.tag} outside a transaction`, { context: { lsn } });
         }
-        this.open.changes.push({ lsn, message });
+        const open = this.open;
+        // The commit's position is not known before its COMMIT: stamped in commit().
+        open.changes.push(
+          changeFromPgoutput(message, {
+            lsn: lsnToNumber(lsn),
+            commitLsn: 0,
+            txId: open.xid,
+            commitTime: 0,
+          }),
+        );
+        if (open.changes.length >= this.options.spill.afterChanges) await this.spillOpen(open);
         return;
       }
       case 'commit':
-        this.commit(message, lsn);
+        await this.commit(message, lsn);
         return;
       case 'truncate': {
         const relations = message.relations.map((r) => `${r.schema}.${r.name}`);
@@ -199,20 +233,84 @@ export class TransactionPipeline {
     }
   }
 
-  private commit(message: Pgoutput.MessageCommit, lsn: string): void {
+  private async spillOpen(open: OpenTransaction): Promise<void> {
+    if (open.spill === undefined) {
+      open.spill = await SpilledChanges.create(
+        this.options.spill.directory,
+        this.options.slot,
+        open.xid,
+      );
+      this.log.info(
+        { xid: open.xid, path: open.spill.path, afterChanges: this.options.spill.afterChanges },
+        'transaction larger than the in-memory limit: spilling its changes to disk',
+      );
+    }
+    const moved = open.changes.length;
+    await open.spill.append(open.changes);
+    open.changes = [];
+    this.options.observer?.spilled?.({ xid: open.xid, changes: moved, path: open.spill.path });
+  }
+
+  private async commit(message: Pgoutput.MessageCommit, lsn: string): Promise<void> {
     const open = this.open;
     if (open === undefined) {
       throw new CdcDecodeError('COMMIT without BEGIN', { context: { lsn } });
     }
     const commitLsn = message.commitEndLsn ?? lsn;
     const commitTime = commitTimeMillis(message.commitTime);
-    const position = { commitLsn: lsnToNumber(commitLsn), txId: open.xid, commitTime };
-    const changes = open.changes.map((c) =>
-      changeFromPgoutput(c.message, { ...position, lsn: lsnToNumber(c.lsn) }),
-    );
-    this.open = undefined;
-    this.committed.push({ xid: open.xid, commitLsn, commitTime, changes });
-    this.committedChanges += changes.length;
+    const stamp = (changes: readonly KeyedChange[]): void => {
+      for (const { change } of changes) {
+        change.source.commitLsn = lsnToNumber(commitLsn);
+        change.commitTime = commitTime;
+      }
+    };
+    if (open.spill === undefined) {
+      stamp(open.changes);
+      this.open = undefined;
+      this.committed.push({ xid: open.xid, commitLsn, commitTime, changes: open.changes });
+      this.committedChanges += open.changes.length;
+      return;
+    }
+    await this.writeSpilled(open, { commitLsn, commitTime, stamp });
+  }
+
+  /**
+   * A spilled transaction is written on its own, after every commit before it, a chunk at a
+   * time straight from its file; its commit LSN is confirmed once Kafka has all of it. A failure
+   * part-way leaves it unconfirmed: PostgreSQL sends it whole again and consumers drop what they
+   * already applied by its (commitLsn, lsn) position.
+   */
+  private async writeSpilled(
+    open: OpenTransaction,
+    commit: {
+      commitLsn: string;
+      commitTime: number;
+      stamp: (changes: readonly KeyedChange[]) => void;
+    },
+  ): Promise<void> {
+    const spill = open.spill;
+    if (spill === undefined) return;
+    try {
+      await this.flush();
+      await spill.append(open.changes);
+      open.changes = [];
+      const ops = new Map<ChangeOp, number>();
+      for await (const chunk of spill.chunks(this.options.maxBatchChanges)) {
+        commit.stamp(chunk);
+        await this.options.writer.write(chunk);
+        for (const { change } of chunk) ops.set(change.op, (ops.get(change.op) ?? 0) + 1);
+      }
+      this.open = undefined;
+      this.options.observer?.transactionProduced?.({
+        xid: open.xid,
+        commitLsn: commit.commitLsn,
+        commitTime: commit.commitTime,
+        ops,
+      });
+      await this.confirm(commit.commitLsn);
+    } finally {
+      await spill.discard();
+    }
   }
 
   /**
@@ -229,11 +327,13 @@ export class TransactionPipeline {
     this.committedChanges = 0;
     for (const t of batch) {
       if (t.changes.length === 0) continue;
+      const ops = new Map<ChangeOp, number>();
+      for (const { change } of t.changes) ops.set(change.op, (ops.get(change.op) ?? 0) + 1);
       this.options.observer?.transactionProduced?.({
         xid: t.xid,
         commitLsn: t.commitLsn,
         commitTime: t.commitTime,
-        ops: t.changes.map((c) => c.change.op),
+        ops,
       });
     }
     const last = batch[batch.length - 1];
