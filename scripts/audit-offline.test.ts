@@ -126,6 +126,13 @@ describe('OSV SEMVER ranges', () => {
     ).toBeNull();
   });
 
+  it('reads two versions in one field on the safe side, and leaves an unreadable fix open', () => {
+    const two = range({ introduced: '6.10.0' }, { fixed: '7.2.4, 6.11.4' });
+    expect(inRange(v('6.11.5'), two)).toBe(true);
+    expect(inRange(v('7.2.4'), two)).toBe(false);
+    expect(inRange(v('9.0.0'), range({ introduced: '1.0.0' }, { fixed: 'unknown' }))).toBe(true);
+  });
+
   it('ignores GIT ranges, which have no semver versions', () => {
     const entry = { ranges: [{ type: 'GIT', events: [{ introduced: '0' }] }] };
     expect(affects(entry, '1.0.0')).toBe(false);

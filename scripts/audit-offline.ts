@@ -86,11 +86,24 @@ export interface OsvAdvisory {
 
 const ZERO: SemVer = { major: 0, minor: 0, patch: 0, pre: [] };
 
+/**
+ * An event's version. Some older GHSA files list two in one field ("fixed": "7.2.4, 6.11.4"); we
+ * read them on the safe side: the lowest for "introduced", the highest for "fixed" and
+ * "last_affected". An event we cannot read at all is dropped, which leaves its range open: an
+ * advisory we cannot read is reported, never hidden.
+ */
 function eventVersion(event: OsvEvent): { kind: keyof OsvEvent; version: SemVer } | null {
   for (const kind of ['introduced', 'fixed', 'last_affected', 'limit'] as const) {
     const text = event[kind];
     if (text === undefined) continue;
-    const version = kind === 'introduced' && text === '0' ? ZERO : parseVersion(text);
+    if (kind === 'introduced' && text === '0') return { kind, version: ZERO };
+    const versions = text
+      .split(/[\s,]+/)
+      .filter((part) => part !== '')
+      .map(parseVersion)
+      .filter((version): version is SemVer => version !== null)
+      .sort(compareVersions);
+    const version = kind === 'introduced' ? versions[0] : versions[versions.length - 1];
     return version ? { kind, version } : null;
   }
   return null;
