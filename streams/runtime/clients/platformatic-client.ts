@@ -675,6 +675,12 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
   private wake: (() => void) | undefined;
   /** Restarts since the last batch that went through. */
   private failures = 0;
+  /**
+   * The member id of the last join. Another one at the next join means the membership was lost:
+   * the coordinator expelled the member (a session that expired; the library rejoins with a new
+   * id) or the consumer was restarted from the committed offsets (a new member altogether).
+   */
+  private memberId: string | undefined;
 
   constructor(client: PlatformaticStreamsClient, options: GroupConsumerOptions, log: Logger) {
     this.client = client;
@@ -700,7 +706,17 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
       maxWaitTime: 100,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
-    consumer.on('consumer:group:join', ({ assignments }) => {
+    consumer.on('consumer:group:join', ({ memberId, assignments }) => {
+      // Another member may have run our tasks meanwhile: none may be kept (Kafka Streams'
+      // handleLostAll), as the kafkajs adapter does.
+      if (this.memberId !== undefined && memberId !== this.memberId) {
+        this.log.warn(
+          { previousMemberId: this.memberId, memberId },
+          'the group membership was lost; every task is dropped before the new assignment',
+        );
+        options.onLost?.();
+      }
+      this.memberId = memberId;
       const assigned = (assignments ?? []).flatMap((a) =>
         a.partitions.map((partition) => ({ topic: a.topic, partition })),
       );
