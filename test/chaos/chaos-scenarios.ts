@@ -19,6 +19,7 @@ import type { UnifiedShipmentState } from '../../schemas/types.ts';
 import { NO_FAULTS } from '../../seeder/faults.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../seeder/simulation.ts';
 import type { ProcessingGuarantee } from '../../streams/runtime/streams-application.ts';
+import type { StreamsClientKind } from '../../streams/runtime/kafka-port.ts';
 import { countRecords } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import {
@@ -55,14 +56,21 @@ export interface ChaosRun {
   findings: PipelineFindings;
 }
 
+export interface ChaosRunOptions {
+  guarantee: ProcessingGuarantee;
+  variant: ChaosVariant;
+  /**
+   * The Kafka client `continuum streams` runs on (default: the configured one, kafkajs).
+   * Scenarios that honour it name their outcome `<scenario> [<client>]`.
+   */
+  client?: StreamsClientKind;
+}
+
 export interface ChaosScenario {
   name: string;
   /** What the fault is and what must hold, in one line (printed above the table). */
   summary: string;
-  run(
-    ctx: ChaosContext,
-    options: { guarantee: ProcessingGuarantee; variant: ChaosVariant },
-  ): Promise<ChaosRun>;
+  run(ctx: ChaosContext, options: ChaosRunOptions): Promise<ChaosRun>;
 }
 
 /** Faults of the input the fold models (see reference-fold.ts): duplicates, reordering, poison. */
@@ -96,8 +104,10 @@ function simulation(size: ChaosSize, seed: number, scale: 1 | 2): SimulationOpti
 async function withHarness<T>(
   ctx: ChaosContext,
   body: (harness: PipelineHarness) => Promise<T>,
+  client?: StreamsClientKind,
 ): Promise<T> {
   const harness = await PipelineHarness.create(ctx.config, ctx.kafka, ctx.log);
+  harness.streamsClient = client;
   try {
     return await body(harness);
   } finally {
@@ -254,79 +264,84 @@ export const streamsSigstop: ChaosScenario = {
   name: 'streams-sigstop',
   summary:
     'one continuum streams instance SIGSTOPped past its session timeout while a second takes over, then resumed: its late writes fenced, nothing lost or applied twice',
-  async run(ctx, { guarantee, variant }) {
-    return withHarness(ctx, async (harness) => {
-      await harness.seed(simulation(ctx.size, 9_110_417, 2));
-      await harness.startSinks();
-      const inputs = await foldInputs(harness);
-      const cleanCount = cleanReadingsOf(inputs);
-      const total = 2 * cleanCount;
-      // Broken: input committed unprocessed before the first start (the cleaner reads its whole
-      // input within a second, so waiting until the stop would leave nothing to skip).
-      const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
-      const first = await harness.startStreams(guarantee);
-      const stoppedAt = await untilProgress(
-        harness,
-        first,
-        cleanCount,
-        Math.floor(total / 4),
-        'a quarter of the run before the stop',
-      );
-      first.child.kill('SIGSTOP');
-      const stopped = Date.now();
-      try {
-        const second = await harness.startStreams(guarantee);
-        const expected = settledOutputs(inputs);
-        // Progress past half means the second instance took the stopped one's tasks over.
-        await untilProgress(
+  async run(ctx, { guarantee, variant, client }) {
+    const scenario = client === undefined ? this.name : `${this.name} [${client}]`;
+    return withHarness(
+      ctx,
+      async (harness) => {
+        await harness.seed(simulation(ctx.size, 9_110_417, 2));
+        await harness.startSinks();
+        const inputs = await foldInputs(harness);
+        const cleanCount = cleanReadingsOf(inputs);
+        const total = 2 * cleanCount;
+        // Broken: input committed unprocessed before the first start (the cleaner reads its whole
+        // input within a second, so waiting until the stop would leave nothing to skip).
+        const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
+        const first = await harness.startStreams(guarantee);
+        const stoppedAt = await untilProgress(
           harness,
-          second,
+          first,
           cleanCount,
-          Math.floor(total / 2),
-          'the second instance to take over half the run',
+          Math.floor(total / 4),
+          'a quarter of the run before the stop',
         );
-        const tookOverSeconds = secondsSince(stopped);
-        first.child.kill('SIGCONT');
-        const resumed = Date.now();
-        await harness.waitUntilSettled(
-          second,
-          { ...expected, cleanReadings: expected.cleanReadings - skipped },
-          240_000,
-        );
-        const recoverySeconds = secondsSince(resumed);
-        const firstLog = first.tail();
-        await first.kill('SIGTERM');
-        await second.kill('SIGTERM');
-        const findings = await checkPipeline(harness);
-        const outcome = chaosOutcome({
-          scenario: this.name,
-          variant,
-          guarantee,
-          faults: 1,
-          recoverySeconds,
-          findings,
-          stores: await viewStores(harness),
-          observed: [
-            `second instance took over ${tookOverSeconds}s after the stop`,
-            ...(variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : []),
-          ],
-        });
-        return {
-          outcomes: [outcome],
-          facts: {
-            stoppedMidStream: stoppedAt.midStream,
-            tookOverSeconds,
-            skipped,
-            // The resumed instance saw it had been dropped from the group and kept no task.
-            resumedLostMembership: firstLog.includes('group membership lost'),
-          },
-          findings,
-        };
-      } finally {
-        // A stopped process cannot be killed gracefully; SIGKILL works on it as on any other.
-        if (!first.exited) first.child.kill('SIGCONT');
-      }
-    });
+        first.child.kill('SIGSTOP');
+        const stopped = Date.now();
+        try {
+          const second = await harness.startStreams(guarantee);
+          const expected = settledOutputs(inputs);
+          // Progress past half means the second instance took the stopped one's tasks over.
+          await untilProgress(
+            harness,
+            second,
+            cleanCount,
+            Math.floor(total / 2),
+            'the second instance to take over half the run',
+          );
+          const tookOverSeconds = secondsSince(stopped);
+          first.child.kill('SIGCONT');
+          const resumed = Date.now();
+          await harness.waitUntilSettled(
+            second,
+            { ...expected, cleanReadings: expected.cleanReadings - skipped },
+            240_000,
+          );
+          const recoverySeconds = secondsSince(resumed);
+          const firstLog = first.tail();
+          await first.kill('SIGTERM');
+          await second.kill('SIGTERM');
+          const findings = await checkPipeline(harness);
+          const outcome = chaosOutcome({
+            scenario,
+            variant,
+            guarantee,
+            faults: 1,
+            recoverySeconds,
+            findings,
+            stores: await viewStores(harness),
+            observed: [
+              `second instance took over ${tookOverSeconds}s after the stop`,
+              ...(variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : []),
+            ],
+          });
+          return {
+            outcomes: [outcome],
+            facts: {
+              stoppedMidStream: stoppedAt.midStream,
+              tookOverSeconds,
+              skipped,
+              // The resumed instance saw it had been dropped from the group and kept no task.
+              resumedLostMembership: firstLog.includes('group membership lost'),
+            },
+            findings,
+          };
+        } finally {
+          // A stopped process cannot be killed gracefully; SIGKILL works on it as on any other.
+          if (!first.exited) first.child.kill('SIGCONT');
+        }
+      },
+      client,
+    );
   },
 };
 

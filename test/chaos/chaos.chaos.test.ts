@@ -138,6 +138,28 @@ describe('chaos: a streams instance SIGSTOPped past its session timeout', () => 
   );
 
   it(
+    'on the @platformatic/kafka adapter too: fenced when it resumes, nothing lost, nothing applied twice',
+    async () => {
+      const result = await run(streamsSigstop, {
+        guarantee: 'exactly-once',
+        variant: 'sound',
+        client: 'platformatic',
+      });
+      expect(result.facts.stoppedMidStream).toBe(true);
+      // The adapter reported the lost membership (onLost), so the runtime kept no task.
+      expect(result.facts.resumedLostMembership).toBe(true);
+      const outcome = outcomeOf(result, 'sound');
+      expect(outcome.scenario).toBe('streams-sigstop [platformatic]');
+      expect(verdictOf(outcome)).toEqual({
+        verdict: 'pass',
+        detail: [expect.stringContaining('took over')],
+      });
+      expect(outcome).toMatchObject({ lost: 0, duplicated: 0, wrong: 0 });
+    },
+    TIMEOUT,
+  );
+
+  it(
     'catches a runtime that commits input it never processed',
     async () => {
       const result = await run(streamsSigstop, { guarantee: 'exactly-once', variant: 'broken' });

@@ -39,6 +39,7 @@ import { runSeed, type SeedRunReport } from '../../../seeder/run-seed.ts';
 import { PostgresShipmentStore } from '../../../seeder/shipment-store.ts';
 import type { SimulationOptions } from '../../../seeder/simulation.ts';
 import type { ProcessingGuarantee } from '../../../streams/runtime/streams-application.ts';
+import type { StreamsClientKind } from '../../../streams/runtime/kafka-port.ts';
 import { jsonSerde } from '../../../streams/runtime/serde.ts';
 import { internalTopicConfigs } from '../../../streams/runtime/internal-topics.ts';
 import {
@@ -182,6 +183,8 @@ export class PipelineHarness {
   private cdc: PostgresCdcSource | undefined;
   /** Partitions whose group offset stayed short of the end, past the last record (last check). */
   stuckBehindMarkers: string[] = [];
+  /** The Kafka client `continuum streams` runs on (CONTINUUM_STREAMS_CLIENT; unset: the config's). */
+  streamsClient: StreamsClientKind | undefined;
   /** The last committed record of each partition, as the last check found them (for errors). */
   private lastRecordDetail = '';
   /** Last committed record offset per partition of a topic, as of its end offsets (`signature`). */
@@ -419,6 +422,7 @@ export class PipelineHarness {
       CONTINUUM_TOPIC_ETA_MODELS: t.etaModels,
       CONTINUUM_STREAMS_APPLICATION_PREFIX: this.applicationPrefix,
       CONTINUUM_STREAMS_GUARANTEE: guarantee,
+      ...(this.streamsClient === undefined ? {} : { CONTINUUM_STREAMS_CLIENT: this.streamsClient }),
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
       // The checks read the whole repartition topic (where a duplicate came from).
       CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: '0',
