@@ -1,0 +1,183 @@
+// TaskCommitter on its own: one transaction per unit of work, committed by its timer once the
+// commit interval has passed or at once when full; a failed commit aborts and discards the task,
+// a processor's `fail` aborts without discarding.
+import { Registry } from 'prom-client';
+import { createLogger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
+import type {
+  ProducedRecord,
+  StreamsGroupConsumer,
+  StreamsTransaction,
+  TransactionalProducer,
+} from './kafka-port.ts';
+import type { Processor, ProcessorContext } from './processor.ts';
+import type { StreamRecord } from './record.ts';
+import { stringSerde } from './serde.ts';
+import { StreamTask, TaskFailedError } from './stream-task.ts';
+import { StreamsMetrics } from './streams-metrics.ts';
+import { TaskCommitter } from './task-commit.ts';
+import type { TaskHandle } from './task-manager.ts';
+import { TopologyBuilder } from './topology.ts';
+
+class PassThrough implements Processor<string, string, string, string> {
+  private context!: ProcessorContext<string, string>;
+  init(context: ProcessorContext<string, string>): void {
+    this.context = context;
+  }
+  process(record: StreamRecord<string, string>): void {
+    this.context.forward(record);
+  }
+}
+
+const serdes = { key: stringSerde, value: stringSerde };
+const topology = new TopologyBuilder('unit-commit')
+  .addSource('in', 'in', serdes)
+  .addProcessor('pass', () => new PassThrough(), ['in'])
+  .addSink('out', 'out', serdes, ['pass'])
+  .build();
+
+function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: number } = {}) {
+  const calls: string[] = [];
+  const sent: ProducedRecord[] = [];
+  let failCommit = false;
+  const producer: TransactionalProducer = {
+    begin: () => {
+      calls.push('begin');
+      const transaction: StreamsTransaction = {
+        send: (records) => {
+          sent.push(...records);
+          calls.push(`send ${records.length}`);
+          return Promise.resolve();
+        },
+        sendOffsets: (_consumer, offsets) => {
+          calls.push(`offsets ${offsets.map((o) => o.offset).join(',')}`);
+          return Promise.resolve();
+        },
+        commit: () => {
+          calls.push('commit');
+          return failCommit ? Promise.reject(new Error('fenced (injected)')) : Promise.resolve();
+        },
+        abort: () => {
+          calls.push('abort');
+          return Promise.resolve();
+        },
+      };
+      return Promise.resolve(transaction);
+    },
+    close: () => Promise.resolve(),
+  };
+  const handle: TaskHandle = {
+    task: new StreamTask(topology, 0),
+    producer,
+    state: 'running',
+    forwardedSeen: {},
+    deadLetteredSeen: {},
+    lock: Promise.resolve(),
+    open: undefined,
+    failed: undefined,
+    positions: new Map([['in:0', 1n]]),
+  };
+  const discarded: TaskHandle[] = [];
+  const committedOffsets: string[] = [];
+  const committer = new TaskCommitter({
+    applicationId: 'unit-commit',
+    guarantee: 'exactly-once',
+    log: createLogger('silent'),
+    debug: false,
+    metrics: new StreamsMetrics(new Registry()),
+    commitIntervalMs: options.commitIntervalMs ?? 0,
+    maxTransactionRecords: options.maxTransactionRecords ?? 10_000,
+    maxTransactionBytes: 1 << 20,
+    outputTopics: new Set(['out']),
+    consumer: () => ({}) as StreamsGroupConsumer,
+    producer: () => {
+      throw new Error('no at-least-once producer here');
+    },
+    stopped: () => false,
+    withLock: (_handle, work) => work(),
+    onCommitted: (offsets) => committedOffsets.push(...offsets.map((o) => o.offset)),
+    onTransactionFailed: (h) => discarded.push(h),
+  });
+  /** Processes one record into the open transaction, as StreamsApplication does. */
+  const process = async (offset: number): Promise<void> => {
+    const open = await committer.begin(handle);
+    await handle.task.process(
+      { topic: 'in', partition: 0, offset: String(offset) },
+      { key: Buffer.from('k'), value: Buffer.from(`v${offset}`), timestamp: 1_000 + offset },
+    );
+    await committer.add(handle, open);
+    open.records += 1;
+    open.offsets.set('in:0', { topic: 'in', partition: 0, offset: String(offset + 1) });
+  };
+  return {
+    committer,
+    handle,
+    calls,
+    sent,
+    discarded,
+    committedOffsets,
+    process,
+    failNextCommit: () => (failCommit = true),
+  };
+}
+
+describe('TaskCommitter', () => {
+  it('keeps one transaction open across work until its timer commits it', async () => {
+    const { committer, handle, calls, committedOffsets, process } = setup({
+      commitIntervalMs: 50,
+    });
+    await process(0);
+    await committer.schedule(handle);
+    await process(1);
+    await committer.schedule(handle);
+    expect(calls).toEqual(['begin', 'send 1', 'send 1']);
+    await waitFor(() => (handle.open === undefined ? true : undefined), {
+      timeoutMs: 2_000,
+      intervalMs: 10,
+      description: 'the timed commit',
+    });
+    expect(calls.slice(3)).toEqual(['send 0', 'offsets 2', 'commit']);
+    expect(committedOffsets).toEqual(['2']);
+  });
+
+  it('commits at once when the interval is 0, and says when the work is full', async () => {
+    const { committer, handle, calls, process } = setup({ maxTransactionRecords: 2 });
+    await process(0);
+    expect(committer.full(handle)).toBe(false);
+    await process(1);
+    expect(committer.full(handle)).toBe(true);
+    await committer.schedule(handle);
+    expect(handle.open).toBeUndefined();
+    expect(committer.full(handle)).toBe(false);
+    expect(calls.at(-1)).toBe('commit');
+  });
+
+  it('aborts a failed commit, forgets the positions and discards the task', async () => {
+    const { committer, handle, calls, discarded, process, failNextCommit } = setup();
+    await process(0);
+    failNextCommit();
+    await expect(committer.commit(handle)).rejects.toThrow('injected');
+    expect(calls.slice(-2)).toEqual(['commit', 'abort']);
+    expect(handle.open).toBeUndefined();
+    expect(handle.positions.size).toBe(0);
+    expect(discarded).toEqual([handle]);
+  });
+
+  it("aborts a processor's fail without discarding the task", async () => {
+    const { committer, handle, calls, discarded, process } = setup();
+    await process(0);
+    await committer.abort(handle, new TaskFailedError('processor failed'));
+    expect(calls.at(-1)).toBe('abort');
+    expect(discarded).toEqual([]);
+  });
+
+  it('drops open work quietly', async () => {
+    const { committer, handle, calls, discarded, process } = setup({ commitIntervalMs: 60_000 });
+    await process(0);
+    await committer.schedule(handle);
+    await committer.drop(handle);
+    expect(handle.open).toBeUndefined();
+    expect(calls.at(-1)).toBe('abort');
+    expect(discarded).toEqual([]);
+  });
+});
