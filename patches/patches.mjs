@@ -43,6 +43,14 @@ export const PATCHES = [
     originalSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
   },
   {
+    why: "a record's timestamp delta went through kafkajs's Long (15 % of the telemetry SDK's CPU)",
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/recordBatch/record/v0/index.js',
+    replacement: 'kafkajs@2.2.4/recordV0.js',
+    originalSha256: 'ffbc628c1f35f5de8ba798165616b1009d9af1c27ca959999a10e6e3c18f8215',
+  },
+  {
     why: 'read_committed let aborted records through (repeated aborts, marker in a later response)',
     name: '@platformatic/kafka',
     version: '2.12.1',
