@@ -15,6 +15,7 @@ import { classifyKafkaError, kafkaErrorType } from '../../core/kafka-errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
+import { wireEncoderFor, type WireEncoder } from '../../schemas/wire-encoder.ts';
 import type { TelemetrySink } from './telemetry-sink.ts';
 import { TelemetrySdkMetrics } from './telemetry-sdk-metrics.ts';
 
@@ -75,11 +76,12 @@ export interface RefusedRecord {
   reason: string;
 }
 
+/** A record as kafkajs takes it, built once at send() so a batch goes out without copying. */
 interface Pending {
   key: string;
   value: Buffer;
-  /** Record timestamp: the event time, so stream processors order and window by it. */
-  timestamp?: number;
+  /** Record timestamp: the event time, so stream processors order and window by it; none for sendRaw. */
+  timestamp: string | undefined;
 }
 
 export interface CreateTelemetryProducerArgs {
@@ -96,7 +98,7 @@ export class TelemetryProducer implements TelemetrySink {
   readonly options: TelemetryProducerOptions;
   readonly schemaId: number;
   private readonly producer: Producer;
-  private readonly registry: SchemaRegistry;
+  private readonly encoder: WireEncoder<VehicleTelemetry>;
   private readonly log: Logger;
   private readonly metrics: TelemetrySdkMetrics;
   private buffer: Pending[] = [];
@@ -116,15 +118,14 @@ export class TelemetryProducer implements TelemetrySink {
 
   private constructor(
     producer: Producer,
-    registry: SchemaRegistry,
-    schemaId: number,
+    encoder: WireEncoder<VehicleTelemetry>,
     options: TelemetryProducerOptions,
     log: Logger,
     metrics: TelemetrySdkMetrics,
   ) {
     this.producer = producer;
-    this.registry = registry;
-    this.schemaId = schemaId;
+    this.encoder = encoder;
+    this.schemaId = encoder.schemaId;
     this.options = options;
     this.log = log;
     this.metrics = metrics;
@@ -139,6 +140,8 @@ export class TelemetryProducer implements TelemetrySink {
     const log = args.log.child({ component: 'telemetry-sdk', topic: options.topic });
     const registry = args.registry ?? createSchemaRegistry(args.config);
     const schemaId = await registerValueSchema(registry, options.topic, 'VehicleTelemetry');
+    // The registry's own avsc type for the id, looked up once: the bytes registry.encode() writes.
+    const encoder = await wireEncoderFor<VehicleTelemetry>(registry, schemaId);
     const kafka = args.kafka ?? createKafkaClient(args.config, 'telemetry-sdk', args.log);
     // Idempotent: a retried batch is written once; one request in flight keeps per-partition order.
     const producer = kafka.producer({
@@ -150,8 +153,7 @@ export class TelemetryProducer implements TelemetrySink {
     log.info({ schemaId, ...options }, 'telemetry producer ready');
     return new TelemetryProducer(
       producer,
-      registry,
-      schemaId,
+      encoder,
       options,
       log,
       new TelemetrySdkMetrics(args.metricsRegistry),
@@ -163,52 +165,70 @@ export class TelemetryProducer implements TelemetrySink {
     return this.unacknowledged;
   }
 
+  // Encoding and, while the buffer has room, enqueueing are synchronous: a send costs no await
+  // of its own (the profile of bench/telemetry-sdk.ts put a third of the SDK's time in the
+  // registry client's per-record async encode and its buffers).
   async send(event: VehicleTelemetry): Promise<void> {
-    this.accepting += 1;
+    let value: Buffer;
     try {
-      let value: Buffer;
-      try {
-        value = await this.registry.encode(this.schemaId, event);
-      } catch (err) {
-        this.metrics.rejected.inc();
-        throw new TelemetryEncodeError(
-          `telemetry event does not match the VehicleTelemetry schema: ${errorMessage(err)}`,
-          {
-            cause: err,
-            context: { eventId: event.eventId, vehicleId: event.vehicleId },
-          },
-        );
-      }
-      await this.enqueue({ key: event.vehicleId, value, timestamp: event.eventTime });
-    } finally {
-      this.accepting -= 1;
-      this.notifyIdle();
+      value = this.encoder.encode(event);
+    } catch (err) {
+      this.metrics.rejected.inc();
+      throw new TelemetryEncodeError(
+        `telemetry event does not match the VehicleTelemetry schema: ${errorMessage(err)}`,
+        {
+          cause: err,
+          context: { eventId: event.eventId, vehicleId: event.vehicleId },
+        },
+      );
     }
+    const waiting = this.enqueue({
+      key: event.vehicleId,
+      value,
+      timestamp: String(event.eventTime),
+    });
+    if (waiting) await this.awaitSpace(waiting);
   }
 
   async sendRaw(key: string, value: Buffer): Promise<void> {
+    const waiting = this.enqueue({ key, value, timestamp: undefined });
+    if (waiting) await this.awaitSpace(waiting);
+  }
+
+  /** A send waiting for buffer space is still pending for flush(). */
+  private async awaitSpace(waiting: Promise<void>): Promise<void> {
     this.accepting += 1;
     try {
-      await this.enqueue({ key, value });
+      await waiting;
     } finally {
       this.accepting -= 1;
       this.notifyIdle();
     }
   }
 
-  private async enqueue(record: Pending): Promise<void> {
+  /** Buffers the record now if there is room (undefined), or returns the wait for room. */
+  private enqueue(record: Pending): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     if (this.closed)
       throw new ContinuumError('telemetry producer is closed', {
         context: { topic: this.options.topic },
       });
+    if (this.unacknowledged >= this.options.maxBufferedEvents) return this.enqueueWhenSpace(record);
+    this.accept(record);
+    return undefined;
+  }
+
+  private async enqueueWhenSpace(record: Pending): Promise<void> {
     while (this.unacknowledged >= this.options.maxBufferedEvents) {
       this.metrics.backpressureWaits.inc();
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-      // A waiter is also woken when the producer fails (narrowing does not see that).
-      const failure = this.failure as TelemetryProducerFailedError | undefined;
-      if (failure) throw failure;
+      // A waiter is also woken when the producer fails.
+      if (this.failure) throw this.failure;
     }
+    this.accept(record);
+  }
+
+  private accept(record: Pending): void {
     this.unacknowledged += 1;
     this.buffer.push(record);
     this.metrics.buffered.set(this.unacknowledged);
@@ -256,8 +276,15 @@ export class TelemetryProducer implements TelemetrySink {
       this.unacknowledged -= batch.length;
       this.metrics.buffered.set(this.unacknowledged);
       this.metrics.sent.inc(batch.length);
+      // Senders waiting for room are woken on the next turn of the event loop, not now: first
+      // the loop goes on to the next batch, whose request kafkajs encodes and writes in
+      // microtasks. Woken now, their encoding would interleave with that request's, and the
+      // broker would wait for both (profile of bench/telemetry-sdk.ts).
       const waiters = this.spaceWaiters.splice(0, this.spaceWaiters.length);
-      for (const wake of waiters) wake();
+      if (waiters.length > 0)
+        setImmediate(() => {
+          for (const wake of waiters) wake();
+        });
     }
   }
 
@@ -271,15 +298,7 @@ export class TelemetryProducer implements TelemetrySink {
     for (let attempt = 1; ; attempt++) {
       const stop = this.metrics.batchSeconds.startTimer();
       try {
-        await this.producer.send({
-          topic: this.options.topic,
-          acks: -1,
-          messages: batch.map((r) => ({
-            key: r.key,
-            value: r.value,
-            ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }),
-          })),
-        });
+        await this.producer.send({ topic: this.options.topic, acks: -1, messages: batch });
         stop();
         return;
       } catch (err) {
