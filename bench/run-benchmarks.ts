@@ -7,6 +7,7 @@ import { repoRoot } from '../core/paths.ts';
 import { formatTable } from '../core/table.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
 import { apiLookupBenchmark } from './api-lookup.ts';
+import { archiveBenchmark } from './archive.ts';
 import { backlogBenchmark } from './backlog.ts';
 import { cdcThroughputBenchmark } from './cdc-throughput.ts';
 import { mlBenchmark } from './ml.ts';
@@ -21,6 +22,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   backlogBenchmark,
   stateRestoreBenchmark,
   apiLookupBenchmark,
+  archiveBenchmark,
   mlBenchmark,
 ];
 

@@ -1,0 +1,529 @@
+// The telemetry archive's write rate (issue 13): the MongoDB sink as `continuum connect mongodb`
+// runs it (SinkRunner + TelemetryHistorySink, Avro through the registry) reading a topic of clean
+// telemetry, into FerretDB on SQLite (the stack's) and into a FerretDB this benchmark starts on
+// PostgreSQL (the stack's server, a database of its own), same records, same batches.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MongoClient, type Db } from 'mongodb';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { ContinuumError, errorMessage } from '../core/errors.ts';
+import { createKafkaClient } from '../core/kafka-client.ts';
+import type { Logger } from '../core/logger.ts';
+import { cachePath, servicePaths } from '../compose/native/native-service.ts';
+import { FERRETDB_VERSION } from '../compose/native/services/mongodb.ts';
+import type { Sink, SinkRecord } from '../connectors/sinks/sink.ts';
+import { SINK_RUNNER_DEFAULTS, SinkRunner } from '../connectors/sinks/sink-runner.ts';
+import { TelemetryHistorySink } from '../connectors/sinks/mongodb/telemetry-history-sink.ts';
+import {
+  createSchemaRegistry,
+  registerValueSchema,
+  valueSubject,
+} from '../schemas/event-schemas.ts';
+import type { VehicleTelemetry } from '../schemas/types.ts';
+import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
+import { BenchProgress, benchProgressOptions } from './bench-progress.ts';
+import { BenchScope, produceAll, type OutboundRecord } from './pipeline-kafka.ts';
+import { simulatePipelineInput } from './pipeline-records.ts';
+
+/** Clean readings at scale 1. */
+const DEFAULT_READINGS = 60_000;
+
+/**
+ * The pipeline's sustained rate, cited (not measured here): bench/README.md, pipeline, "Event
+ * time", 2026-12-05, kafkajs client (the default), median of three throughput rows.
+ */
+export const PIPELINE_SUSTAINED = {
+  eventsPerSecond: 14_184,
+  source: 'bench/README pipeline, 2026-12-05, kafkajs, median of 3',
+};
+
+class ArchiveBenchError extends ContinuumError {
+  override readonly code = 'ARCHIVE_BENCH_FAILED';
+}
+
+type Backend = 'sqlite' | 'postgresql';
+
+/** The sink under test, timed: from the first record it is handed to the flush that stored the last. */
+class TimedSink implements Sink<VehicleTelemetry> {
+  readonly name: string;
+  firstAdd: number | undefined;
+  lastFlush = 0;
+  written = 0;
+  flushes = 0;
+  readonly done: Promise<void>;
+  private resolveDone: () => void = () => undefined;
+
+  private readonly inner: TelemetryHistorySink;
+  private readonly expected: number;
+
+  constructor(inner: TelemetryHistorySink, expected: number) {
+    this.inner = inner;
+    this.expected = expected;
+    this.name = inner.name;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  add(record: SinkRecord<VehicleTelemetry>): void {
+    this.firstAdd ??= performance.now();
+    this.inner.add(record);
+  }
+
+  async flush(): Promise<{ written: number }> {
+    const result = await this.inner.flush();
+    this.flushes += 1;
+    this.written += result.written;
+    this.lastFlush = performance.now();
+    if (this.written >= this.expected) this.resolveDone();
+    return result;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A loopback port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; undefined when unreadable. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stack's FerretDB process (native stack only; docker-compose has no pid file here). */
+function stackFerretPid(ctx: BenchContext): number | undefined {
+  try {
+    const pid = Number(readFileSync(servicePaths(ctx.config, 'mongodb').pidFile, 'utf8').trim());
+    return cpuSeconds(pid) === undefined ? undefined : pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Server processes of the connections to `database` (the PostgreSQL-backed FerretDB's pool). */
+async function postgresBackendPids(ctx: BenchContext, database: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: ctx.config.postgres.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+      [database],
+    );
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+async function connectMongo(url: string, timeoutMs: number): Promise<MongoClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 1_000 });
+    try {
+      await client.connect();
+      await client.db('admin').command({ ping: 1 });
+      return client;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (Date.now() > deadline)
+        throw new ArchiveBenchError(`FerretDB at ${url} not ready: ${errorMessage(err)}`, {
+          cause: err,
+        });
+      await delay(200);
+    }
+  }
+}
+
+/**
+ * A FerretDB of the stack's version on a free loopback port, on the PostgreSQL handler, in a
+ * database of its own in the stack's PostgreSQL (created here; dropped by the scope's cleanup).
+ */
+async function startPostgresFerret(
+  ctx: BenchContext,
+  scope: BenchScope,
+  log: Logger,
+): Promise<{ url: string; database: string; pid: number | undefined }> {
+  const bin = cachePath(ctx.config, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+  if (!existsSync(bin))
+    throw new ArchiveBenchError(`no FerretDB binary at ${bin}: run \`continuum stack up\` first`);
+  const database = `bench_archive_${scope.runId}`;
+  const admin = new pg.Client({ connectionString: ctx.config.postgres.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
+  } finally {
+    await admin.end();
+  }
+  scope.also(`postgres database ${database}`, async () => {
+    const client = new pg.Client({ connectionString: ctx.config.postgres.url });
+    await client.connect();
+    try {
+      await client.query(
+        `DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`,
+      );
+    } finally {
+      await client.end();
+    }
+  });
+  const pgUrl = new URL(ctx.config.postgres.url);
+  pgUrl.pathname = `/${database}`;
+  const [port, debugPort] = [await freePort(), await freePort()];
+  const stateDir = mkdtempSync(nodePath.join(tmpdir(), 'continuum-bench-ferretdb-'));
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      '--handler=postgresql',
+      `--listen-addr=127.0.0.1:${port}`,
+      `--debug-addr=127.0.0.1:${debugPort}`,
+      `--state-dir=${stateDir}`,
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    // The URL (with its password) in the environment, not on a command line `ps` shows.
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, FERRETDB_POSTGRESQL_URL: pgUrl.toString() },
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  scope.also('ferretdb (postgresql)', async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const url = `mongodb://127.0.0.1:${port}/`;
+  try {
+    (await connectMongo(url, 20_000)).close().catch(() => undefined);
+  } catch (err) {
+    log.error({ stderr }, 'FerretDB on PostgreSQL did not start');
+    throw err;
+  }
+  log.info({ port, database }, 'FerretDB on PostgreSQL started');
+  return { url, database, pid: child.pid };
+}
+
+/**
+ * `count` readings of the pipeline benchmark's simulated fleet (seed 7, 2,000 vehicles), one per
+ * event id, as cleaning leaves them; not every simulated record is a reading, so ask for more.
+ */
+async function cleanReadings(count: number): Promise<VehicleTelemetry[]> {
+  for (let asked = Math.ceil(count * 1.5); ; asked *= 2) {
+    const seen = new Set<string>();
+    const events: VehicleTelemetry[] = [];
+    for (const input of await simulatePipelineInput(asked)) {
+      if (input.kind !== 'telemetry' || seen.has(input.event.eventId)) continue;
+      seen.add(input.event.eventId);
+      events.push(input.event);
+      if (events.length === count) return events;
+    }
+    if (asked > count * 20)
+      throw new ArchiveBenchError(`simulated ${events.length} readings, wanted ${count}`);
+  }
+}
+
+interface RowResult {
+  backend: Backend;
+  /** Readings ÷ seconds from the first record handed to the sink to the flush of the last. */
+  rate: number;
+  /** The same from the runner's start (group join included). */
+  rateFromStart: number;
+  flushes: number;
+}
+
+/** One database per row, dropped after it, so every row writes into an empty collection. */
+async function withFreshDb<T>(
+  client: MongoClient,
+  name: string,
+  fn: (db: Db) => Promise<T>,
+): Promise<T> {
+  const db = client.db(name);
+  await db.dropDatabase();
+  try {
+    return await fn(db);
+  } finally {
+    await db.dropDatabase().catch(() => undefined);
+  }
+}
+
+/** The store's CPU per 1,000 readings on each backend, when it could be read for every row. */
+function cpuFigures(
+  rows: readonly { backend: Backend; cpuMsPerThousand?: number }[],
+): BenchFigure[] {
+  const of = (backend: Backend): number[] =>
+    rows.filter((r) => r.backend === backend).flatMap((r) => r.cpuMsPerThousand ?? []);
+  const sqlite = of('sqlite');
+  const postgres = of('postgresql');
+  if (sqlite.length < 2 || postgres.length < 2) return [];
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const list = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(' and ');
+  return [
+    {
+      name: 'archive store CPU per 1,000 readings, FerretDB on PostgreSQL (FerretDB + its PostgreSQL backends)',
+      value: mean(postgres),
+      unit: 'ms',
+      baseline: { name: 'FerretDB on SQLite (its process)', value: mean(sqlite) },
+      notes: `store-only rows; halves ${list(postgres)} (SQLite ${list(sqlite)}); 1 core = 1,000 ms/s, so 1,000 ÷ this × 1,000 readings/s is what one core of it stores`,
+    },
+  ];
+}
+
+export const archiveBenchmark: Benchmark = {
+  name: 'archive',
+  async run(ctx: BenchContext): Promise<BenchFigure[]> {
+    const log = ctx.log.child({ bench: 'archive' });
+    const quiet = log.child({}, { level: 'warn' });
+    const readings = Math.max(2_000, Math.round(DEFAULT_READINGS * ctx.scale));
+    const partitions = ctx.config.topics.partitions;
+    const kafka = createKafkaClient(ctx.config, 'bench-archive', quiet);
+    const scope = new BenchScope(kafka, ctx.config.schemaRegistry.url, log);
+    const registry = createSchemaRegistry(ctx.config);
+    const clients: MongoClient[] = [];
+    await scope.admin.connect();
+    try {
+      // Readings of the pipeline benchmark's simulated fleet, one per event id (as cleaning leaves them).
+      const events = await cleanReadings(readings);
+
+      const topic = scope.topic('telemetry.clean');
+      await scope.createTopics([topic], partitions);
+      scope.subject(valueSubject(topic));
+      const schemaId = await registerValueSchema(registry, topic, 'VehicleTelemetry');
+      const records: OutboundRecord[] = [];
+      let bytes = 0;
+      for (const event of events) {
+        const value = await registry.encode(schemaId, event);
+        bytes += value.length;
+        records.push({
+          topic,
+          message: { key: event.vehicleId, value, timestamp: String(event.eventTime) },
+        });
+      }
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        const bar = new BenchProgress(
+          'archive: writing input',
+          readings,
+          benchProgressOptions(log),
+        );
+        await produceAll(producer, records, bar);
+        bar.stop();
+      } finally {
+        await producer.disconnect();
+      }
+      records.length = 0;
+
+      const stack = await connectMongo(ctx.config.mongodb.url, 10_000);
+      clients.push(stack);
+      const ferret = await startPostgresFerret(ctx, scope, log);
+      const onPostgres = await connectMongo(ferret.url, 10_000);
+      clients.push(onPostgres);
+      const byBackend: Record<Backend, MongoClient> = { sqlite: stack, postgresql: onPostgres };
+
+      // A-B-B-A, so that neither backend always runs first (cold) or on a warmer machine.
+      const order: Backend[] = ['sqlite', 'postgresql', 'postgresql', 'sqlite'];
+      const sinkRows: RowResult[] = [];
+      for (const [i, backend] of order.entries()) {
+        const dbName = `bench_archive_${scope.runId}_${i}`;
+        const row = await withFreshDb(byBackend[backend], dbName, async (db) => {
+          const inner = new TelemetryHistorySink(db);
+          await inner.ensureIndexes();
+          const sink = new TimedSink(inner, readings);
+          let failure: Error | undefined;
+          const runner = new SinkRunner<VehicleTelemetry>({
+            kafka,
+            topic,
+            groupId: scope.group(`archive-${backend}-${i}`),
+            sink,
+            decode: async (value) => (await registry.decode(value)) as VehicleTelemetry,
+            log: quiet,
+            metricsRegistry: new Registry(),
+            onFatal: (err) => (failure = err),
+          });
+          const started = performance.now();
+          await runner.start();
+          const bar = new BenchProgress(
+            `archive: sink → ${backend}`,
+            readings,
+            benchProgressOptions(log),
+          );
+          const ticker = setInterval(() => bar.update(sink.written), 500);
+          try {
+            while (sink.written < readings) {
+              if (failure) throw failure;
+              await Promise.race([sink.done, delay(200)]);
+            }
+          } finally {
+            clearInterval(ticker);
+            bar.stop();
+            await runner.stop();
+          }
+          const stored = await db.collection('telemetry').countDocuments();
+          if (stored !== readings)
+            throw new ArchiveBenchError(
+              `${backend}: ${stored} documents stored for ${readings} readings`,
+            );
+          const seconds = (sink.lastFlush - (sink.firstAdd ?? started)) / 1000;
+          return {
+            backend,
+            rate: readings / seconds,
+            rateFromStart: readings / ((sink.lastFlush - started) / 1000),
+            flushes: sink.flushes,
+          };
+        });
+        log.info(row, 'archive row measured');
+        sinkRows.push(row);
+      }
+
+      // The sink's store-writing part alone: add + flush, SINK_RUNNER_DEFAULTS.flushRecords a batch.
+      const batch = SINK_RUNNER_DEFAULTS.flushRecords;
+      // CPU the store spends per reading: FerretDB's process, and on PostgreSQL also the server
+      // processes of FerretDB's connections (read before and after each row; a connection opened
+      // or closed during a row counts from its start or not at all). Less exposed to the other work
+      // on the machine than a rate. Only where /proc shows the processes (the native stack).
+      const ferretPids: Record<Backend, number | undefined> = {
+        sqlite: stackFerretPid(ctx),
+        postgresql: ferret.pid,
+      };
+      const storeCpu = async (backend: Backend): Promise<Map<number, number> | undefined> => {
+        const pid = ferretPids[backend];
+        if (pid === undefined) return undefined;
+        const pids = [pid];
+        if (backend === 'postgresql')
+          pids.push(...(await postgresBackendPids(ctx, ferret.database)));
+        const cpu = new Map<number, number>();
+        for (const p of pids) cpu.set(p, cpuSeconds(p) ?? 0);
+        return cpu;
+      };
+      const storeRows: { backend: Backend; rate: number; cpuMsPerThousand?: number }[] = [];
+      for (const [i, backend] of order.entries()) {
+        const dbName = `bench_archive_${scope.runId}_store_${i}`;
+        const { rate, cpuMsPerThousand } = await withFreshDb(
+          byBackend[backend],
+          dbName,
+          async (db) => {
+            const sink = new TelemetryHistorySink(db);
+            await sink.ensureIndexes();
+            const cpuBefore = await storeCpu(backend);
+            const started = performance.now();
+            for (let n = 0; n < events.length; n += batch) {
+              for (const [j, value] of events.slice(n, n + batch).entries())
+                sink.add({
+                  topic,
+                  partition: 0,
+                  offset: String(n + j),
+                  key: value.vehicleId,
+                  value,
+                  timestamp: value.eventTime,
+                });
+              await sink.flush();
+            }
+            const seconds = (performance.now() - started) / 1000;
+            const cpuAfter = await storeCpu(backend);
+            let cpu: number | undefined;
+            if (cpuBefore && cpuAfter) {
+              cpu = 0;
+              for (const [p, after] of cpuAfter) cpu += after - (cpuBefore.get(p) ?? 0);
+            }
+            return {
+              rate: readings / seconds,
+              cpuMsPerThousand: cpu === undefined ? undefined : (cpu * 1000) / (readings / 1000),
+            };
+          },
+        );
+        log.info({ backend, rate, cpuMsPerThousand }, 'archive store-only row measured');
+        storeRows.push({
+          backend,
+          rate,
+          ...(cpuMsPerThousand === undefined ? {} : { cpuMsPerThousand }),
+        });
+      }
+
+      const mean = (rows: { backend: Backend; rate: number }[], backend: Backend): number => {
+        const xs = rows.filter((r) => r.backend === backend).map((r) => r.rate);
+        return xs.reduce((a, b) => a + b, 0) / xs.length;
+      };
+      const halves = (rows: { backend: Backend; rate: number }[], backend: Backend): string =>
+        rows
+          .filter((r) => r.backend === backend)
+          .map((r) => Math.round(r.rate).toLocaleString('en-US'))
+          .join(' and ');
+      const sinkSqlite = mean(sinkRows, 'sqlite');
+      const sinkPostgres = mean(sinkRows, 'postgresql');
+      const storeSqlite = mean(storeRows, 'sqlite');
+      const storePostgres = mean(storeRows, 'postgresql');
+      const pipeline = {
+        name: `pipeline sustained rate (cited: ${PIPELINE_SUSTAINED.source}; not this run)`,
+        value: PIPELINE_SUSTAINED.eventsPerSecond,
+      };
+      const input = `${readings.toLocaleString('en-US')} clean readings of ${(bytes / readings).toFixed(0)} B (Avro), ${partitions} partitions, FerretDB ${FERRETDB_VERSION}`;
+      const fromStart = (backend: Backend): string =>
+        sinkRows
+          .filter((r) => r.backend === backend)
+          .map((r) => Math.round(r.rateFromStart).toLocaleString('en-US'))
+          .join(' and ');
+      const flushes = (backend: Backend): string =>
+        sinkRows
+          .filter((r) => r.backend === backend)
+          .map((r) => r.flushes)
+          .join(' and ');
+      return [
+        {
+          name: 'archive: Kafka → mongodb sink → FerretDB on SQLite (the stack’s)',
+          value: sinkSqlite,
+          unit: 'events/s',
+          baseline: pipeline,
+          notes: `${input}; first record read → last flush, mean of the A-B-B-A halves (${halves(sinkRows, 'sqlite')}); from the runner's start (group join included): ${fromStart('sqlite')}; flushes ${flushes('sqlite')}`,
+        },
+        {
+          name: 'archive: Kafka → mongodb sink → FerretDB on PostgreSQL',
+          value: sinkPostgres,
+          unit: 'events/s',
+          baseline: { name: 'the same into FerretDB on SQLite', value: sinkSqlite },
+          notes: `${input}; FerretDB started by the bench on the stack's PostgreSQL (database ${ferret.database}); halves ${halves(sinkRows, 'postgresql')}; from the runner's start: ${fromStart('postgresql')}; flushes ${flushes('postgresql')}`,
+        },
+        {
+          name: `archive store only: sink add + flush, ${batch} a batch, FerretDB on SQLite`,
+          value: storeSqlite,
+          unit: 'events/s',
+          baseline: pipeline,
+          notes: `no Kafka: the same readings, sequential insertMany batches; halves ${halves(storeRows, 'sqlite')}`,
+        },
+        {
+          name: `archive store only: sink add + flush, ${batch} a batch, FerretDB on PostgreSQL`,
+          value: storePostgres,
+          unit: 'events/s',
+          baseline: { name: 'the same into FerretDB on SQLite', value: storeSqlite },
+          notes: `halves ${halves(storeRows, 'postgresql')}`,
+        },
+        ...cpuFigures(storeRows),
+      ];
+    } finally {
+      for (const client of clients) await client.close().catch(() => undefined);
+      await scope.cleanup();
+      await scope.admin.disconnect();
+    }
+  },
+};
