@@ -229,7 +229,7 @@ async function startPostgresFerret(
  * `count` readings of the pipeline benchmark's simulated fleet (seed 7, 2,000 vehicles), one per
  * event id, as cleaning leaves them; not every simulated record is a reading, so ask for more.
  */
-async function cleanReadings(count: number): Promise<VehicleTelemetry[]> {
+export async function cleanReadings(count: number): Promise<VehicleTelemetry[]> {
   for (let asked = Math.ceil(count * 1.5); ; asked *= 2) {
     const seen = new Set<string>();
     const events: VehicleTelemetry[] = [];
@@ -269,7 +269,7 @@ async function withFreshDb<T>(
 }
 
 /** The store's CPU per 1,000 readings on each backend, when it could be read for every row. */
-function cpuFigures(
+export function cpuFigures(
   rows: readonly { backend: Backend; cpuMsPerThousand?: number }[],
 ): BenchFigure[] {
   const of = (backend: Backend): number[] =>
