@@ -107,6 +107,8 @@ export class TelemetryProducer implements TelemetrySink {
   /** send() calls begun and not yet in the buffer (encoding, or waiting for space): flush() covers them. */
   private accepting = 0;
   private spaceWaiters: (() => void)[] = [];
+  /** The waiters' wake-up is scheduled (drain): a new send queues behind them, not ahead. */
+  private wakeScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private lingerTimer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
@@ -213,18 +215,20 @@ export class TelemetryProducer implements TelemetrySink {
       throw new ContinuumError('telemetry producer is closed', {
         context: { topic: this.options.topic },
       });
-    if (this.unacknowledged >= this.options.maxBufferedEvents) return this.enqueueWhenSpace(record);
+    if (this.unacknowledged >= this.options.maxBufferedEvents || this.wakeScheduled)
+      return this.enqueueWhenSpace(record);
     this.accept(record);
     return undefined;
   }
 
+  /** Waits behind the sends already waiting (order per key), then for room. */
   private async enqueueWhenSpace(record: Pending): Promise<void> {
-    while (this.unacknowledged >= this.options.maxBufferedEvents) {
+    do {
       this.metrics.backpressureWaits.inc();
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       // A waiter is also woken when the producer fails.
       if (this.failure) throw this.failure;
-    }
+    } while (this.unacknowledged >= this.options.maxBufferedEvents);
     this.accept(record);
   }
 
@@ -279,12 +283,15 @@ export class TelemetryProducer implements TelemetrySink {
       // Senders waiting for room are woken on the next turn of the event loop, not now: first
       // the loop goes on to the next batch, whose request kafkajs encodes and writes in
       // microtasks. Woken now, their encoding would interleave with that request's, and the
-      // broker would wait for both (profile of bench/telemetry-sdk.ts).
-      const waiters = this.spaceWaiters.splice(0, this.spaceWaiters.length);
-      if (waiters.length > 0)
+      // broker would wait for both (profile of bench/telemetry-sdk.ts). Sends made meanwhile
+      // queue behind them (enqueue), and are woken with them, in order.
+      if (this.spaceWaiters.length > 0 && !this.wakeScheduled) {
+        this.wakeScheduled = true;
         setImmediate(() => {
-          for (const wake of waiters) wake();
+          this.wakeScheduled = false;
+          for (const wake of this.spaceWaiters.splice(0, this.spaceWaiters.length)) wake();
         });
+      }
     }
   }
 
