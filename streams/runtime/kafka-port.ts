@@ -24,6 +24,8 @@ export interface PartitionBatch {
   records: ConsumedRecord[];
   /** The offset after the batch's last record: what to commit once it is processed. */
   nextOffset: string;
+  /** True once a seek made the batch out of date: its partition is read again from elsewhere. */
+  isStale?: () => boolean;
 }
 
 export interface ProducedRecord {
@@ -103,6 +105,11 @@ export interface GroupConsumerOptions {
    */
   onLost?: () => void;
   /**
+   * A fetch completed: the input is being read (records it returned are handed over next; none
+   * for a partition means it is caught up). Drives the processors' InputWallClock.
+   */
+  onFetched?: () => void;
+  /**
    * Processes one batch (read_committed records). Returning commits nothing by itself: the
    * handler commits (in its transaction, or with commitOffsets). Throwing makes the consumer
    * start again from the committed offsets, unless `isFatal(error)`: then it stops and calls
@@ -117,6 +124,13 @@ export interface GroupConsumerOptions {
 export interface StreamsGroupConsumer {
   /** Commits offsets for the group outside any transaction (at-least-once). */
   commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Reads these partitions again from these offsets (the last commit, after work on them failed
+   * with no batch to carry the failure): batches fetched before are dropped. An adapter that
+   * cannot seek restarts from the committed offsets instead (a new member: onLost, then
+   * onAssigned).
+   */
+  rewind(offsets: readonly TopicPartitionOffset[]): void;
   stop(): Promise<void>;
 }
 

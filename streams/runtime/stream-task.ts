@@ -71,8 +71,13 @@ export interface StreamTaskCounters {
 export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
 
 export interface StreamTaskOptions {
-  /** Wall clock (punctuations, the future check); the driver passes its own. */
+  /**
+   * Wall clock of the processors (currentSystemTimeMs, wall-clock punctuations); the driver
+   * passes its own, the runtime an InputWallClock (it stands still while input cannot be read).
+   */
   clock?: () => number;
+  /** Real time, for the `future` check of event times (default: `clock`). */
+  systemClock?: () => number;
   globalStores?: GlobalStores;
   /** Makes the task's stores (default: all in memory). */
   storeFactory?: StoreFactory;
@@ -97,6 +102,7 @@ export class StreamTask {
   private committedTime = Number.NEGATIVE_INFINITY;
   private committedNext = new Map<Schedule, number>();
   private readonly clock: () => number;
+  private readonly systemClock: () => number;
   /** Event times further than this ahead of the clock are dead-lettered (reason `future`). */
   private readonly maxFutureMs: number;
   readonly counters: StreamTaskCounters = {
@@ -111,6 +117,7 @@ export class StreamTask {
     this.topology = topology;
     this.partition = partition;
     this.clock = options.clock ?? Date.now;
+    this.systemClock = options.systemClock ?? this.clock;
     this.maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.globalStores = options.globalStores ?? new GlobalStores(topology);
     const storeOf = options.storeFactory ?? createStore;
@@ -233,7 +240,7 @@ export class StreamTask {
         );
         return;
       }
-      const now = this.clock();
+      const now = this.systemClock();
       if (timestamp > now + this.maxFutureMs) {
         // One bad clock must not move stream time (and with it watermarks, dedupe windows and
         // reordering) hours ahead for everything else on the partition.

@@ -100,6 +100,9 @@ class FakeKafka implements StreamsKafkaClient {
         this.atLeastOnceCalls.push(`commit ${offsets.map((o) => o.offset).join(',')}`);
         return Promise.resolve();
       },
+      rewind: (offsets) => {
+        this.atLeastOnceCalls.push(`rewind ${offsets.map((o) => o.offset).join(',')}`);
+      },
       stop: () => Promise.resolve(),
     });
   }

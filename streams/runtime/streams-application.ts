@@ -33,6 +33,7 @@ import { StateDirectory } from './state-directory.ts';
 import { TaskFailedError } from './stream-task.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
 import { TaskCommitter } from './task-commit.ts';
+import { InputWallClock } from './input-wall-clock.ts';
 import { TaskManager, type TaskHandle } from './task-manager.ts';
 
 export type ProcessingGuarantee = 'exactly-once' | 'at-least-once';
@@ -88,6 +89,8 @@ export const DEFAULT_REPARTITION_PURGE_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_TRANSACTION_RECORDS = 10_000;
 export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
+/** No fetch completed for this long: the processors' wall clock stands still (InputWallClock). */
+export const INPUT_STALE_AFTER_MS = 2_000;
 /** Records processed between two checks of the transaction bounds. */
 const SLICE_RECORDS = 500;
 
@@ -118,6 +121,11 @@ export class StreamsApplication {
   private readonly purger: RepartitionPurger;
   private readonly punctuationIntervalMs: number;
   private punctuationTimer: NodeJS.Timeout | undefined;
+  /**
+   * The processors' wall clock: it stands still while no fetch completes (an outage, a rejoin),
+   * so "quiet for N s" means the input was read and had nothing, not that the broker was away.
+   */
+  private readonly inputClock = new InputWallClock({ staleAfterMs: INPUT_STALE_AFTER_MS });
   /** Stores kept on disk, by name; the state directory is opened at start when there are any. */
   private readonly persistentStores: ReadonlySet<string>;
   private readonly stateDirPath: string | undefined;
@@ -176,8 +184,10 @@ export class StreamsApplication {
       globalStores: this.globalStores,
       maxFutureMs: options.maxFutureMs,
       persistentStores: this.persistentStores,
+      wallClock: () => this.inputClock.now(),
       commit: (handle) => this.committer.commit(handle),
       drop: (handle) => this.committer.drop(handle),
+      rewind: (offsets) => this.consumer?.rewind(offsets),
     });
     this.committer = new TaskCommitter({
       applicationId: this.topology.applicationId,
@@ -201,6 +211,7 @@ export class StreamsApplication {
       withLock: (handle, work) => this.tasks.withLock(handle, work),
       onCommitted: (offsets) => this.purger.committed(offsets),
       onTransactionFailed: (handle) => this.tasks.discard(handle),
+      onFailedOutsideBatch: (handle, err) => this.tasks.failOutsideBatch(handle, err),
     });
   }
 
@@ -262,6 +273,7 @@ export class StreamsApplication {
         );
         this.tasks.lostAll();
       },
+      onFetched: () => this.inputClock.fetched(),
       onBatch: (batch) => this.processBatch(batch),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
       isFatal: (error) => error instanceof TaskFailedError,
@@ -311,16 +323,14 @@ export class StreamsApplication {
 
   private async processBatch(batch: PartitionBatch): Promise<void> {
     if (batch.records.length === 0 || this.stopped) return;
+    // Work outside a batch failed on this partition: rewind to the last commit first.
+    const failure = this.tasks.takeFailure(batch.partition);
+    if (failure) throw failure;
     const handle = await this.tasks.taskFor(batch.partition);
     await this.tasks.withLock(handle, () => this.processLocked(handle, batch));
   }
 
   private async processLocked(handle: TaskHandle, batch: PartitionBatch): Promise<void> {
-    if (handle.failed !== undefined) {
-      const failed = handle.failed;
-      handle.failed = undefined;
-      throw failed;
-    }
     const key = `${batch.topic}:${batch.partition}`;
     const position = handle.positions.get(key);
     const records =
@@ -339,7 +349,8 @@ export class StreamsApplication {
         },
         'batch',
       );
-    if (records.length === 0) return;
+    // A rewind made this batch out of date: its records come again from the last commit.
+    if (records.length === 0 || batch.isStale?.()) return;
     // In slices, so that one transaction never holds more than its bounds, whatever the fetch
     // handed over: a replay's backlog arrives in batches of any size.
     for (let from = 0; from < records.length; from += SLICE_RECORDS) {
@@ -399,10 +410,10 @@ export class StreamsApplication {
    * transaction (begun only when they did something) and is committed like processed records.
    */
   private async punctuateLocked(handle: TaskHandle): Promise<void> {
-    if (handle.failed !== undefined || this.stopped || this.tasks.size === 0) return;
+    if (this.stopped || this.tasks.size === 0 || handle.state !== 'running') return;
     const { task } = handle;
     try {
-      task.punctuateWallClock(Date.now());
+      task.punctuateWallClock();
     } catch (err) {
       await this.committer.abort(handle, err);
       throw err;

@@ -74,11 +74,11 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     deadLetteredSeen: {},
     lock: Promise.resolve(),
     open: undefined,
-    failed: undefined,
     positions: new Map([['in:0', 1n]]),
   };
   const discarded: TaskHandle[] = [];
   const committedOffsets: string[] = [];
+  const failedOutside: string[] = [];
   const committer = new TaskCommitter({
     applicationId: 'unit-commit',
     guarantee: 'exactly-once',
@@ -97,6 +97,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     withLock: (_handle, work) => work(),
     onCommitted: (offsets) => committedOffsets.push(...offsets.map((o) => o.offset)),
     onTransactionFailed: (h) => discarded.push(h),
+    onFailedOutsideBatch: (_h, err) => failedOutside.push((err as Error).message),
   });
   /** Processes one record into the open transaction, as StreamsApplication does. */
   const process = async (offset: number): Promise<void> => {
@@ -116,6 +117,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     sent,
     discarded,
     committedOffsets,
+    failedOutside,
     process,
     failNextCommit: () => (failCommit = true),
   };
@@ -160,6 +162,23 @@ describe('TaskCommitter', () => {
     expect(calls.slice(-2)).toEqual(['commit', 'abort']);
     expect(handle.open).toBeUndefined();
     expect(handle.positions.size).toBe(0);
+    expect(discarded).toEqual([handle]);
+  });
+
+  it('a timed commit that fails is reported as work failed outside a batch', async () => {
+    const { committer, handle, calls, discarded, failedOutside, process, failNextCommit } = setup({
+      commitIntervalMs: 30,
+    });
+    await process(0);
+    failNextCommit();
+    await committer.schedule(handle);
+    await waitFor(() => (failedOutside.length > 0 ? true : undefined), {
+      timeoutMs: 2_000,
+      intervalMs: 10,
+      description: 'the timed commit to fail',
+    });
+    expect(failedOutside).toEqual(['fenced (injected)']);
+    expect(calls.slice(-2)).toEqual(['commit', 'abort']);
     expect(discarded).toEqual([handle]);
   });
 

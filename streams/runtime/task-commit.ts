@@ -57,6 +57,8 @@ export interface TaskCommitterOptions {
   onCommitted: (offsets: readonly TopicPartitionOffset[]) => void;
   /** A transaction failed (not a processor's `fail`): its task is to be discarded. */
   onTransactionFailed: (handle: TaskHandle) => void;
+  /** A timed commit failed, outside any batch (TaskManager.failOutsideBatch). */
+  onFailedOutsideBatch: (handle: TaskHandle, err: unknown) => void;
 }
 
 export class TaskCommitter {
@@ -120,9 +122,7 @@ export class TaskCommitter {
     open.timer ??= setTimeout(() => {
       void this.options
         .withLock(handle, () => (handle.open === open ? this.commit(handle) : Promise.resolve()))
-        .catch((err: unknown) => {
-          handle.failed = asError(err);
-        });
+        .catch((err: unknown) => this.options.onFailedOutsideBatch(handle, err));
     }, due);
   }
 

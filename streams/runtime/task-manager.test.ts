@@ -66,6 +66,11 @@ function managerWith(options: { failProducer?: boolean } = {}) {
       events.push(`drop ${handle.task.partition}`);
       return Promise.resolve();
     },
+    rewind: (offsets) => {
+      events.push(
+        `rewind ${offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`).join(',')}`,
+      );
+    },
   });
   return { tasks, events };
 }
@@ -132,6 +137,53 @@ describe('TaskManager', () => {
       'producer unit-tasks-0 closed',
       'producer unit-tasks-0',
     ]);
+  });
+
+  it('work failing outside a batch discards the task, which is made again; the next batch gets the failure once', async () => {
+    const { tasks } = managerWith();
+    tasks.assign(new Set([0, 1]));
+    const handle = await tasks.taskFor(0);
+    await tasks.taskFor(1);
+    // A punctuation whose transaction could not begin (the broker just came back, say).
+    tasks.forEach((h) =>
+      h.task.partition === 0
+        ? Promise.reject(new Error('begin refused (injected)'))
+        : Promise.resolve(),
+    );
+    await settle();
+    await settle();
+    expect(handle.state).toBe('discarded');
+    expect(tasks.partitions).toEqual([1]);
+    // A batch of the partition would carry the failure (the consumer rewinds), once.
+    expect(tasks.takeFailure(0)?.message).toBe('begin refused (injected)');
+    expect(tasks.takeFailure(0)).toBeUndefined();
+    expect(tasks.takeFailure(1)).toBeUndefined();
+  });
+
+  it('a task made again with no batch to carry the failure rewinds its inputs to the last commit', async () => {
+    const { tasks, events } = managerWith();
+    tasks.assign(new Set([0]));
+    const handle = await tasks.taskFor(0);
+    tasks.failOutsideBatch(handle, new Error('commit timed out (injected)'));
+    await settle();
+    // Nothing comes for a bounded input that has ended: the backoff makes the task again.
+    tasks.recreateMissing(0);
+    tasks.recreateMissing(1_000);
+    await settle();
+    const fresh = await tasks.taskFor(0);
+    expect(fresh.state).toBe('running');
+    expect(events.filter((e) => e.startsWith('rewind'))).toEqual(['rewind in:0@7']);
+    // Rewound once: no batch throws it any more.
+    expect(tasks.takeFailure(0)).toBeUndefined();
+  });
+
+  it('forgets the failure of a partition that moved away', async () => {
+    const { tasks } = managerWith();
+    tasks.assign(new Set([0]));
+    const handle = await tasks.taskFor(0);
+    tasks.failOutsideBatch(handle, new Error('commit timed out (injected)'));
+    tasks.assign(new Set([1]));
+    expect(tasks.takeFailure(0)).toBeUndefined();
   });
 
   it('closes every task at stop, committing first', async () => {

@@ -8,7 +8,11 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { restoreTaskStores } from './changelog-restore.ts';
 import type { GlobalStores } from './global-stores.ts';
-import type { StreamsKafkaClient, TransactionalProducer } from './kafka-port.ts';
+import type {
+  StreamsKafkaClient,
+  TopicPartitionOffset,
+  TransactionalProducer,
+} from './kafka-port.ts';
 import type { StateDirectory } from './state-directory.ts';
 import { createStore, type StoreFactory } from './store-changelog.ts';
 import { StreamTask } from './stream-task.ts';
@@ -27,8 +31,6 @@ export interface TaskHandle {
   /** Batches, timed commits and closing take turns on a task. */
   lock: Promise<unknown>;
   open: OpenCommit | undefined;
-  /** A timed commit failed: the task's next batch fails, so the consumer rewinds to the commit. */
-  failed: Error | undefined;
   /**
    * Next offset to process per `topic:partition`. A consumer may hand over records again that
    * the open transaction already holds (a rebalance rewinds to the committed offsets); they are
@@ -47,10 +49,14 @@ export interface TaskManagerOptions {
   maxFutureMs: number | undefined;
   /** Stores kept on disk, by name. */
   persistentStores: ReadonlySet<string>;
+  /** The processors' wall clock (an InputWallClock's `now`; default: real time). */
+  wallClock?: () => number;
   /** Commits a task's open work before it closes cleanly (TaskCommitter.commit). */
   commit: (handle: TaskHandle) => Promise<void>;
   /** Drops a task's open work before it closes unfinished (TaskCommitter.drop). */
   drop: (handle: TaskHandle) => Promise<void>;
+  /** Reads the partition's inputs again from these offsets (the group consumer's rewind). */
+  rewind: (offsets: readonly TopicPartitionOffset[]) => void;
 }
 
 export class TaskManager {
@@ -65,6 +71,13 @@ export class TaskManager {
    */
   private assigned: ReadonlySet<number> = new Set();
   private readonly recreation = new Map<number, { at: number; delayMs: number }>();
+  /**
+   * Failures of work that ran outside a batch (a timed commit, a punctuation), by partition.
+   * The consumer may have fetched past the last commit, so the partition's next batch throws the
+   * failure and the consumer rewinds to the committed offsets. Kept here, not on the task, which
+   * is discarded meanwhile (its producer may be fenced or stuck in a transaction).
+   */
+  private readonly failures = new Map<number, Error>();
   private stateDirectory: StateDirectory | undefined;
 
   constructor(options: TaskManagerOptions) {
@@ -90,6 +103,54 @@ export class TaskManager {
   assign(partitions: ReadonlySet<number>): void {
     this.assigned = partitions;
     this.recreation.clear();
+    for (const partition of [...this.failures.keys()])
+      if (!partitions.has(partition)) this.failures.delete(partition);
+  }
+
+  /**
+   * Work on the task failed outside a batch. The task is discarded, created again with backoff
+   * (or by its partition's next batch), and that next batch fails first so that the consumer
+   * rewinds to the last commit. Before, the task kept the failure to itself and skipped its
+   * punctuations until a batch came: after a broker outage at the end of a bounded input, none
+   * came and what it held waited for ever.
+   */
+  failOutsideBatch(handle: TaskHandle, err: unknown): void {
+    const error = asError(err);
+    const { partition } = handle.task;
+    this.failures.set(partition, error);
+    this.log.warn(
+      { partition, err: error.message },
+      'task work outside a batch failed: the task is discarded and created again, and its next batch rewinds to the last commit',
+    );
+    this.discard(handle);
+  }
+
+  /**
+   * Work on the partition failed outside a batch and no batch has carried the failure since (a
+   * bounded input that has ended sends none): the consumer may have read past the last commit,
+   * so its inputs are read again from there before the new task runs.
+   */
+  private async rewindIfFailed(partition: number, handle: TaskHandle): Promise<void> {
+    if (!this.failures.has(partition)) return;
+    const committed = handle.producer ? handle.positions : await this.committedPositions(partition);
+    this.failures.delete(partition);
+    const offsets = this.options.topology.inputTopics().map((topic) => ({
+      topic,
+      partition,
+      offset: (committed.get(`${topic}:${partition}`) ?? 0n).toString(),
+    }));
+    this.options.rewind(offsets);
+    this.log.info(
+      { partition, offsets: offsets.map((o) => `${o.topic}@${o.offset}`) },
+      'inputs rewound to the last commit after work outside a batch failed',
+    );
+  }
+
+  /** The failure the partition's next batch must throw (once), if work outside a batch failed. */
+  takeFailure(partition: number): Error | undefined {
+    const failure = this.failures.get(partition);
+    this.failures.delete(partition);
+    return failure;
   }
 
   /**
@@ -120,15 +181,15 @@ export class TaskManager {
   }
 
   /**
-   * Runs `work` on every task once whatever runs on it has finished; an error is kept on the
-   * task (`failed`), so its next batch fails and the consumer rewinds to the last commit.
+   * Runs `work` on every task once whatever runs on it has finished; a task whose work fails is
+   * discarded and its partition rewinds on its next batch (failOutsideBatch).
    */
   forEach(work: (handle: TaskHandle) => Promise<void>): void {
     for (const pending of this.tasks.values()) {
       void pending
         .then((handle) =>
           this.withLock(handle, () => work(handle)).catch((err: unknown) => {
-            handle.failed = asError(err);
+            this.failOutsideBatch(handle, err);
           }),
         )
         .catch(() => undefined);
@@ -147,6 +208,8 @@ export class TaskManager {
     // Taken (and removed) now: until this task closes cleanly, a crash must find no checkpoint.
     const checkpoint = this.stateDirectory?.takeCheckpoint(partition) ?? new Map<string, string>();
     const task = new StreamTask(topology, partition, {
+      clock: this.options.wallClock,
+      systemClock: Date.now,
       globalStores: this.options.globalStores,
       maxFutureMs: this.options.maxFutureMs,
       storeFactory: this.storeFactory(partition),
@@ -159,7 +222,6 @@ export class TaskManager {
       deadLetteredSeen: {},
       lock: Promise.resolve(),
       open: undefined,
-      failed: undefined,
       positions: new Map(),
     };
     try {
@@ -176,6 +238,7 @@ export class TaskManager {
     this.move(handle, 'restoring');
     try {
       if (handle.producer) handle.positions = await this.committedPositions(partition);
+      await this.rewindIfFailed(partition, handle);
       const application = topology.applicationId;
       const stop = metrics.restoreSeconds.startTimer({ application });
       const restored = await restoreTaskStores(
@@ -346,7 +409,7 @@ export class TaskManager {
     if (!canTransition(handle.state, 'closing')) return;
     this.move(handle, 'closing');
     const committed = await this.withLock(handle, () => this.options.commit(handle)).then(
-      () => handle.failed === undefined,
+      () => true,
       (err: unknown) => {
         this.log.warn(
           { partition: handle.task.partition, err: errorMessage(err) },
@@ -368,9 +431,10 @@ export class TaskManager {
   }
 
   /**
-   * Drops a task whose transaction failed: its producer may be fenced, which means another
-   * instance held the partition meanwhile and may have moved its stores on. The next batch
-   * creates it afresh: a new producer (fencing in turn) and stores restored from the changelogs.
+   * Drops a task whose transaction (or other work outside a batch) failed: its producer may be
+   * fenced, which means another instance held the partition meanwhile and may have moved its
+   * stores on. The next batch, or the backoff, creates it afresh: a new producer (fencing in
+   * turn) and stores restored from the changelogs.
    */
   discard(handle: TaskHandle): void {
     const { partition } = handle.task;
@@ -386,7 +450,7 @@ export class TaskManager {
         void handle.producer?.close().catch(() => undefined);
         this.log.info(
           { partition },
-          'task discarded after a failed transaction; recreated by its next batch or with backoff',
+          'task discarded after a failure; recreated by its next batch or with backoff',
         );
       },
       () => undefined,

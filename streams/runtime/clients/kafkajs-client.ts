@@ -458,6 +458,8 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
         ),
       );
     });
+    // Emitted after each successful fetch (a failed one throws before it).
+    consumer.on(consumer.events.FETCH, () => options.onFetched?.());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
         this.log.warn(
@@ -490,6 +492,7 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
             partition: batch.partition,
             records: batch.messages.map(consumedRecord),
             nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
+            isStale: () => payload.isStale(),
           });
         } catch (err) {
           if (options.isFatal(err) && err instanceof Error) {
@@ -529,6 +532,13 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
         `offsets not committed: the kafkajs consumer of ${this.groupId} is restarting`,
         { retriable: true, context: { groupId: this.groupId, skipped } },
       );
+  }
+
+  rewind(offsets: readonly TopicPartitionOffset[]): void {
+    // kafkajs drops what it fetched for a partition with a pending seek, and marks a batch being
+    // handed over as stale (isStale), so nothing read before the rewind is processed after it.
+    for (const { topic, partition, offset } of offsets)
+      this.consumer.seek({ topic, partition, offset });
   }
 
   async stop(): Promise<void> {

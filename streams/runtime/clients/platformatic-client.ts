@@ -673,6 +673,8 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A rewind was asked for: the consumer restarts from the committed offsets (see rewind). */
+  private rewindRequested: Error | undefined;
   /** Restarts since the last batch that went through. */
   private failures = 0;
   /**
@@ -745,6 +747,9 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
     // One 'readable' listener for the stream's life: removing the last one sets the stream's
     // flowing state back to null, and the library stops fetching for a stream nobody reads.
     stream.on('readable', () => this.wakeUp());
+    // Emitted after every fetch response, failed ones too: a failed fetch destroys the stream
+    // (drain() restarts the consumer), so a run of them does not last.
+    stream.on('fetch', () => options.onFetched?.());
     stream.on('end', () => this.wakeUp());
     stream.on('close', () => this.wakeUp());
     this.stream = stream;
@@ -797,6 +802,11 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
 
   private async drain(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
     for (;;) {
+      const rewind = this.rewindRequested;
+      if (rewind) {
+        this.rewindRequested = undefined;
+        throw rewind;
+      }
       const messages: Message[] = [];
       for (let m = stream.read() as Message | null; m !== null; m = stream.read() as Message | null)
         messages.push(m);
@@ -889,6 +899,18 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
       } as unknown as Message;
       await transaction.addOffset(message);
     }
+  }
+
+  /**
+   * The library's stream has no seek: the consumer restarts from the committed offsets, which
+   * rewinds every partition (the restart is a new member, so the runtime drops all its tasks).
+   */
+  rewind(offsets: readonly TopicPartitionOffset[]): void {
+    this.rewindRequested = new ContinuumError('rewinding to the committed offsets', {
+      retriable: true,
+      context: { partitions: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`) },
+    });
+    this.wakeUp();
   }
 
   async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
