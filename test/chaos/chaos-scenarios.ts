@@ -30,7 +30,7 @@ import {
 } from '../support/pipeline/pipeline-checks.ts';
 import { PipelineHarness, type StreamsProcess } from '../support/pipeline/pipeline-harness.ts';
 import type { PrivatePostgres } from '../support/private-postgres.ts';
-import type { ThreeNodeKafka } from '../support/three-node-kafka.ts';
+import type { PrivateKafka } from '../support/private-kafka.ts';
 import type { PipelineFold } from '../support/pipeline/reference-fold.ts';
 import { chaosOutcome, type ChaosOutcome, type ChaosVariant } from './chaos-outcome.ts';
 
@@ -43,7 +43,7 @@ export interface ChaosContext {
   log: Logger;
   size: ChaosSize;
   /** The cluster the broker scenarios kill nodes of (`config` and `kafka` point at it). */
-  cluster?: ThreeNodeKafka;
+  cluster?: PrivateKafka;
   /** The PostgreSQL the restart scenario restarts (`config` points at it). */
   postgres?: PrivatePostgres;
 }
@@ -738,6 +738,95 @@ export const brokerKilled: ChaosScenario = {
 };
 
 /**
+ * The whole Kafka cluster (the scenario's own, one node in the short suite) stopped at a quarter
+ * of the run and started again after `heldMs`: every client of the pipeline loses every
+ * connection at once — `continuum streams`' consumers and transactional producers, the sinks'
+ * consumers — and must carry on by itself once the cluster is back. Exactly-once: nothing lost,
+ * nothing applied twice. The broken variant is a runtime that committed input it never
+ * processed.
+ */
+export const brokerRestarted: ChaosScenario = {
+  name: 'broker-restarted',
+  summary:
+    'the whole Kafka cluster stopped mid-run and started again: every client reconnects by itself; nothing lost, exactly-once also nothing applied twice',
+  async run(ctx, { guarantee, variant }) {
+    const cluster = ctx.cluster;
+    if (!cluster)
+      throw new Error('broker-restarted needs a Kafka cluster of its own (ctx.cluster)');
+    const heldMs = ctx.size === 'long' ? 30_000 : 5_000;
+    return withHarness(ctx, async (harness) => {
+      await harness.seed(simulation(ctx.size, 3_090_127, 2));
+      await harness.startSinks();
+      const inputs = await foldInputs(harness);
+      const cleanCount = cleanReadingsOf(inputs);
+      const total = 2 * cleanCount;
+      const skipped = variant === 'broken' ? await commitUnprocessedInput(harness, 5) : 0;
+      const streams = await harness.startStreams(guarantee);
+      const stoppedAt = await untilProgress(
+        harness,
+        streams,
+        cleanCount,
+        Math.floor(total / 4),
+        'a quarter of the run before the cluster stops',
+      );
+      await cluster.stopAll();
+      const stopped = Date.now();
+      // Held down with no client able to reach it (a condition, not a sleep: the wait ends at
+      // heldMs or as soon as continuum streams gives up, which is itself a failure).
+      await waitFor(
+        () => {
+          if (streams.exited) throw new Error(`continuum streams exited:\n${streams.tail()}`);
+          return Date.now() - stopped >= heldMs;
+        },
+        {
+          timeoutMs: heldMs + 5_000,
+          intervalMs: 100,
+          description: `the cluster down ${heldMs} ms`,
+        },
+      );
+      await cluster.startAll();
+      const restarted = Date.now();
+      const downSeconds = Math.round((restarted - stopped) / 100) / 10;
+      const expected = settledOutputs(inputs);
+      await harness.waitUntilSettled(
+        streams,
+        { ...expected, cleanReadings: expected.cleanReadings - skipped },
+        240_000,
+      );
+      const recoverySeconds = secondsSince(restarted);
+      const log = streams.tail();
+      const streamsStayedUp = !streams.failed && !streams.exited;
+      await streams.kill('SIGTERM');
+      const findings = await checkPipeline(harness);
+      const outcome = chaosOutcome({
+        scenario: this.name,
+        variant,
+        guarantee,
+        faults: 1,
+        recoverySeconds,
+        findings,
+        stores: await viewStores(harness),
+        observed: [
+          `the whole cluster down ${downSeconds}s`,
+          ...(variant === 'broken' ? [`committed ${skipped} raw readings unprocessed`] : []),
+        ],
+      });
+      return {
+        outcomes: [outcome],
+        facts: {
+          stoppedMidStream: stoppedAt.midStream,
+          downSeconds,
+          skipped,
+          streamsStayedUp,
+          streamsLogTail: log.slice(-2_000),
+        },
+        findings,
+      };
+    });
+  },
+};
+
+/**
  * Stops the PostgreSQL that holds the shipments (CDC's source, seeded) and the view, starts the
  * pipeline, and starts PostgreSQL again once states were written and a few seconds passed: the
  * PostgreSQL sink's writes fail meanwhile, it retries with backoff and carries on from its
@@ -811,4 +900,5 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
   viewLost,
   postgresRestarted,
   brokerKilled,
+  brokerRestarted,
 ];

@@ -10,10 +10,11 @@ import { createLogger } from '../../core/logger.ts';
 import { repoRoot } from '../../core/paths.ts';
 import { createKafka } from '../support/kafka.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
-import { startThreeNodeKafka, type ThreeNodeKafka } from '../support/three-node-kafka.ts';
+import { startPrivateKafka, type PrivateKafka } from '../support/private-kafka.ts';
 import { chaosTable, type ChaosOutcome } from './chaos-outcome.ts';
 import {
   brokerKilled,
+  brokerRestarted,
   CHAOS_SCENARIOS,
   postgresRestarted,
   sinkBlocked,
@@ -238,17 +239,76 @@ describe('chaos: the PostgreSQL of the view restarted under load', () => {
   );
 });
 
+describe('chaos: the whole Kafka cluster stopped and started again mid-run', () => {
+  let cluster: PrivateKafka | undefined;
+  let onCluster: ChaosContext;
+
+  beforeAll(async () => {
+    // One node of its own beside the test stack: stopping the stack's broker would stop every
+    // other test's Kafka too.
+    cluster = await startPrivateKafka(config, ctx.log, 1);
+    onCluster = {
+      ...ctx,
+      config: cluster.config,
+      kafka: createKafka(cluster.config, 'chaos-private-kafka'),
+      cluster,
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 120_000);
+
+  it(
+    'exactly-once: every client reconnects by itself; nothing lost, nothing applied twice',
+    async () => {
+      const result = await brokerRestarted.run(onCluster, {
+        guarantee: 'exactly-once',
+        variant: 'sound',
+      });
+      outcomes.push(...result.outcomes);
+      expect(result.facts.stoppedMidStream).toBe(true);
+      expect(result.facts.streamsStayedUp ? 'stayed up' : String(result.facts.streamsLogTail)).toBe(
+        'stayed up',
+      );
+      const outcome = outcomeOf(result, 'sound');
+      expect(verdictOf(outcome)).toEqual({
+        verdict: 'pass',
+        detail: [expect.stringContaining('down')],
+      });
+      expect(outcome).toMatchObject({ lost: 0, duplicated: 0, wrong: 0 });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'catches a runtime that commits input it never processed',
+    async () => {
+      const result = await brokerRestarted.run(onCluster, {
+        guarantee: 'exactly-once',
+        variant: 'broken',
+      });
+      outcomes.push(...result.outcomes);
+      expect(result.facts.skipped).toBeGreaterThan(0);
+      const outcome = outcomeOf(result, 'broken');
+      expect(outcome.verdict).toBe('fail');
+      expect(outcome.lost).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
+
 // The broker scenario runs in the long suite (`npm run chaos`) only: a three-node cluster
 // beside the test stack costs CI minutes it does not have, and two of four runs here hung until
 // the test timeout in the harness's waits (not solved yet; see test/chaos/README.md).
 const describeLongOnly = size === 'long' ? describe : (): void => undefined;
 
 describeLongOnly('chaos: one Kafka node of three killed under load', () => {
-  let cluster: ThreeNodeKafka | undefined;
+  let cluster: PrivateKafka | undefined;
   let onCluster: ChaosContext;
 
   beforeAll(async () => {
-    cluster = await startThreeNodeKafka(config, ctx.log);
+    cluster = await startPrivateKafka(config, ctx.log, 3);
     onCluster = {
       ...ctx,
       config: cluster.config,

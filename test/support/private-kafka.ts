@@ -1,7 +1,7 @@
-// A three-node KRaft cluster for the broker scenarios, started by the stack's own code
-// (`NativeStack`, as `continuum stack up --brokers 3` starts it) beside the test stack: its own
-// state folder and ports, the test stack's other services shared. Nodes can be killed and
-// restarted one at a time.
+// A KRaft cluster of one or three nodes for the broker scenarios, started by the stack's own
+// code (`NativeStack`, as `continuum stack up [--brokers 3]` starts it) beside the test stack: its
+// own state folder and ports, the test stack's other services shared. Nodes can be killed and
+// restarted one at a time, or the whole cluster stopped and started again.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import nodePath from 'node:path';
@@ -17,28 +17,39 @@ import { createKafka, withAdmin as withAdminOf } from './kafka.ts';
 /** Node n: broker 39092 + 100(n − 1), controller 39093 + …, JMX agent 39404 + … */
 const FIRST_NODE = { port: 39092, controllerPort: 39093, metricsPort: 39404 };
 
-export interface ThreeNodeKafka {
+export interface PrivateKafka {
   /** The test stack's configuration with this cluster as its Kafka. */
   config: Config;
   nodeIds: readonly number[];
+  /** Stops every node (SIGTERM, as `stack down` does): the whole cluster is gone. */
+  stopAll(): Promise<void>;
+  /** Starts every node again and waits until the cluster answers. */
+  startAll(): Promise<void>;
   kill(nodeId: number): Promise<void>;
   /** Starts a killed node again and waits until it has rejoined the cluster. */
   restart(nodeId: number): Promise<void>;
   /** How many of `topics`' partitions each node leads. */
   leaders(topics: readonly string[]): Promise<Map<number, number>>;
-  /** Waits until every partition of `topics` has all three replicas in sync again. */
+  /** Waits until every partition of `topics` has a replica in sync on every node again. */
   inSync(topics: readonly string[], timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startThreeNodeKafka(base: Config, log: Logger): Promise<ThreeNodeKafka> {
-  const stateDir = await mkdtemp(nodePath.join(os.tmpdir(), 'continuum-three-nodes-'));
-  const brokers = [0, 1, 2].map((i) => `127.0.0.1:${FIRST_NODE.port + 100 * i}`).join(',');
+export async function startPrivateKafka(
+  base: Config,
+  log: Logger,
+  nodes: 1 | 3,
+): Promise<PrivateKafka> {
+  const stateDir = await mkdtemp(nodePath.join(os.tmpdir(), `continuum-kafka-${nodes}-nodes-`));
+  const brokers = Array.from(
+    { length: nodes },
+    (_, i) => `127.0.0.1:${FIRST_NODE.port + 100 * i}`,
+  ).join(',');
   const clusterConfig = loadConfig({
     ...process.env,
     CONTINUUM_STATE_DIR: stateDir,
     CONTINUUM_CACHE_DIR: base.cacheDir,
-    CONTINUUM_KAFKA_NODES: '3',
+    CONTINUUM_KAFKA_NODES: String(nodes),
     CONTINUUM_KAFKA_BROKERS: brokers,
     CONTINUUM_KAFKA_CONTROLLER_PORT: String(FIRST_NODE.controllerPort),
     CONTINUUM_KAFKA_METRICS_PORT: String(FIRST_NODE.metricsPort),
@@ -48,12 +59,12 @@ export async function startThreeNodeKafka(base: Config, log: Logger): Promise<Th
   if (up.failed.length > 0) {
     await stack.down(['kafka']);
     throw new Error(
-      `the three-node cluster did not start: ${up.failed.map((f) => `${f.message}\n${f.logTail ?? ''}`).join('\n')}`,
+      `the ${nodes}-node cluster did not start: ${up.failed.map((f) => `${f.message}\n${f.logTail ?? ''}`).join('\n')}`,
     );
   }
   // The rest of the test stack as it is (its PostgreSQL password lives in its own state folder).
   const config = loadConfig({ ...process.env, CONTINUUM_KAFKA_BROKERS: brokers });
-  const kafka = createKafka(config, 'three-nodes');
+  const kafka = createKafka(config, `private-kafka-${nodes}`);
   const nodeIds = kafkaNodes(clusterConfig).map((n) => n.address.nodeId);
 
   const withAdmin = <T>(body: Parameters<typeof withAdminOf<T>>[1]): Promise<T> =>
@@ -62,6 +73,14 @@ export async function startThreeNodeKafka(base: Config, log: Logger): Promise<Th
   return {
     config,
     nodeIds,
+    async stopAll() {
+      await stack.down(['kafka']);
+    },
+    async startAll() {
+      const result = await stack.up({ only: ['kafka'], progress: false });
+      if (result.failed.length > 0)
+        throw new Error(`the cluster did not start again: ${result.failed[0]?.message}`);
+    },
     async kill(nodeId) {
       const pid = readPid(servicePaths(clusterConfig, kafkaNodeName(nodeId)));
       if (pid === undefined || !isAlive(pid)) throw new Error(`node ${nodeId} is not running`);
@@ -90,7 +109,7 @@ export async function startThreeNodeKafka(base: Config, log: Logger): Promise<Th
         waitFor(
           async () => {
             const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
-            return metadata.every((t) => t.partitions.every((p) => p.isr.length === 3));
+            return metadata.every((t) => t.partitions.every((p) => p.isr.length === nodes));
           },
           {
             timeoutMs,
