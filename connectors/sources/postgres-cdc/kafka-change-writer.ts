@@ -1,13 +1,15 @@
 // Writes a transaction's changes to Kafka: key = shipment id, value = ShipmentChange in the
-// Confluent wire format, through an idempotent producer with acks=all. `write` resolves only
-// once the broker acknowledged every record, which is what lets the pipeline confirm the LSN.
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+// Confluent wire format (encoded synchronously with the registered schema's avsc type), through
+// an idempotent producer with acks=all. `write` resolves only once the broker acknowledged every
+// record, which is what lets the pipeline confirm the LSN.
 import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { errorMessage } from '../../../core/errors.ts';
 import { RETRIED_KAFKA_NOISE } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { CdcKafkaError } from './errors.ts';
 import type { CdcProducerOptions } from './options.ts';
+import type { ShipmentChange } from '../../../schemas/types.ts';
+import type { WireEncoder } from '../../../schemas/wire-encoder.ts';
 import type { KeyedChange } from './row-conversion.ts';
 import type { ChangeWriter } from './transaction-pipeline.ts';
 import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
@@ -53,8 +55,7 @@ export function createCdcProducer(kafka: Kafka): Producer {
 
 export interface KafkaChangeWriterOptions {
   producer: Producer;
-  registry: SchemaRegistry;
-  schemaId: number;
+  encoder: WireEncoder<ShipmentChange>;
   topic: string;
   maxBatchRecords: number;
 }
@@ -67,21 +68,16 @@ export class KafkaChangeWriter implements ChangeWriter {
   }
 
   async write(changes: readonly KeyedChange[]): Promise<void> {
-    const { producer, registry, schemaId, topic, maxBatchRecords } = this.options;
+    const { producer, encoder, topic, maxBatchRecords } = this.options;
     for (let start = 0; start < changes.length; start += maxBatchRecords) {
       const batch = changes.slice(start, start + maxBatchRecords);
       let messages;
       try {
-        messages = await Promise.all(
-          batch.map(async ({ key, change }) => ({
-            key,
-            value: await registry.encode(schemaId, change),
-          })),
-        );
+        messages = batch.map(({ key, change }) => ({ key, value: encoder.encode(change) }));
       } catch (cause) {
         throw new CdcKafkaError(`encoding ShipmentChange failed: ${errorMessage(cause)}`, {
           cause,
-          context: { topic, schemaId, records: batch.length },
+          context: { topic, schemaId: encoder.schemaId, records: batch.length },
         });
       }
       try {

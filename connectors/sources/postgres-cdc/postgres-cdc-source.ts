@@ -10,6 +10,8 @@ import type { Registry } from 'prom-client';
 import { ContinuumError, errorMessage } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { registerValueSchema } from '../../../schemas/event-schemas.ts';
+import type { ShipmentChange } from '../../../schemas/types.ts';
+import { wireEncoderFor, type WireEncoder } from '../../../schemas/wire-encoder.ts';
 import { CdcDecodeError, CdcKafkaError, CdcPostgresError, CdcTruncateError } from './errors.ts';
 import { KafkaChangeWriter, createCdcKafka, createCdcProducer } from './kafka-change-writer.ts';
 import { lsnToNumber, numberToLsn } from './lsn.ts';
@@ -164,10 +166,15 @@ export class PostgresCdcSource {
   private async ensureWriter(): Promise<KafkaChangeWriter> {
     if (this.writer) return this.writer;
     const producer = (this.producer ??= createCdcProducer(this.kafka));
-    let schemaId: number;
+    let encoder: WireEncoder<ShipmentChange>;
     try {
       await producer.connect();
-      schemaId = await registerValueSchema(this.registry, this.options.topic, 'ShipmentChange');
+      const schemaId = await registerValueSchema(
+        this.registry,
+        this.options.topic,
+        'ShipmentChange',
+      );
+      encoder = await wireEncoderFor<ShipmentChange>(this.registry, schemaId);
     } catch (cause) {
       throw new CdcKafkaError(
         `connecting to Kafka or the registry failed: ${errorMessage(cause)}`,
@@ -179,8 +186,7 @@ export class PostgresCdcSource {
     }
     this.writer = new KafkaChangeWriter({
       producer,
-      registry: this.registry,
-      schemaId,
+      encoder,
       topic: this.options.topic,
       maxBatchRecords: this.options.producer.maxBatchRecords,
     });
