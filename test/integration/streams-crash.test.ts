@@ -49,8 +49,11 @@ const CLEAN_STOP = 2;
 
 type StoreKind = 'memory' | 'disk';
 
+/** The last lines each child wrote to stdout (its log), for failure messages. */
+const childOutput = new WeakMap<ChildProcess, string[]>();
+
 function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(
+  const child = spawn(
     `${repoRoot}/node_modules/.bin/node`,
     [`${repoRoot}/test/support/run-depot-totals.ts`, ...args],
     {
@@ -59,6 +62,24 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  // Read, not left in the pipe: a full pipe blocks the child's synchronous log writes, and a
+  // child blocked for a session timeout loses its group membership (and with it its tasks).
+  const lines: string[] = [];
+  childOutput.set(child, lines);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
+    lines.splice(0, Math.max(0, lines.length - 60));
+  });
+  return child;
+}
+
+function outputOf(child: ChildProcess): string {
+  return (childOutput.get(child) ?? []).join('\n');
 }
 
 async function exited(child: ChildProcess): Promise<void> {
@@ -175,9 +196,11 @@ describe.each<[StreamsClientKind, ProcessingGuarantee, StoreKind]>(CASES)(
           child.kill('SIGTERM');
           await exited(child);
           // Every task committed and checkpointed its stores on the way out.
-          expect(readdirSync(nodePath.join(stateDir, applicationId, 'checkpoints')).sort()).toEqual(
-            ['0.json', '1.json', '2.json'],
-          );
+          const checkpoints = readdirSync(
+            nodePath.join(stateDir, applicationId, 'checkpoints'),
+          ).sort();
+          if (checkpoints.length !== 3) process.stderr.write(`${outputOf(child)}\n`);
+          expect(checkpoints).toEqual(['0.json', '1.json', '2.json']);
           continue;
         }
         child.kill('SIGKILL');
