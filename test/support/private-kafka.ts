@@ -14,8 +14,12 @@ import { isAlive, readPid } from '../../compose/native/process-supervisor.ts';
 import { kafkaNodeName, kafkaNodes } from '../../compose/native/services/kafka-nodes.ts';
 import { createKafka, withAdmin as withAdminOf } from './kafka.ts';
 
-/** Node n: broker 39092 + 100(n − 1), controller 39093 + …, JMX agent 39404 + … */
-const FIRST_NODE = { port: 39092, controllerPort: 39093, metricsPort: 39404 };
+/**
+ * Node n: broker 21092 + 100(n − 1), controller 21093 + …, JMX agent 21404 + … Below the
+ * kernel's ephemeral range (32768–60999): a port in it can be any client connection's local
+ * port at the moment a node starts ("Address already in use").
+ */
+const FIRST_NODE = { port: 21092, controllerPort: 21093, metricsPort: 21404 };
 
 export interface PrivateKafka {
   /** The test stack's configuration with this cluster as its Kafka. */

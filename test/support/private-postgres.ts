@@ -12,7 +12,11 @@ import { servicePaths } from '../../compose/native/native-service.ts';
 import { readPid, stopProcess } from '../../compose/native/process-supervisor.ts';
 import { postgresService } from '../../compose/native/services/postgres.ts';
 
-const PORT = 35432;
+/**
+ * Below the kernel's ephemeral range (32768–60999): 35432 was once some client connection's
+ * local port when the server started, and it could not listen ("Address already in use").
+ */
+const PORT = 25432;
 
 export interface PrivatePostgres {
   /** The test stack's configuration with this PostgreSQL as its system of record and view. */
