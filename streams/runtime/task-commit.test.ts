@@ -10,31 +10,13 @@ import type {
   StreamsTransaction,
   TransactionalProducer,
 } from './kafka-port.ts';
-import type { Processor, ProcessorContext } from './processor.ts';
-import type { StreamRecord } from './record.ts';
-import { stringSerde } from './serde.ts';
 import { StreamTask, TaskFailedError } from './stream-task.ts';
+import { passThroughTopology } from './pass-through-topology.fixture.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
 import { TaskCommitter } from './task-commit.ts';
 import type { TaskHandle } from './task-manager.ts';
-import { TopologyBuilder } from './topology.ts';
 
-class PassThrough implements Processor<string, string, string, string> {
-  private context!: ProcessorContext<string, string>;
-  init(context: ProcessorContext<string, string>): void {
-    this.context = context;
-  }
-  process(record: StreamRecord<string, string>): void {
-    this.context.forward(record);
-  }
-}
-
-const serdes = { key: stringSerde, value: stringSerde };
-const topology = new TopologyBuilder('unit-commit')
-  .addSource('in', 'in', serdes)
-  .addProcessor('pass', () => new PassThrough(), ['in'])
-  .addSink('out', 'out', serdes, ['pass'])
-  .build();
+const topology = passThroughTopology('unit-commit');
 
 function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: number } = {}) {
   const calls: string[] = [];

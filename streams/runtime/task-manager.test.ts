@@ -4,29 +4,11 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../core/logger.ts';
 import { GlobalStores } from './global-stores.ts';
 import type { StreamsKafkaClient } from './kafka-port.ts';
-import type { Processor, ProcessorContext } from './processor.ts';
-import type { StreamRecord } from './record.ts';
-import { stringSerde } from './serde.ts';
+import { passThroughTopology } from './pass-through-topology.fixture.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
 import { TaskManager, type TaskHandle } from './task-manager.ts';
-import { TopologyBuilder } from './topology.ts';
 
-class PassThrough implements Processor<string, string, string, string> {
-  private context!: ProcessorContext<string, string>;
-  init(context: ProcessorContext<string, string>): void {
-    this.context = context;
-  }
-  process(record: StreamRecord<string, string>): void {
-    this.context.forward(record);
-  }
-}
-
-const serdes = { key: stringSerde, value: stringSerde };
-const topology = new TopologyBuilder('unit-tasks')
-  .addSource('in', 'in', serdes)
-  .addProcessor('pass', () => new PassThrough(), ['in'])
-  .addSink('out', 'out', serdes, ['pass'])
-  .build();
+const topology = passThroughTopology('unit-tasks');
 
 function managerWith(options: { failProducer?: boolean } = {}) {
   const events: string[] = [];
