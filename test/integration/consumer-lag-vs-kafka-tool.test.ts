@@ -75,7 +75,7 @@ describe('continuum lag agrees with kafka-consumer-groups --describe', () => {
     await admin.connect();
     plain = await createTestTopic(admin, { partitions: 3 });
     transactional = await createTestTopic(admin, { partitions: 2 });
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
       topic: plain,

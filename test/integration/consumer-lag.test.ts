@@ -20,7 +20,7 @@ describe('consumer lag', () => {
     admin = kafka.admin();
     await admin.connect();
     topic = await createTestTopic(admin, { partitions: 2 });
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
       topic,

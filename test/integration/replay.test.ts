@@ -304,7 +304,9 @@ describe('replay library', () => {
       topics.push(source);
       await createTopicsWithLeaders(admin, [{ topic: dlqTopic(source), numPartitions: 2 }]);
       topics.push(dlqTopic(source));
-      const producer = kafka.producer();
+      // Idempotent: a plain producer's retry of a timed-out request on a loaded machine wrote
+      // one partition's letters twice once (16 letters, not 10), and the counts below failed.
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       const letters = Array.from({ length: 10 }, (_, i) => {
         const error = Object.assign(new Error(`rejected ${i}`), {

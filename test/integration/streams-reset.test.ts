@@ -39,7 +39,7 @@ describe('resetStreamsApplication', () => {
       topics: [...internal, otherInternal].map((topic) => ({ topic, numPartitions: 2 })),
       waitForLeaders: true,
     });
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
       topic: input,
