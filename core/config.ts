@@ -342,6 +342,17 @@ export const CONFIG_VARIABLES = {
     parse.path,
   ),
 
+  CONTINUUM_ARCHIVE_FLUSH_RECORDS: variable(
+    'the telemetry archive (MongoDB sink) flushes after this many records: larger flushes make larger buckets, cheaper per reading',
+    '10000',
+    parse.integer(1, 1_000_000),
+  ),
+  CONTINUUM_ARCHIVE_FLUSH_BYTES: variable(
+    'the telemetry archive flushes after this many bytes of record values, if before CONTINUUM_ARCHIVE_FLUSH_RECORDS',
+    String(4 * 1024 * 1024),
+    parse.integer(1_024, 1_073_741_824),
+  ),
+
   CONTINUUM_STREAMS_CLIENT: variable(
     'Kafka client the stream runtime runs on (bench/ measures both)',
     'kafkajs',
@@ -509,6 +520,8 @@ export interface Config {
     spillAfterChanges: number;
     spillDirectory: string;
   };
+  /** The telemetry archive's sink (`continuum connect mongodb`). */
+  archive: { flushRecords: number; flushBytes: number };
   streams: {
     client: 'kafkajs' | 'platformatic';
     stores: 'memory' | 'disk';
@@ -639,6 +652,10 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotMode: v.CONTINUUM_CDC_SNAPSHOT_MODE,
       spillAfterChanges: v.CONTINUUM_CDC_SPILL_AFTER_CHANGES,
       spillDirectory: v.CONTINUUM_CDC_SPILL_DIR,
+    },
+    archive: {
+      flushRecords: v.CONTINUUM_ARCHIVE_FLUSH_RECORDS,
+      flushBytes: v.CONTINUUM_ARCHIVE_FLUSH_BYTES,
     },
     streams: {
       client: v.CONTINUUM_STREAMS_CLIENT,

@@ -1,40 +1,46 @@
-// The telemetry-history port on what the MongoDB sink writes: one document per cleaned reading,
-// indexed by (vehicleId, eventTime); pages continue after the last (eventTime, _id).
+// The telemetry-history port on what the MongoDB sink writes: buckets of one vehicle's readings
+// (connectors/sinks/mongodb/telemetry-buckets.ts), read in `start` order, a few at a time, until
+// the page is complete (HistoryPage: deduplicated by event id, in (eventTime, eventId) order).
 import type { Db, Filter } from 'mongodb';
-import {
-  TELEMETRY_COLLECTION,
-  type TelemetryDocument,
-} from '../../connectors/sinks/mongodb/telemetry-history-sink.ts';
+import { TELEMETRY_COLLECTION } from '../../connectors/sinks/mongodb/telemetry-history-sink.ts';
+import type { TelemetryBucket } from '../../connectors/sinks/mongodb/telemetry-buckets.ts';
 import type { TelemetryHistory } from '../ports.ts';
+import { HistoryPage, lowestEventTime } from './telemetry-history-page.ts';
+
+/** Buckets fetched per round trip: a page of 200 readings usually sits in a few of them. */
+const BUCKETS_PER_FETCH = 16;
 
 export function mongoTelemetryHistory(db: Db, collection = TELEMETRY_COLLECTION): TelemetryHistory {
-  const docs = db.collection<TelemetryDocument>(collection);
+  const buckets = db.collection<TelemetryBucket>(collection);
   return {
-    async list({ vehicleId, from, to, after, limit }) {
-      const time: { $gte?: Date; $lt?: Date } = {};
-      if (from !== undefined) time.$gte = new Date(from);
-      if (to !== undefined) time.$lt = new Date(to);
-      const filter: Filter<TelemetryDocument> = { vehicleId };
-      if (from !== undefined || to !== undefined) filter.eventTime = time;
-      if (after !== undefined)
-        filter.$or = [
-          { eventTime: { $gt: new Date(after.eventTime) } },
-          { eventTime: new Date(after.eventTime), _id: { $gt: after.eventId } },
-        ];
-      const found = await docs.find(filter).sort({ eventTime: 1, _id: 1 }).limit(limit).toArray();
-      return found.map((d) => ({
-        eventId: d._id,
-        vehicleId: d.vehicleId,
-        eventTime: d.eventTime.getTime(),
-        lat: d.lat,
-        lon: d.lon,
+    async list(query) {
+      const filter: Filter<TelemetryBucket> = { vehicleId: query.vehicleId };
+      const lowest = lowestEventTime(query);
+      if (lowest !== undefined) filter.end = { $gte: new Date(lowest) };
+      if (query.to !== undefined) filter.start = { $lt: new Date(query.to) };
+      const page = new HistoryPage(query);
+      const cursor = buckets.find(filter).sort({ start: 1, _id: 1 }).batchSize(BUCKETS_PER_FETCH);
+      try {
+        for await (const bucket of cursor) {
+          if (page.completeBefore(bucket.start.getTime())) break;
+          page.add(bucket);
+        }
+      } finally {
+        await cursor.close();
+      }
+      return page.readings().map((r) => ({
+        eventId: r.eventId,
+        vehicleId: r.vehicleId,
+        eventTime: r.eventTime,
+        lat: r.lat,
+        lon: r.lon,
         // telemetry.clean is normalized: km/h and °C whatever the producer sent.
-        speedKmh: d.speed,
-        headingDeg: d.headingDeg,
-        fuelPct: d.fuelPct,
-        engineTempC: d.engineTemp,
-        odometerKm: d.odometerKm,
-        source: d.source,
+        speedKmh: r.speed,
+        headingDeg: r.headingDeg,
+        fuelPct: r.fuelPct,
+        engineTempC: r.engineTemp,
+        odometerKm: r.odometerKm,
+        source: r.source,
       }));
     },
   };

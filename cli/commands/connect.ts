@@ -140,7 +140,7 @@ export function connectCommand(env: CommandEnv): Command {
   });
   sink(
     'mongodb',
-    'archive telemetry.clean into MongoDB (one document per event, indexed by vehicle and time)',
+    "archive telemetry.clean into MongoDB (buckets of a vehicle's readings, indexed by vehicle and time)",
     (flags) =>
       runTelemetryHistorySink(
         env.config(),

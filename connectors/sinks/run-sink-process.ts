@@ -13,6 +13,9 @@ export interface SinkProcessOptions {
   topic: string;
   groupId: string;
   metricsPort: number;
+  /** Flush bounds within a fetched batch; the runner's defaults when unset. */
+  flushRecords?: number;
+  flushBytes?: number;
 }
 
 /**
@@ -39,6 +42,8 @@ export async function runSinkProcess<T>(
     sink,
     decode: async (bytes) => (await registry.decode(bytes)) as T,
     log,
+    ...(options.flushRecords === undefined ? {} : { flushRecords: options.flushRecords }),
+    ...(options.flushBytes === undefined ? {} : { flushBytes: options.flushBytes }),
   });
   await runner.start();
   shutdown.onShutdown('sink', () => runner.stop());

@@ -1,6 +1,6 @@
 // Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason, stage
 // `decode`), add per record (a record the sink refuses with SinkRecordError → DLQ, stage `sink`;
-// any other exception of the sink's own stops the runner: a bug is not a bad record), flush every `flushRecords` records and at the end of each fetched batch (the
+// any other exception of the sink's own stops the runner: a bug is not a bad record), flush every `flushRecords` records or `flushBytes` bytes of record values, whichever comes first, and at the end of each fetched batch (the
 // checkpoint), and commit offsets only after the flush. The group is heartbeated while a flush
 // runs, so a slow store does not cost the membership; and what a Kafka group does (a lost
 // membership, a rebalance, a coordinator move) restarts the consumer from the committed
@@ -14,6 +14,7 @@ import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
+import { FlushBound } from './flush-bound.ts';
 import { SinkRecordError, type Sink } from './sink.ts';
 
 export interface SinkRunnerOptions<T> {
@@ -33,13 +34,22 @@ export interface SinkRunnerOptions<T> {
   maxFlushRetries?: number;
   /** Records added before a flush within a batch (a batch may hold thousands). */
   flushRecords?: number;
+  /**
+   * Bytes of record values added before a flush within a batch: bounds what a flush holds (and
+   * how long it takes) when records are large, whatever `flushRecords` allows.
+   */
+  flushBytes?: number;
   /** How often the group is heartbeated while a flush runs. */
   heartbeatIntervalMs?: number;
   /** How long the group waits for a silent member (kafkajs's default, 30 s, when unset). */
   sessionTimeoutMs?: number;
 }
 
-export const SINK_RUNNER_DEFAULTS = { flushRecords: 1_000, heartbeatIntervalMs: 3_000 };
+export const SINK_RUNNER_DEFAULTS = {
+  flushRecords: 1_000,
+  flushBytes: 4 * 1024 * 1024,
+  heartbeatIntervalMs: 3_000,
+};
 
 /**
  * A batch that failed for a reason worth another try (the group moved on, the store or the
@@ -196,16 +206,18 @@ export class SinkRunner<T> {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const sinkLabel = { sink: this.options.sink.name };
     const letters = [];
-    const flushRecords = this.options.flushRecords ?? SINK_RUNNER_DEFAULTS.flushRecords;
-    let added = 0;
+    const bound = new FlushBound({
+      records: this.options.flushRecords ?? SINK_RUNNER_DEFAULTS.flushRecords,
+      bytes: this.options.flushBytes ?? SINK_RUNNER_DEFAULTS.flushBytes,
+    });
     let written = 0;
     for (const message of batch.messages) {
-      if (added >= flushRecords) {
+      if (bound.due) {
         written += (await this.flushWithRetry(() => payload.heartbeat())).written;
-        added = 0;
+        bound.reset();
         if (!payload.isRunning() || payload.isStale()) return;
       }
-      added += 1;
+      bound.add(message.value?.length ?? 0);
       this.recordsIn.inc(sinkLabel);
       const source = {
         topic: batch.topic,

@@ -1,6 +1,7 @@
 // telemetry → MongoDB through the sink runner, on the real broker, registry and FerretDB:
-// each event stored once (duplicates and replays rewrite the same document), undecodable
-// records in the DLQ with their original bytes and why, offsets committed after the writes.
+// readings stored in buckets per vehicle, each once in what the history reader answers (a replay
+// cut at other flush boundaries stores some twice; the reader dedupes), undecodable records in
+// the DLQ with their original bytes and why, offsets committed after the writes.
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { MongoClient, type Db } from 'mongodb';
@@ -10,6 +11,9 @@ import { DLQ_HEADERS } from '../../core/dead-letter.ts';
 import { createLogger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import { waitFor } from '../../core/wait-for.ts';
+import { mongoTelemetryHistory } from '../../api/adapters/mongo-telemetry-history.ts';
+import type { TelemetryReading } from '../../api/ports.ts';
+import type { TelemetryBucket } from '../../connectors/sinks/mongodb/telemetry-buckets.ts';
 import { TelemetryHistorySink } from '../../connectors/sinks/mongodb/telemetry-history-sink.ts';
 import { SinkRunner } from '../../connectors/sinks/sink-runner.ts';
 import { TelemetryProducer } from '../../connectors/telemetry-sdk/telemetry-producer.ts';
@@ -82,24 +86,53 @@ describe('MongoDB telemetry sink', () => {
     await deleteTestSubjects(config, [topic]);
   });
 
-  async function startRunner(): Promise<SinkRunner<VehicleTelemetry>> {
+  async function startRunner(
+    options: { group?: string; flushRecords?: number } = {},
+  ): Promise<SinkRunner<VehicleTelemetry>> {
     const sink = new TelemetryHistorySink(db, collection);
     await sink.ensureIndexes();
     const runner = new SinkRunner<VehicleTelemetry>({
       kafka,
       topic,
-      groupId,
+      groupId: options.group ?? groupId,
       sink,
       decode: async (bytes) => (await decoder.decode(bytes)) as VehicleTelemetry,
       log,
       metricsRegistry: new Registry(),
+      ...(options.flushRecords === undefined ? {} : { flushRecords: options.flushRecords }),
     });
     runners.push(runner);
     await runner.start();
     return runner;
   }
 
-  it('stores each event once, dead-letters what it cannot decode, and resumes from committed offsets', async () => {
+  /** Readings in the stored buckets: all of them (a reading stored twice counts twice), and distinct. */
+  async function storedReadings(): Promise<{ stored: number; distinct: number }> {
+    const buckets = await db
+      .collection<TelemetryBucket>(collection)
+      .find({}, { projection: { 'columns.eventId': 1 } })
+      .toArray();
+    const ids = buckets.flatMap((b) => b.columns.eventId);
+    return { stored: ids.length, distinct: new Set(ids).size };
+  }
+
+  /** A vehicle's whole history as the API's reader answers it, `limit` readings a page. */
+  async function historyOf(vehicleId: string, limit: number): Promise<TelemetryReading[]> {
+    const history = mongoTelemetryHistory(db, collection);
+    const all: TelemetryReading[] = [];
+    for (;;) {
+      const last = all.at(-1);
+      const page = await history.list({
+        vehicleId,
+        limit,
+        ...(last ? { after: { eventTime: last.eventTime, eventId: last.eventId } } : {}),
+      });
+      all.push(...page);
+      if (page.length < limit) return all;
+    }
+  }
+
+  it('stores each reading once (in buckets), dead-letters what it cannot decode, and resumes from committed offsets', async () => {
     const producer = await TelemetryProducer.create({
       config,
       log,
@@ -119,13 +152,14 @@ describe('MongoDB telemetry sink', () => {
     await producer.flush();
 
     const first = await startRunner();
-    const docs = db.collection(collection);
+    const buckets = db.collection<TelemetryBucket>(collection);
     await waitFor(
       async () =>
-        (await docs.countDocuments()) === 300 && (await countRecords(kafka, dlqTopic(topic))) === 3,
+        (await storedReadings()).distinct === 300 &&
+        (await countRecords(kafka, dlqTopic(topic))) === 3,
       {
         timeoutMs: 60_000,
-        description: '300 documents and 3 dead letters',
+        description: '300 readings and 3 dead letters',
       },
     );
     expect(first.error).toBeUndefined();
@@ -142,24 +176,37 @@ describe('MongoDB telemetry sink', () => {
       expect(letter.headers?.[DLQ_HEADERS.errorMessage]?.toString().length).toBeGreaterThan(0);
     }
 
-    // A per-vehicle time range, served by the vehicle_time index.
-    const indexes = (await docs.listIndexes().toArray()) as { name: string }[];
-    expect(indexes.map((i) => i.name)).toContain('vehicle_time');
-    const range = await docs
-      .find({
-        vehicleId: 'VEH-1',
-        eventTime: { $gte: new Date(T0 + 100 * 10_000), $lt: new Date(T0 + 120 * 10_000) },
-      })
-      .sort({ eventTime: 1 })
-      .toArray();
-    expect(range.map((d) => d._id)).toEqual([
+    // Buckets of one vehicle's readings, with their time span; the reader's index exists.
+    const indexes = (await buckets.listIndexes().toArray()) as { name: string }[];
+    expect(indexes.map((i) => i.name)).toContain('vehicle_start');
+    for (const bucket of await buckets.find({}).toArray()) {
+      const times = bucket.columns.eventTime.map((t) => t.getTime());
+      expect(bucket.count).toBe(bucket.columns.eventId.length);
+      expect(
+        bucket.columns.eventId.every((id) => id.startsWith(`ev-${bucket.vehicleId.slice(4)}-`)),
+      ).toBe(true);
+      expect([bucket.start.getTime(), bucket.end.getTime()]).toEqual([
+        Math.min(...times),
+        Math.max(...times),
+      ]);
+    }
+
+    // A per-vehicle time range, through the API's reader.
+    const range = await mongoTelemetryHistory(db, collection).list({
+      vehicleId: 'VEH-1',
+      from: T0 + 100 * 10_000,
+      to: T0 + 120 * 10_000,
+      limit: 100,
+    });
+    expect(range.map((r) => r.eventId)).toEqual([
       'ev-1-101',
       'ev-1-105',
       'ev-1-109',
       'ev-1-113',
       'ev-1-117',
     ]);
-    expect(range[0]?.eventTime).toEqual(new Date(T0 + 101 * 10_000));
+    expect(range[0]?.eventTime).toBe(T0 + 101 * 10_000);
+    expect(range[0]?.source.topic).toBe(topic);
 
     // Offsets are committed up to the end, so a new runner in the group reads only new records.
     await first.stop();
@@ -178,11 +225,59 @@ describe('MongoDB telemetry sink', () => {
     for (const e of more) await producer.send(e);
     await producer.close();
     const second = await startRunner();
-    await waitFor(async () => (await docs.countDocuments()) === 310, {
+    await waitFor(async () => (await storedReadings()).distinct === 310, {
       timeoutMs: 60_000,
-      description: '310 documents',
+      description: '310 readings',
     });
     expect(second.error).toBeUndefined();
     expect(await countRecords(kafka, dlqTopic(topic))).toBe(3);
   });
+
+  // Reads the topic and archive the test above left (310 readings of five vehicles).
+  it('answers every reading exactly once after a replay cut at other flush boundaries', async () => {
+    // The whole topic again, by a group of its own flushing every 7 records instead of 1,000:
+    // other buckets, so the store holds readings twice; the reader must answer each once.
+    const replayGroup = uniqueName('test-sink-replay');
+    const replay = await startRunner({ group: replayGroup, flushRecords: 7 });
+    await waitFor(() => committedToEnd(replayGroup), {
+      timeoutMs: 60_000,
+      description: 'the replay committed to the end of the topic',
+    });
+    expect(replay.error).toBeUndefined();
+    const { stored, distinct } = await storedReadings();
+    expect(distinct).toBe(310);
+    expect(stored).toBeGreaterThan(310);
+
+    const expected = new Map<string, string[]>();
+    for (const seq of [
+      ...Array.from({ length: 300 }, (_, i) => i),
+      ...Array.from({ length: 10 }, (_, i) => 1_000 + i),
+    ]) {
+      const vehicle = seq >= 1_000 ? 5 : seq % 4;
+      expected.set(`VEH-${vehicle}`, [
+        ...(expected.get(`VEH-${vehicle}`) ?? []),
+        `ev-${vehicle}-${seq}`,
+      ]);
+    }
+    for (const [vehicleId, eventIds] of expected) {
+      const history = await historyOf(vehicleId, 13);
+      expect({ vehicleId, eventIds: history.map((r) => r.eventId) }).toEqual({
+        vehicleId,
+        eventIds,
+      });
+    }
+  });
+
+  async function committedToEnd(group: string): Promise<boolean> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
+      return ends.every((end) => byPartition.get(end.partition) === end.high);
+    } finally {
+      await admin.disconnect();
+    }
+  }
 });

@@ -1,5 +1,7 @@
-// telemetry.clean → MongoDB `telemetry` collection: one document per event, `_id` = event id
-// (so a replayed batch rewrites the same documents), indexed for per-vehicle time-range queries.
+// telemetry.clean → MongoDB `telemetry_buckets`: at each flush, the pending readings grouped per
+// (partition, vehicle) into column buckets (telemetry-buckets.ts), indexed for per-vehicle time
+// ranges. A replay of the same flush rewrites nothing (same bucket ids); one cut at other flush
+// boundaries stores some readings twice, and readers dedupe by event id.
 import {
   MongoBulkWriteError,
   MongoError,
@@ -11,43 +13,37 @@ import {
 import { SinkWriteError } from '../../../core/errors.ts';
 import type { VehicleTelemetry } from '../../../schemas/types.ts';
 import type { Sink, SinkRecord } from '../sink.ts';
+import { bucketsOf, type TelemetryBucket } from './telemetry-buckets.ts';
 
-export interface TelemetryDocument extends Omit<VehicleTelemetry, 'eventId' | 'eventTime'> {
-  _id: string;
-  eventTime: Date;
-  /** Where it came from, for audits and replays. */
-  source: { topic: string; partition: number; offset: string };
-}
-
-export const TELEMETRY_COLLECTION = 'telemetry';
+/**
+ * Buckets, not the one-document-per-reading `telemetry` of before: a collection of its own, so
+ * the two shapes never mix (the old collection is left as it was; drop it by hand).
+ */
+export const TELEMETRY_COLLECTION = 'telemetry_buckets';
 
 export class TelemetryHistorySink implements Sink<VehicleTelemetry> {
   readonly name = 'mongodb';
-  private readonly collection: Collection<TelemetryDocument>;
-  private pending: TelemetryDocument[] = [];
+  private readonly collection: Collection<TelemetryBucket>;
+  private pending: SinkRecord<VehicleTelemetry>[] = [];
 
   constructor(db: Db, collectionName = TELEMETRY_COLLECTION) {
-    this.collection = db.collection<TelemetryDocument>(collectionName);
-  }
-
-  /** Creates the per-vehicle time-range index; idempotent. */
-  async ensureIndexes(): Promise<void> {
-    await this.collection.createIndex({ vehicleId: 1, eventTime: 1 }, { name: 'vehicle_time' });
-  }
-
-  add(record: SinkRecord<VehicleTelemetry>): void {
-    const { eventId, eventTime, ...rest } = record.value;
-    this.pending.push({
-      _id: eventId,
-      ...rest,
-      eventTime: new Date(eventTime),
-      source: { topic: record.topic, partition: record.partition, offset: record.offset },
-    });
+    this.collection = db.collection<TelemetryBucket>(collectionName);
   }
 
   /**
-   * Inserts, unordered; a document whose event id is already there is a replay of the same
-   * reading (telemetry.clean is deterministic), so a duplicate key is not an error. Inserts,
+   * The reader's index: a vehicle's buckets in `start` order (it filters on `end`); idempotent.
+   */
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndex({ vehicleId: 1, start: 1 }, { name: 'vehicle_start' });
+  }
+
+  add(record: SinkRecord<VehicleTelemetry>): void {
+    this.pending.push(record);
+  }
+
+  /**
+   * Inserts the buckets, unordered; a bucket whose id is already there is a replay of the same
+   * records, so a duplicate key is not an error. Inserts,
    * not upserts: FerretDB (our MongoDB on the native stack) upserts ~100× slower (measured:
    * 2,000 documents in 6.3 s upserted, 68 ms inserted), which made a flush outlast the group's
    * session.
@@ -55,15 +51,20 @@ export class TelemetryHistorySink implements Sink<VehicleTelemetry> {
   async flush(): Promise<{ written: number }> {
     if (this.pending.length === 0) return { written: 0 };
     const batch = this.pending;
+    const buckets = bucketsOf(batch);
     try {
-      await this.collection.insertMany(batch, { ordered: false });
+      await this.collection.insertMany(buckets, { ordered: false });
     } catch (err) {
       if (!onlyDuplicates(err)) {
         // Keep the batch: the runner retries the flush when that can help.
         throw new SinkWriteError('mongodb insert of telemetry failed', {
           cause: err,
           retriable: isRetriableMongoError(err),
-          context: { collection: this.collection.collectionName, documents: batch.length },
+          context: {
+            collection: this.collection.collectionName,
+            buckets: buckets.length,
+            readings: batch.length,
+          },
         });
       }
     }
