@@ -15,6 +15,7 @@ import { createKafkaClient } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { ContinuumError, errorMessage, TimeoutError } from '../../../core/errors.ts';
 import { waitFor } from '../../../core/wait-for.ts';
+import { Murmur2Partitioner } from './murmur2-partitioner.ts';
 import {
   chunkRecords,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -160,6 +161,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: Murmur2Partitioner,
     });
     await producer.connect();
     // kafkajs's connect() asks for an idempotent producer id, without the transactional id: it
@@ -198,6 +200,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: Murmur2Partitioner,
     });
     await producer.connect();
     return {
