@@ -79,7 +79,7 @@ export class WireEncoder<T> {
 
 /** An encoder for a registered Avro schema id, with the avsc type the registry client itself encodes with. */
 export async function wireEncoderFor<T>(
-  registry: SchemaRegistry,
+  registry: Pick<SchemaRegistry, 'getSchema'>,
   schemaId: number,
 ): Promise<WireEncoder<T>> {
   const schema: unknown = await registry.getSchema(schemaId);
