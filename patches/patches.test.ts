@@ -102,3 +102,85 @@ describe('kafkajs record v0 (patched: an int32 timestamp delta as a varint, not 
     }
   });
 });
+
+describe('kafkajs crc32C (patched: native CRC-32C when @node-rs/crc32 is installed)', () => {
+  const path = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+  const crc = require(path) as (buffer: Buffer) => number;
+  const javascript = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (
+    buffer: Buffer,
+  ) => number;
+
+  it('is the patched file', () => {
+    expect(readFileSync(path, 'utf8')).toContain('Continuum patch');
+  });
+
+  it("gives kafkajs's own checksum, and the standard CRC-32C check value", () => {
+    expect(crc(Buffer.from('123456789')).toString(16)).toBe('e3069283');
+    for (let length = 0; length < 3_000; length += 37) {
+      const bytes = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) bytes[i] = (i * 131 + length * 7) & 0xff;
+      expect([length, crc(bytes)]).toEqual([length, javascript(bytes)]);
+    }
+  });
+});
+
+describe('kafkajs Encoder (patched: buffers not zero-filled)', () => {
+  const path = require.resolve('kafkajs/src/protocol/encoder.js');
+  type Encoder = { buffer: Buffer };
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+    RecordBatch: (args: {
+      records: Encoder[];
+      firstTimestamp: number;
+      maxTimestamp: number;
+    }) => Promise<Encoder>;
+  };
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (args: {
+    offsetDelta: number;
+    timestampDelta: number;
+    key: Buffer;
+    value: Buffer;
+    headers: Record<string, Buffer>;
+  }) => Encoder;
+
+  /** A record batch of 200 records, encoded with every unzeroed buffer full of `garbage`. */
+  async function batch(garbage: number): Promise<string> {
+    const allocUnsafe = Buffer.allocUnsafe.bind(Buffer);
+    const restore = Object.getOwnPropertyDescriptor(Buffer, 'allocUnsafe');
+    let calls = 0;
+    Buffer.allocUnsafe = (size: number) => {
+      calls += 1;
+      return allocUnsafe(size).fill(garbage);
+    };
+    try {
+      return await encode();
+    } finally {
+      if (restore) Object.defineProperty(Buffer, 'allocUnsafe', restore);
+      expect(calls).toBeGreaterThan(200);
+    }
+  }
+
+  async function encode(): Promise<string> {
+    const records = Array.from({ length: 200 }, (_, i) =>
+      Record({
+        offsetDelta: i,
+        timestampDelta: i * 7,
+        key: Buffer.from(`VEH-${i}`),
+        value: Buffer.alloc(40 + ((i * 53) % 900), i & 0xff),
+        headers: { lineage: Buffer.from(`raw-${i}`) },
+      }),
+    );
+    return (await RecordBatch({ records, firstTimestamp: 1, maxTimestamp: 1_400 })).buffer.toString(
+      'hex',
+    );
+  }
+
+  it('is the patched file', () => {
+    expect(readFileSync(path, 'utf8')).toContain('Continuum patch');
+  });
+
+  it('writes every byte it hands over: the same batch whatever the pool held before', async () => {
+    const first = await batch(0xee);
+    expect(await batch(0xdd)).toBe(first);
+    expect(first).not.toMatch(/(ee){8}|(dd){8}/);
+  });
+});
