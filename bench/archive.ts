@@ -1,7 +1,8 @@
 // The telemetry archive's write rate (issue 13): the MongoDB sink as `continuum connect mongodb`
-// runs it (SinkRunner + TelemetryHistorySink, Avro through the registry) reading a topic of clean
-// telemetry, into FerretDB on SQLite (the stack's) and into a FerretDB this benchmark starts on
-// PostgreSQL (the stack's server, a database of its own), same records, same batches.
+// runs it (SinkRunner + TelemetryHistorySink, buckets per vehicle, Avro through the registry)
+// reading a topic of clean telemetry, beside the one-document-per-reading sink it replaced (the
+// same-run baseline), into FerretDB on SQLite (the stack's) and into a FerretDB this benchmark
+// starts on PostgreSQL (the stack's server, a database of its own), same records.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,13 +19,18 @@ import { cachePath, servicePaths } from '../compose/native/native-service.ts';
 import { FERRETDB_VERSION } from '../compose/native/services/mongodb.ts';
 import type { Sink, SinkRecord } from '../connectors/sinks/sink.ts';
 import { SINK_RUNNER_DEFAULTS, SinkRunner } from '../connectors/sinks/sink-runner.ts';
-import { TelemetryHistorySink } from '../connectors/sinks/mongodb/telemetry-history-sink.ts';
+import type { TelemetryBucket } from '../connectors/sinks/mongodb/telemetry-buckets.ts';
+import {
+  TELEMETRY_COLLECTION,
+  TelemetryHistorySink,
+} from '../connectors/sinks/mongodb/telemetry-history-sink.ts';
 import {
   createSchemaRegistry,
   registerValueSchema,
   valueSubject,
 } from '../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../schemas/types.ts';
+import { PER_READING_COLLECTION, PerReadingSink } from './archive-per-reading-sink.ts';
 import type { BenchContext, BenchFigure, Benchmark } from './benchmark.ts';
 import { BenchProgress, benchProgressOptions } from './bench-progress.ts';
 import { BenchScope, produceAll, type OutboundRecord } from './pipeline-kafka.ts';
@@ -47,6 +53,69 @@ class ArchiveBenchError extends ContinuumError {
 }
 
 type Backend = 'sqlite' | 'postgresql';
+/** What the sink stores: buckets (the archive's sink now) or one document per reading (before). */
+type Shape = 'buckets' | 'per-reading';
+
+interface Variant {
+  backend: Backend;
+  shape: Shape;
+}
+
+/**
+ * Every variant twice, in an order and then its reverse (A-B-C-D-D-C-B-A), so that none always
+ * runs first (cold) or on a warmer machine; each figure is the mean of its two halves.
+ */
+export const VARIANT_ORDER: readonly Variant[] = (() => {
+  const once: Variant[] = [
+    { backend: 'sqlite', shape: 'per-reading' },
+    { backend: 'sqlite', shape: 'buckets' },
+    { backend: 'postgresql', shape: 'buckets' },
+    { backend: 'postgresql', shape: 'per-reading' },
+  ];
+  return [...once, ...[...once].reverse()];
+})();
+
+/** The archive's sink, or the one it replaced, with its indexes; and how many readings it holds. */
+interface ArchiveSink extends Sink<VehicleTelemetry> {
+  ensureIndexes(): Promise<void>;
+}
+
+function sinkOf(shape: Shape, db: Db): ArchiveSink {
+  return shape === 'buckets' ? new TelemetryHistorySink(db) : new PerReadingSink(db);
+}
+
+/** Distinct readings stored (a bucket's readings counted one by one). */
+async function storedReadings(shape: Shape, db: Db): Promise<number> {
+  if (shape === 'per-reading') return db.collection(PER_READING_COLLECTION).countDocuments();
+  const buckets = await db
+    .collection<TelemetryBucket>(TELEMETRY_COLLECTION)
+    .find({}, { projection: { 'columns.eventId': 1 } })
+    .toArray();
+  return new Set(buckets.flatMap((b) => b.columns.eventId)).size;
+}
+
+/**
+ * The readings as the runner would see them: split by partition (by vehicle, as the topic is
+ * keyed), each partition's in order, cut every `flushRecords`: the store-only rows' flushes.
+ */
+export function flushesOf(
+  events: readonly VehicleTelemetry[],
+  partitions: number,
+  flushRecords: number,
+): { partition: number; readings: VehicleTelemetry[] }[] {
+  const vehicleIndex = new Map<string, number>();
+  const byPartition: VehicleTelemetry[][] = Array.from({ length: partitions }, () => []);
+  for (const event of events) {
+    let index = vehicleIndex.get(event.vehicleId);
+    if (index === undefined) vehicleIndex.set(event.vehicleId, (index = vehicleIndex.size));
+    byPartition[index % partitions]?.push(event);
+  }
+  const flushes: { partition: number; readings: VehicleTelemetry[] }[] = [];
+  for (const [partition, readings] of byPartition.entries())
+    for (let i = 0; i < readings.length; i += flushRecords)
+      flushes.push({ partition, readings: readings.slice(i, i + flushRecords) });
+  return flushes;
+}
 
 /** The sink under test, timed: from the first record it is handed to the flush that stored the last. */
 class TimedSink implements Sink<VehicleTelemetry> {
@@ -58,10 +127,10 @@ class TimedSink implements Sink<VehicleTelemetry> {
   readonly done: Promise<void>;
   private resolveDone: () => void = () => undefined;
 
-  private readonly inner: TelemetryHistorySink;
+  private readonly inner: Sink<VehicleTelemetry>;
   private readonly expected: number;
 
-  constructor(inner: TelemetryHistorySink, expected: number) {
+  constructor(inner: Sink<VehicleTelemetry>, expected: number) {
     this.inner = inner;
     this.expected = expected;
     this.name = inner.name;
@@ -244,8 +313,10 @@ export async function cleanReadings(count: number): Promise<VehicleTelemetry[]> 
   }
 }
 
-interface RowResult {
-  backend: Backend;
+interface RowResult extends Variant {
+  /** CPU per 1,000 readings of this process (the sink: fetch, decode, add, flush) and of the store. */
+  sinkCpuMs?: number;
+  storeCpuMs?: number;
   /** Readings ÷ seconds from the first record handed to the sink to the flush of the last. */
   rate: number;
   /** The same from the runner's start (group join included). */
@@ -268,26 +339,43 @@ async function withFreshDb<T>(
   }
 }
 
-/** The store's CPU per 1,000 readings on each backend, when it could be read for every row. */
+interface CpuRow extends Variant {
+  cpuMsPerThousand?: number;
+}
+
+/**
+ * The store's CPU per 1,000 readings, buckets beside one document per reading, on each backend;
+ * only when it could be read for every row of that backend.
+ */
 export function cpuFigures(
-  rows: readonly { backend: Backend; cpuMsPerThousand?: number }[],
+  rows: readonly CpuRow[],
+  what = { name: 'archive store CPU per 1,000 readings', rows: 'store-only rows' },
 ): BenchFigure[] {
-  const of = (backend: Backend): number[] =>
-    rows.filter((r) => r.backend === backend).flatMap((r) => r.cpuMsPerThousand ?? []);
-  const sqlite = of('sqlite');
-  const postgres = of('postgresql');
-  if (sqlite.length < 2 || postgres.length < 2) return [];
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const list = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(' and ');
-  return [
-    {
-      name: 'archive store CPU per 1,000 readings, FerretDB on PostgreSQL (FerretDB + its PostgreSQL backends)',
-      value: mean(postgres),
+  const figures: BenchFigure[] = [];
+  const whose: Record<Backend, string> = {
+    sqlite: 'FerretDB on SQLite (its process)',
+    postgresql: 'FerretDB on PostgreSQL (FerretDB + its PostgreSQL backends)',
+  };
+  for (const backend of ['sqlite', 'postgresql'] as const) {
+    const of = (shape: Shape): number[] | undefined => {
+      const mine = rows.filter((r) => r.backend === backend && r.shape === shape);
+      const cpu = mine.flatMap((r) => r.cpuMsPerThousand ?? []);
+      return mine.length >= 2 && cpu.length === mine.length ? cpu : undefined;
+    };
+    const buckets = of('buckets');
+    const perReading = of('per-reading');
+    if (!buckets || !perReading) continue;
+    figures.push({
+      name: `${what.name}, buckets, ${whose[backend]}`,
+      value: mean(buckets),
       unit: 'ms',
-      baseline: { name: 'FerretDB on SQLite (its process)', value: mean(sqlite) },
-      notes: `store-only rows; halves ${list(postgres)} (SQLite ${list(sqlite)}); 1 core = 1,000 ms/s, so 1,000 ÷ this × 1,000 readings/s is what one core of it stores`,
-    },
-  ];
+      baseline: { name: 'one document per reading (before)', value: mean(perReading) },
+      notes: `${what.rows}; halves ${list(buckets)} (one per reading ${list(perReading)}); 1 core = 1,000 ms/s, so 1,000 ÷ this × 1,000 readings/s is what one core of it stores`,
+    });
+  }
+  return figures;
 }
 
 export const archiveBenchmark: Benchmark = {
@@ -342,63 +430,16 @@ export const archiveBenchmark: Benchmark = {
       clients.push(onPostgres);
       const byBackend: Record<Backend, MongoClient> = { sqlite: stack, postgresql: onPostgres };
 
-      // A-B-B-A, so that neither backend always runs first (cold) or on a warmer machine.
-      const order: Backend[] = ['sqlite', 'postgresql', 'postgresql', 'sqlite'];
-      const sinkRows: RowResult[] = [];
-      for (const [i, backend] of order.entries()) {
-        const dbName = `bench_archive_${scope.runId}_${i}`;
-        const row = await withFreshDb(byBackend[backend], dbName, async (db) => {
-          const inner = new TelemetryHistorySink(db);
-          await inner.ensureIndexes();
-          const sink = new TimedSink(inner, readings);
-          let failure: Error | undefined;
-          const runner = new SinkRunner<VehicleTelemetry>({
-            kafka,
-            topic,
-            groupId: scope.group(`archive-${backend}-${i}`),
-            sink,
-            decode: async (value) => (await registry.decode(value)) as VehicleTelemetry,
-            log: quiet,
-            metricsRegistry: new Registry(),
-            onFatal: (err) => (failure = err),
-          });
-          const started = performance.now();
-          await runner.start();
-          const bar = new BenchProgress(
-            `archive: sink → ${backend}`,
-            readings,
-            benchProgressOptions(log),
-          );
-          const ticker = setInterval(() => bar.update(sink.written), 500);
-          try {
-            while (sink.written < readings) {
-              if (failure) throw failure;
-              await Promise.race([sink.done, delay(200)]);
-            }
-          } finally {
-            clearInterval(ticker);
-            bar.stop();
-            await runner.stop();
-          }
-          const stored = await db.collection('telemetry').countDocuments();
-          if (stored !== readings)
-            throw new ArchiveBenchError(
-              `${backend}: ${stored} documents stored for ${readings} readings`,
-            );
-          const seconds = (sink.lastFlush - (sink.firstAdd ?? started)) / 1000;
-          return {
-            backend,
-            rate: readings / seconds,
-            rateFromStart: readings / ((sink.lastFlush - started) / 1000),
-            flushes: sink.flushes,
-          };
-        });
-        log.info(row, 'archive row measured');
-        sinkRows.push(row);
-      }
+      const archive = ctx.config.archive;
+      const flushBoundOf = (shape: Shape): { flushRecords: number; flushBytes: number } =>
+        shape === 'buckets'
+          ? archive
+          : {
+              flushRecords: SINK_RUNNER_DEFAULTS.flushRecords,
+              flushBytes: SINK_RUNNER_DEFAULTS.flushBytes,
+            };
+      const label = (v: Variant): string => `${v.shape} → ${v.backend}`;
 
-      // The sink's store-writing part alone: add + flush, SINK_RUNNER_DEFAULTS.flushRecords a batch.
-      const batch = SINK_RUNNER_DEFAULTS.flushRecords;
       // CPU the store spends per reading: FerretDB's process, and on PostgreSQL also the server
       // processes of FerretDB's connections (read before and after each row; a connection opened
       // or closed during a row counts from its start or not at all). Less exposed to the other work
@@ -417,27 +458,105 @@ export const archiveBenchmark: Benchmark = {
         for (const p of pids) cpu.set(p, cpuSeconds(p) ?? 0);
         return cpu;
       };
-      const storeRows: { backend: Backend; rate: number; cpuMsPerThousand?: number }[] = [];
-      for (const [i, backend] of order.entries()) {
+      const sinkRows: RowResult[] = [];
+      for (const [i, variant] of VARIANT_ORDER.entries()) {
+        const { backend, shape } = variant;
+        const dbName = `bench_archive_${scope.runId}_${i}`;
+        const row = await withFreshDb(byBackend[backend], dbName, async (db) => {
+          const inner = sinkOf(shape, db);
+          await inner.ensureIndexes();
+          const sink = new TimedSink(inner, readings);
+          let failure: Error | undefined;
+          let sinkCpuMs: number | undefined;
+          let storeCpuMs: number | undefined;
+          const runner = new SinkRunner<VehicleTelemetry>({
+            kafka,
+            topic,
+            groupId: scope.group(`archive-${backend}-${shape}-${i}`),
+            sink,
+            decode: async (value) => (await registry.decode(value)) as VehicleTelemetry,
+            log: quiet,
+            metricsRegistry: new Registry(),
+            onFatal: (err) => (failure = err),
+            ...flushBoundOf(shape),
+          });
+          const storeBefore = await storeCpu(backend);
+          const processBefore = process.cpuUsage();
+          const started = performance.now();
+          await runner.start();
+          const bar = new BenchProgress(
+            `archive: sink, ${label(variant)}`,
+            readings,
+            benchProgressOptions(log),
+          );
+          const ticker = setInterval(() => bar.update(sink.written), 500);
+          try {
+            while (sink.written < readings) {
+              if (failure) throw failure;
+              await Promise.race([sink.done, delay(200)]);
+            }
+            const processCpu = process.cpuUsage(processBefore);
+            sinkCpuMs = (processCpu.user + processCpu.system) / 1000 / (readings / 1000);
+            const storeAfter = await storeCpu(backend);
+            if (storeBefore && storeAfter) {
+              let cpu = 0;
+              for (const [p, after] of storeAfter) cpu += after - (storeBefore.get(p) ?? 0);
+              storeCpuMs = (cpu * 1000) / (readings / 1000);
+            }
+          } finally {
+            clearInterval(ticker);
+            bar.stop();
+            await runner.stop();
+          }
+          const stored = await storedReadings(shape, db);
+          if (stored !== readings)
+            throw new ArchiveBenchError(
+              `${label(variant)}: ${stored} readings stored of ${readings}`,
+            );
+          const seconds = (sink.lastFlush - (sink.firstAdd ?? started)) / 1000;
+          return {
+            backend,
+            shape,
+            rate: readings / seconds,
+            rateFromStart: readings / ((sink.lastFlush - started) / 1000),
+            flushes: sink.flushes,
+            ...(sinkCpuMs === undefined ? {} : { sinkCpuMs }),
+            ...(storeCpuMs === undefined ? {} : { storeCpuMs }),
+          };
+        });
+        log.info(row, 'archive row measured');
+        sinkRows.push(row);
+      }
+
+      // The sink's store-writing part alone: add + flush, per partition as the runner sees it,
+      // the shape's own flush bound a batch.
+      const storeRows: (CpuRow & { rate: number })[] = [];
+      for (const [i, variant] of VARIANT_ORDER.entries()) {
+        const { backend, shape } = variant;
         const dbName = `bench_archive_${scope.runId}_store_${i}`;
+        const flushes = flushesOf(events, partitions, flushBoundOf(shape).flushRecords);
         const { rate, cpuMsPerThousand } = await withFreshDb(
           byBackend[backend],
           dbName,
           async (db) => {
-            const sink = new TelemetryHistorySink(db);
+            const sink = sinkOf(shape, db);
             await sink.ensureIndexes();
             const cpuBefore = await storeCpu(backend);
             const started = performance.now();
-            for (let n = 0; n < events.length; n += batch) {
-              for (const [j, value] of events.slice(n, n + batch).entries())
+            const offsets = new Map<number, number>();
+            for (const { partition, readings: flush } of flushes) {
+              for (const value of flush) {
+                const offset = offsets.get(partition) ?? 0;
+                offsets.set(partition, offset + 1);
                 sink.add({
                   topic,
-                  partition: 0,
-                  offset: String(n + j),
+                  partition,
+                  offset: String(offset),
                   key: value.vehicleId,
                   value,
                   timestamp: value.eventTime,
                 });
+              }
               await sink.flush();
             }
             const seconds = (performance.now() - started) / 1000;
@@ -447,78 +566,98 @@ export const archiveBenchmark: Benchmark = {
               cpu = 0;
               for (const [p, after] of cpuAfter) cpu += after - (cpuBefore.get(p) ?? 0);
             }
+            const stored = await storedReadings(shape, db);
+            if (stored !== readings)
+              throw new ArchiveBenchError(
+                `store only, ${label(variant)}: ${stored} readings stored of ${readings}`,
+              );
             return {
               rate: readings / seconds,
               cpuMsPerThousand: cpu === undefined ? undefined : (cpu * 1000) / (readings / 1000),
             };
           },
         );
-        log.info({ backend, rate, cpuMsPerThousand }, 'archive store-only row measured');
+        log.info({ backend, shape, rate, cpuMsPerThousand }, 'archive store-only row measured');
         storeRows.push({
           backend,
+          shape,
           rate,
           ...(cpuMsPerThousand === undefined ? {} : { cpuMsPerThousand }),
         });
       }
 
-      const mean = (rows: { backend: Backend; rate: number }[], backend: Backend): number => {
-        const xs = rows.filter((r) => r.backend === backend).map((r) => r.rate);
-        return xs.reduce((a, b) => a + b, 0) / xs.length;
-      };
-      const halves = (rows: { backend: Backend; rate: number }[], backend: Backend): string =>
-        rows
-          .filter((r) => r.backend === backend)
-          .map((r) => Math.round(r.rate).toLocaleString('en-US'))
-          .join(' and ');
-      const sinkSqlite = mean(sinkRows, 'sqlite');
-      const sinkPostgres = mean(sinkRows, 'postgresql');
-      const storeSqlite = mean(storeRows, 'sqlite');
-      const storePostgres = mean(storeRows, 'postgresql');
+      const of = <R extends Variant>(rows: R[], v: Variant): R[] =>
+        rows.filter((r) => r.backend === v.backend && r.shape === v.shape);
+      const mean = (rows: { rate: number }[]): number =>
+        rows.reduce((a, r) => a + r.rate, 0) / rows.length;
+      const halves = (rows: { rate: number }[]): string =>
+        rows.map((r) => Math.round(r.rate).toLocaleString('en-US')).join(' and ');
       const pipeline = {
         name: `pipeline sustained rate (cited: ${PIPELINE_SUSTAINED.source}; not this run)`,
         value: PIPELINE_SUSTAINED.eventsPerSecond,
       };
       const input = `${readings.toLocaleString('en-US')} clean readings of ${(bytes / readings).toFixed(0)} B (Avro), ${partitions} partitions, FerretDB ${FERRETDB_VERSION}`;
-      const fromStart = (backend: Backend): string =>
-        sinkRows
-          .filter((r) => r.backend === backend)
-          .map((r) => Math.round(r.rateFromStart).toLocaleString('en-US'))
-          .join(' and ');
-      const flushes = (backend: Backend): string =>
-        sinkRows
-          .filter((r) => r.backend === backend)
-          .map((r) => r.flushes)
-          .join(' and ');
+      const bound = (shape: Shape): string => {
+        const b = flushBoundOf(shape);
+        return `a flush every ${b.flushRecords.toLocaleString('en-US')} records / ${(b.flushBytes / 1024 / 1024).toFixed(0)} MiB and at each fetched batch's end`;
+      };
+      const sinkFigure = (v: Variant, baseline: BenchFigure['baseline']): BenchFigure => {
+        const rows = of(sinkRows, v);
+        return {
+          name: `archive: Kafka → mongodb sink (${v.shape === 'buckets' ? 'buckets' : 'one document per reading, before'}) → FerretDB on ${v.backend === 'sqlite' ? 'SQLite (the stack’s)' : 'PostgreSQL'}`,
+          value: mean(rows),
+          unit: 'events/s',
+          ...(baseline ? { baseline } : {}),
+          notes: `${input}; ${bound(v.shape)}; first record read → last flush, mean of the halves (${halves(rows)}); from the runner's start (group join included): ${rows.map((r) => Math.round(r.rateFromStart).toLocaleString('en-US')).join(' and ')}; flushes ${rows.map((r) => r.flushes).join(' and ')}`,
+        };
+      };
+      const storeFigure = (v: Variant, baseline: BenchFigure['baseline']): BenchFigure => {
+        const rows = of(storeRows, v);
+        return {
+          name: `archive store only: sink add + flush (${v.shape === 'buckets' ? 'buckets' : 'one document per reading, before'}), FerretDB on ${v.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+          value: mean(rows),
+          unit: 'events/s',
+          ...(baseline ? { baseline } : {}),
+          notes: `no Kafka: the same readings per partition, ${flushBoundOf(v.shape).flushRecords.toLocaleString('en-US')} a flush; halves ${halves(rows)}`,
+        };
+      };
+      const beforeOn = (rows: (Variant & { rate: number })[], backend: Backend) => ({
+        name: 'one document per reading (before), same backend, this run',
+        value: mean(of(rows, { backend, shape: 'per-reading' })),
+      });
+      const v = (backend: Backend, shape: Shape): Variant => ({ backend, shape });
       return [
-        {
-          name: 'archive: Kafka → mongodb sink → FerretDB on SQLite (the stack’s)',
-          value: sinkSqlite,
-          unit: 'events/s',
-          baseline: pipeline,
-          notes: `${input}; first record read → last flush, mean of the A-B-B-A halves (${halves(sinkRows, 'sqlite')}); from the runner's start (group join included): ${fromStart('sqlite')}; flushes ${flushes('sqlite')}`,
-        },
-        {
-          name: 'archive: Kafka → mongodb sink → FerretDB on PostgreSQL',
-          value: sinkPostgres,
-          unit: 'events/s',
-          baseline: { name: 'the same into FerretDB on SQLite', value: sinkSqlite },
-          notes: `${input}; FerretDB started by the bench on the stack's PostgreSQL (database ${ferret.database}); halves ${halves(sinkRows, 'postgresql')}; from the runner's start: ${fromStart('postgresql')}; flushes ${flushes('postgresql')}`,
-        },
-        {
-          name: `archive store only: sink add + flush, ${batch} a batch, FerretDB on SQLite`,
-          value: storeSqlite,
-          unit: 'events/s',
-          baseline: pipeline,
-          notes: `no Kafka: the same readings, sequential insertMany batches; halves ${halves(storeRows, 'sqlite')}`,
-        },
-        {
-          name: `archive store only: sink add + flush, ${batch} a batch, FerretDB on PostgreSQL`,
-          value: storePostgres,
-          unit: 'events/s',
-          baseline: { name: 'the same into FerretDB on SQLite', value: storeSqlite },
-          notes: `halves ${halves(storeRows, 'postgresql')}`,
-        },
+        sinkFigure(v('sqlite', 'buckets'), pipeline),
+        sinkFigure(v('sqlite', 'per-reading'), pipeline),
+        sinkFigure(v('postgresql', 'buckets'), beforeOn(sinkRows, 'postgresql')),
+        sinkFigure(v('postgresql', 'per-reading'), {
+          name: 'the same into FerretDB on SQLite',
+          value: mean(of(sinkRows, v('sqlite', 'per-reading'))),
+        }),
+        storeFigure(v('sqlite', 'buckets'), beforeOn(storeRows, 'sqlite')),
+        storeFigure(v('sqlite', 'per-reading'), pipeline),
+        storeFigure(v('postgresql', 'buckets'), beforeOn(storeRows, 'postgresql')),
+        storeFigure(v('postgresql', 'per-reading'), {
+          name: 'the same into FerretDB on SQLite',
+          value: mean(of(storeRows, v('sqlite', 'per-reading'))),
+        }),
         ...cpuFigures(storeRows),
+        // The whole archive's CPU through Kafka: this process (the sink) plus the store's.
+        ...cpuFigures(
+          sinkRows.map((r) => ({
+            backend: r.backend,
+            shape: r.shape,
+            ...(r.sinkCpuMs === undefined || r.storeCpuMs === undefined
+              ? {}
+              : { cpuMsPerThousand: r.sinkCpuMs + r.storeCpuMs }),
+          })),
+          {
+            name: 'archive CPU per 1,000 readings through Kafka (the sink process + the store)',
+            rows: `sink rows; of it the sink process ${sinkRows
+              .map((r) => `${r.shape}/${r.backend} ${r.sinkCpuMs?.toFixed(0) ?? '?'}`)
+              .join(', ')}`,
+          },
+        ),
       ];
     } finally {
       for (const client of clients) await client.close().catch(() => undefined);
