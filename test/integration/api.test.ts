@@ -154,6 +154,43 @@ describe('the API on the real stack', () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it('answers every reading once after a replay cut at other flush boundaries', async () => {
+    // Out of event-time order on purpose: buckets then overlap in time.
+    const times = [
+      5, 1, 9, 3, 7, 2, 8, 0, 6, 4, 11, 10, 13, 12, 14, 16, 15, 18, 17, 19, 21, 20, 22,
+    ];
+    const readings = times.map((t, i) =>
+      telemetryReading({
+        eventId: `rp-${String(i).padStart(2, '0')}`,
+        vehicleId: 'VEH-R',
+        eventTime: T0 + t * 1000,
+      }),
+    );
+    await under.putTelemetry(readings, { flushEvery: 5 });
+    await under.putTelemetry(readings, { flushEvery: 7 }); // the replay: other buckets
+    const expected = [...readings]
+      .sort((a, b) => a.eventTime - b.eventTime || (a.eventId < b.eventId ? -1 : 1))
+      .map((r) => r.eventId);
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (
+        await get(`/v1/vehicles/VEH-R/telemetry?limit=4${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as { items: { eventId: string }[]; nextCursor: string | null };
+      paged.push(...page.items.map((r) => r.eventId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(expected);
+
+    const from = new Date(T0 + 3_000).toISOString();
+    const to = new Date(T0 + 8_000).toISOString();
+    const window = (await (
+      await get(`/v1/vehicles/VEH-R/telemetry?from=${from}&to=${to}&limit=100`)
+    ).json()) as { items: { eventId: string }[] };
+    expect(window.items.map((r) => r.eventId)).toEqual(expected.slice(3, 8));
+  });
+
   it('streams a state committed after the client connected, and resumes after Last-Event-ID', async () => {
     const change = (v: number) =>
       shipmentState({ shipmentId: 'SHP-SSE', version: 10 + v, stateUpdatedAt: T0 + 100 + v });

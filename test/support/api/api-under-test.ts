@@ -160,11 +160,18 @@ export class ApiUnderTest {
     }
   }
 
-  /** Writes cleaned readings to the history as the MongoDB sink does. */
-  async putTelemetry(readings: readonly VehicleTelemetry[]): Promise<void> {
+  /**
+   * Writes cleaned readings to the history as the MongoDB sink does, as if read from offsets 0…
+   * of one partition, flushing every `flushEvery` readings (all at once by default); called again
+   * with another `flushEvery`, it is a replay cut at other flush boundaries.
+   */
+  async putTelemetry(
+    readings: readonly VehicleTelemetry[],
+    { flushEvery = readings.length }: { flushEvery?: number } = {},
+  ): Promise<void> {
     const sink = new TelemetryHistorySink(this.mongo.db(), this.collection);
     await sink.ensureIndexes();
-    readings.forEach((value, i) =>
+    for (const [i, value] of readings.entries()) {
       sink.add({
         topic: 'telemetry.clean',
         partition: 0,
@@ -172,8 +179,9 @@ export class ApiUnderTest {
         key: value.vehicleId,
         value,
         timestamp: value.eventTime,
-      }),
-    );
+      });
+      if ((i + 1) % flushEvery === 0) await sink.flush();
+    }
     await sink.flush();
   }
 
