@@ -58,6 +58,8 @@ describe('MongoDB telemetry sink', () => {
   const groupId = uniqueName('test-sink');
   const decoder = new SchemaRegistry({ host: config.schemaRegistry.url });
   const runners: SinkRunner<VehicleTelemetry>[] = [];
+  const extraTopics: string[] = [];
+  const extraCollections: string[] = [];
 
   beforeAll(async () => {
     kafka = createKafka(config, 'mongodb-sink');
@@ -77,23 +79,32 @@ describe('MongoDB telemetry sink', () => {
 
   afterAll(async () => {
     for (const r of runners) await r.stop().catch(() => undefined);
-    await db
-      .collection(collection)
-      .drop()
-      .catch(() => undefined);
+    for (const name of [collection, ...extraCollections])
+      await db
+        .collection(name)
+        .drop()
+        .catch(() => undefined);
     await mongo.close();
-    await deleteTestTopics(kafka, [topic, dlqTopic(topic)]);
-    await deleteTestSubjects(config, [topic]);
+    await deleteTestTopics(kafka, [topic, dlqTopic(topic), ...extraTopics]);
+    await deleteTestSubjects(config, [topic, ...extraTopics]);
   });
 
+  /** Where a test's readings go: the suite's topic and collection unless it brings its own. */
+  interface Archive {
+    topic: string;
+    collection: string;
+  }
+  const suiteArchive = (): Archive => ({ topic, collection });
+
   async function startRunner(
-    options: { group?: string; flushRecords?: number } = {},
+    options: { group?: string; flushRecords?: number; archive?: Archive } = {},
   ): Promise<SinkRunner<VehicleTelemetry>> {
-    const sink = new TelemetryHistorySink(db, collection);
+    const archive = options.archive ?? suiteArchive();
+    const sink = new TelemetryHistorySink(db, archive.collection);
     await sink.ensureIndexes();
     const runner = new SinkRunner<VehicleTelemetry>({
       kafka,
-      topic,
+      topic: archive.topic,
       groupId: options.group ?? groupId,
       sink,
       decode: async (bytes) => (await decoder.decode(bytes)) as VehicleTelemetry,
@@ -107,9 +118,11 @@ describe('MongoDB telemetry sink', () => {
   }
 
   /** Readings in the stored buckets: all of them (a reading stored twice counts twice), and distinct. */
-  async function storedReadings(): Promise<{ stored: number; distinct: number }> {
+  async function storedReadings(
+    archive = suiteArchive(),
+  ): Promise<{ stored: number; distinct: number }> {
     const buckets = await db
-      .collection<TelemetryBucket>(collection)
+      .collection<TelemetryBucket>(archive.collection)
       .find({}, { projection: { 'columns.eventId': 1 } })
       .toArray();
     const ids = buckets.flatMap((b) => b.columns.eventId);
@@ -117,8 +130,12 @@ describe('MongoDB telemetry sink', () => {
   }
 
   /** A vehicle's whole history as the API's reader answers it, `limit` readings a page. */
-  async function historyOf(vehicleId: string, limit: number): Promise<TelemetryReading[]> {
-    const history = mongoTelemetryHistory(db, collection);
+  async function historyOf(
+    archive: Archive,
+    vehicleId: string,
+    limit: number,
+  ): Promise<TelemetryReading[]> {
+    const history = mongoTelemetryHistory(db, archive.collection);
     const all: TelemetryReading[] = [];
     for (;;) {
       const last = all.at(-1);
@@ -233,34 +250,49 @@ describe('MongoDB telemetry sink', () => {
     expect(await countRecords(kafka, dlqTopic(topic))).toBe(3);
   });
 
-  // Reads the topic and archive the test above left (310 readings of five vehicles).
   it('answers every reading exactly once after a replay cut at other flush boundaries', async () => {
-    // The whole topic again, by a group of its own flushing every 7 records instead of 1,000:
-    // other buckets, so the store holds readings twice; the reader must answer each once.
-    const replayGroup = uniqueName('test-sink-replay');
-    const replay = await startRunner({ group: replayGroup, flushRecords: 7 });
-    await waitFor(() => committedToEnd(replayGroup), {
-      timeoutMs: 60_000,
-      description: 'the replay committed to the end of the topic',
+    const archive = {
+      topic: await createTestTopic(kafka, { partitions: 2 }),
+      collection: uniqueName('telemetry_replay', '_'),
+    };
+    extraTopics.push(archive.topic);
+    extraCollections.push(archive.collection);
+    const producer = await TelemetryProducer.create({
+      config,
+      log,
+      options: { topic: archive.topic, lingerMs: 5 },
+      metricsRegistry: new Registry(),
     });
-    expect(replay.error).toBeUndefined();
-    const { stored, distinct } = await storedReadings();
-    expect(distinct).toBe(310);
-    expect(stored).toBeGreaterThan(310);
+    // Three vehicles; some readings arrive after later ones, so buckets overlap in time.
+    const events = Array.from({ length: 120 }, (_, i) => reading(i % 3, i % 10 === 9 ? i - 8 : i));
+    const distinctEvents = new Map(events.map((e) => [e.eventId, e]));
+    for (const e of events) await producer.send(e);
+    await producer.close();
 
-    const expected = new Map<string, string[]>();
-    for (const seq of [
-      ...Array.from({ length: 300 }, (_, i) => i),
-      ...Array.from({ length: 10 }, (_, i) => 1_000 + i),
-    ]) {
-      const vehicle = seq >= 1_000 ? 5 : seq % 4;
-      expected.set(`VEH-${vehicle}`, [
-        ...(expected.get(`VEH-${vehicle}`) ?? []),
-        `ev-${vehicle}-${seq}`,
-      ]);
+    // The archive as written, then the whole topic again by a group of its own flushing every 7
+    // records instead of 1,000: other buckets, so the store holds readings twice.
+    for (const [group, flushRecords] of [
+      [uniqueName('test-sink-first'), 1_000],
+      [uniqueName('test-sink-replay'), 7],
+    ] as const) {
+      const runner = await startRunner({ group, flushRecords, archive });
+      await waitFor(() => committedToEnd(archive.topic, group), {
+        timeoutMs: 60_000,
+        description: `group ${group} committed to the end of the topic`,
+      });
+      expect(runner.error).toBeUndefined();
     }
-    for (const [vehicleId, eventIds] of expected) {
-      const history = await historyOf(vehicleId, 13);
+    const { stored, distinct } = await storedReadings(archive);
+    expect(distinct).toBe(distinctEvents.size);
+    expect(stored).toBeGreaterThan(distinct);
+
+    // The reader answers each reading once, in (eventTime, eventId) order, over pages.
+    for (const vehicleId of ['VEH-0', 'VEH-1', 'VEH-2']) {
+      const eventIds = [...distinctEvents.values()]
+        .filter((e) => e.vehicleId === vehicleId)
+        .sort((a, b) => a.eventTime - b.eventTime || (a.eventId < b.eventId ? -1 : 1))
+        .map((e) => e.eventId);
+      const history = await historyOf(archive, vehicleId, 4);
       expect({ vehicleId, eventIds: history.map((r) => r.eventId) }).toEqual({
         vehicleId,
         eventIds,
@@ -268,12 +300,12 @@ describe('MongoDB telemetry sink', () => {
     }
   });
 
-  async function committedToEnd(group: string): Promise<boolean> {
+  async function committedToEnd(of: string, group: string): Promise<boolean> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [of] });
+      const ends = await admin.fetchTopicOffsets(of);
       const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
       return ends.every((end) => byPartition.get(end.partition) === end.high);
     } finally {
