@@ -67,6 +67,8 @@ class FakeKafka implements StreamsKafkaClient {
   consumer: GroupConsumerOptions | undefined;
   readonly committed: Committed[] = [];
   failNextCommit = false;
+  /** Commits wait for it while it is set (holdCommits). */
+  private commitGate: Promise<void> | undefined;
   /** at-least-once: each idempotent send (its topics) and offset commit, in order. */
   readonly atLeastOnceCalls: string[] = [];
 
@@ -120,7 +122,8 @@ class FakeKafka implements StreamsKafkaClient {
             pending.offsets.push(...offsets);
             return Promise.resolve();
           },
-          commit: () => {
+          commit: async () => {
+            await this.commitGate;
             if (this.failNextCommit) {
               this.failNextCommit = false;
               return Promise.reject(new Error('commit failed (injected)'));
@@ -167,6 +170,16 @@ class FakeKafka implements StreamsKafkaClient {
     return Promise.resolve({ caughtUp: Promise.resolve(), stop: () => Promise.resolve() });
   }
 
+  /** Transaction commits wait until the returned function is called. */
+  holdCommits(): () => void {
+    let release: () => void = () => undefined;
+    this.commitGate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.commitGate = undefined;
+      release();
+    };
+  }
+
   /** Latest committed value per key written to `topic`. */
   latest(topic: string): Record<string, number> {
     const latest: Record<string, number> = {};
@@ -207,6 +220,15 @@ function otherOwnersCommit(total: number, offset: string): Committed {
   };
 }
 
+/** Waits until `count` transactions have committed (commits run after the batch that made them due). */
+async function committed(kafka: FakeKafka, count: number): Promise<void> {
+  await waitFor(() => kafka.committed.length >= count, {
+    timeoutMs: 5_000,
+    intervalMs: 2,
+    description: `${count} transactions committed`,
+  });
+}
+
 async function started(
   commitIntervalMs: number,
   guarantee: 'exactly-once' | 'at-least-once' = 'exactly-once',
@@ -231,18 +253,46 @@ describe('StreamsApplication commits', () => {
   it('keeps no store write of a transaction whose commit failed', async () => {
     const { kafka, app, consumer } = await started(0);
     await consumer.onBatch(batch(0, [5]));
+    await committed(kafka, 1);
     kafka.failNextCommit = true;
-    await expect(consumer.onBatch(batch(1, [3]))).rejects.toThrow('injected');
-    // The consumer hands the failed batch over again; the task, discarded after the failure,
-    // is created anew and restored from the committed changelog.
+    // The batch's commit runs after it, and fails: the task is discarded, and the partition's
+    // next batch carries the failure, so that the consumer rewinds to the last commit.
+    await consumer.onBatch(batch(1, [3]));
     await waitFor(() => app.partitions.length === 0, {
       timeoutMs: 5_000,
       description: 'the failed task discarded',
     });
+    await expect(consumer.onBatch(batch(2, [4]))).rejects.toThrow('injected');
+    // The consumer hands the failed batch over again; the task is created anew and restored
+    // from the committed changelog.
     await consumer.onBatch(batch(1, [3]));
+    await committed(kafka, 2);
     expect(kafka.latest('out')).toEqual({ BER: 8 });
     expect(kafka.latest(changelogTopic('unit-sum', 'totals'))).toEqual({ BER: 8 });
     expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '2' }]);
+    await app.stop();
+  });
+
+  it('fails a batch that waited for the task behind a commit that failed, so that nothing skips the lost records', async () => {
+    const { kafka, app, consumer } = await started(0);
+    await consumer.onBatch(batch(0, [5]));
+    await committed(kafka, 1);
+    const release = kafka.holdCommits();
+    kafka.failNextCommit = true;
+    // The batch returns with its commit queued; the next batch waits for the task meanwhile.
+    await consumer.onBatch(batch(1, [3]));
+    const next = consumer.onBatch(batch(2, [4]));
+    release();
+    await expect(next).rejects.toThrow('injected');
+    await waitFor(() => app.partitions.length === 0, {
+      timeoutMs: 5_000,
+      description: 'the failed task discarded',
+    });
+    // The consumer rewinds to offset 1: both records come again, and count once each.
+    await consumer.onBatch(batch(1, [3, 4]));
+    await committed(kafka, 2);
+    expect(kafka.latest('out')).toEqual({ BER: 12 });
+    expect(kafka.committed.map((c) => c.offsets.map((o) => o.offset).join())).toEqual(['1', '3']);
     await app.stop();
   });
 
@@ -273,8 +323,9 @@ describe('StreamsApplication commits', () => {
   it('creates a discarded task again with no further batch: an ended input still gets its wall-clock work', async () => {
     const { kafka, app, consumer } = await started(0);
     await consumer.onBatch(batch(0, [5]));
+    await committed(kafka, 1);
     kafka.failNextCommit = true;
-    await expect(consumer.onBatch(batch(1, [3]))).rejects.toThrow('injected');
+    await consumer.onBatch(batch(1, [3])); // its commit, after it, fails
     await waitFor(() => app.partitions.length === 0, {
       timeoutMs: 5_000,
       intervalMs: 5,
@@ -287,6 +338,7 @@ describe('StreamsApplication commits', () => {
     });
     // Restored from the committed changelog: the failed transaction's write is not in it.
     await consumer.onBatch(batch(1, [3]));
+    await committed(kafka, 2);
     expect(kafka.latest('out')).toEqual({ BER: 8 });
     await app.stop();
   });
@@ -294,19 +346,22 @@ describe('StreamsApplication commits', () => {
   it('a task taking a partition over skips what an earlier owner committed after the consumer fetched its offsets', async () => {
     const { kafka, app, consumer } = await started(0);
     await consumer.onBatch(batch(0, [1, 2]));
+    await committed(kafka, 1);
     // Another instance owned the partition meanwhile: it committed up to offset 4 (total 10)
     // while this consumer, rejoining, fetched offsets from before that commit.
     kafka.committed.push(otherOwnersCommit(10, '4'));
     kafka.failNextCommit = true;
     // The task's transaction fails (its producer fenced), so it is discarded and created anew.
-    await expect(consumer.onBatch(batch(2, [3]))).rejects.toThrow('injected');
+    await consumer.onBatch(batch(2, [3]));
     await waitFor(() => app.partitions.length === 0, {
       timeoutMs: 5_000,
       description: 'the fenced task discarded',
     });
+    await expect(consumer.onBatch(batch(3, [4]))).rejects.toThrow('injected');
     // The consumer hands over records from its stale offset 2: offsets 2 and 3 were the other
     // owner's, and only offset 4 is new.
     await consumer.onBatch(batch(2, [3, 4, 5]));
+    await committed(kafka, 3);
     expect(kafka.latest('out')).toEqual({ BER: 15 });
     expect(kafka.committed.at(-1)?.offsets).toEqual([{ topic: 'in', partition: 0, offset: '5' }]);
     await app.stop();

@@ -16,6 +16,7 @@
 // This file wires the parts, starts and stops, and dispatches batches and punctuations to
 // tasks; the tasks' lifecycle is task-manager.ts's, each task's commit unit task-commit.ts's.
 import type { Registry } from 'prom-client';
+import { ContinuumError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
@@ -95,6 +96,11 @@ export const INPUT_STALE_AFTER_MS = 2_000;
 const SLICE_RECORDS = 500;
 
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+
+/** A batch's task was discarded or closed while the batch waited for it. */
+export class TaskUnavailableError extends ContinuumError {
+  override readonly code = 'TASK_UNAVAILABLE';
+}
 
 export class StreamsApplication {
   readonly topology: Topology;
@@ -331,6 +337,17 @@ export class StreamsApplication {
   }
 
   private async processLocked(handle: TaskHandle, batch: PartitionBatch): Promise<void> {
+    // The batch waited for the lock behind a commit of this task (commits run after the batch
+    // that made them due, without holding the consumer). If that commit failed, its records
+    // are not in Kafka: this batch, which follows them, must not be processed and committed
+    // in their place. Failing it rewinds the partition to the last commit.
+    const failure = this.tasks.takeFailure(batch.partition);
+    if (failure) throw failure;
+    if (handle.state !== 'running')
+      throw new TaskUnavailableError(
+        `task ${batch.partition} is ${handle.state}: its batch of ${batch.topic} is read again from the last commit`,
+        { retriable: true, context: { topic: batch.topic, partition: batch.partition } },
+      );
     const key = `${batch.topic}:${batch.partition}`;
     const position = handle.positions.get(key);
     const records =

@@ -22,14 +22,23 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
   const calls: string[] = [];
   const sent: ProducedRecord[] = [];
   let failCommit = false;
+  let failSend = false;
+  let held: Promise<void> | undefined;
   const producer: TransactionalProducer = {
     begin: () => {
       calls.push('begin');
       const transaction: StreamsTransaction = {
-        send: (records) => {
+        send: async (records) => {
+          if (held) {
+            calls.push(`send ${records.length} started`);
+            await held;
+          }
+          if (failSend) {
+            failSend = false;
+            throw new Error('send refused (injected)');
+          }
           sent.push(...records);
           calls.push(`send ${records.length}`);
-          return Promise.resolve();
         },
         sendOffsets: (_consumer, offsets) => {
           calls.push(`offsets ${offsets.map((o) => o.offset).join(',')}`);
@@ -61,6 +70,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
   const discarded: TaskHandle[] = [];
   const committedOffsets: string[] = [];
   const failedOutside: string[] = [];
+  const lockedWork: Promise<unknown>[] = [];
   const committer = new TaskCommitter({
     applicationId: 'unit-commit',
     guarantee: 'exactly-once',
@@ -76,7 +86,11 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
       throw new Error('no at-least-once producer here');
     },
     stopped: () => false,
-    withLock: (_handle, work) => work(),
+    withLock: (_handle, work) => {
+      const run = work();
+      lockedWork.push(run.catch(() => undefined));
+      return run;
+    },
     onCommitted: (offsets) => committedOffsets.push(...offsets.map((o) => o.offset)),
     onTransactionFailed: (h) => discarded.push(h),
     onFailedOutsideBatch: (_h, err) => failedOutside.push((err as Error).message),
@@ -101,7 +115,15 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     committedOffsets,
     failedOutside,
     process,
+    lockedWork,
     failNextCommit: () => (failCommit = true),
+    failNextSend: () => (failSend = true),
+    /** Sends wait until the returned function is called. */
+    holdSends: (): (() => void) => {
+      let release: () => void = () => undefined;
+      held = new Promise<void>((resolve) => (release = resolve));
+      return release;
+    },
   };
 }
 
@@ -125,15 +147,53 @@ describe('TaskCommitter', () => {
   });
 
   it('commits at once when the interval is 0, and says when the work is full', async () => {
-    const { committer, handle, calls, process } = setup({ maxTransactionRecords: 2 });
+    const { committer, handle, calls, process, lockedWork } = setup({ maxTransactionRecords: 2 });
     await process(0);
     expect(committer.full(handle)).toBe(false);
     await process(1);
     expect(committer.full(handle)).toBe(true);
     await committer.schedule(handle);
+    // Due: queued behind the caller's lock at once, not awaited by the caller.
+    expect(lockedWork).toHaveLength(1);
+    await Promise.all(lockedWork);
     expect(handle.open).toBeUndefined();
     expect(committer.full(handle)).toBe(false);
     expect(calls.at(-1)).toBe('commit');
+  });
+
+  it('processes on while sends are in flight, one send after another, and commits after the last', async () => {
+    const { committer, handle, calls, process, holdSends } = setup();
+    const release = holdSends();
+    await process(0);
+    await process(1);
+    // Both records processed; the first send is in flight, the second queued behind it.
+    expect(calls).toEqual(['begin', 'send 1 started']);
+    const committing = committer.commit(handle);
+    release();
+    await committing;
+    expect(calls).toEqual([
+      'begin',
+      'send 1 started',
+      'send 1',
+      'send 1 started',
+      'send 1',
+      'send 0 started',
+      'send 0',
+      'offsets 2',
+      'commit',
+    ]);
+  });
+
+  it('a send that failed in flight fails the next add and the commit, which aborts', async () => {
+    const { committer, handle, calls, discarded, process, failNextSend } = setup();
+    failNextSend();
+    await process(0);
+    await handle.open?.sending.catch(() => undefined); // the failed send has settled
+    await expect(process(1)).rejects.toThrow('send refused (injected)');
+    await expect(committer.commit(handle)).rejects.toThrow('send refused (injected)');
+    expect(calls.slice(-1)).toEqual(['abort']);
+    expect(calls).not.toContain('commit');
+    expect(discarded).toEqual([handle]);
   });
 
   it('aborts a failed commit, forgets the positions and discards the task', async () => {

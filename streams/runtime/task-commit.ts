@@ -31,6 +31,14 @@ export interface OpenCommit {
   records: number;
   startedAt: number;
   timer: NodeJS.Timeout | undefined;
+  /**
+   * The sends of this unit so far, chained (one after another, in order: an idempotent
+   * producer's sequence numbers allow no two at once). Processing goes on while they are in
+   * flight; the commit waits for them, and a failed one fails the next `add` or the commit.
+   */
+  sending: Promise<void>;
+  /** The first send that failed: the unit can only be aborted now. */
+  sendFailed: { error: unknown } | undefined;
 }
 
 export interface TaskCommitterOptions {
@@ -78,16 +86,29 @@ export class TaskCommitter {
       records: 0,
       startedAt: Date.now(),
       timer: undefined,
+      sending: Promise.resolve(),
+      sendFailed: undefined,
     };
     return handle.open;
   }
 
-  /** Sends what the task forwarded to sinks and dead-lettered: in the transaction, or as it comes. */
+  /**
+   * Sends what the task forwarded to sinks and dead-lettered: in the transaction, or as it
+   * comes. Returns once the send is queued, not acknowledged: the task processes its next
+   * records meanwhile (the round trip used to hold the whole consumer), and `commit` waits for
+   * every send of the unit before it adds the changelogs and the offsets. Throws if an earlier
+   * send of the unit failed.
+   */
   async add(handle: TaskHandle, open: OpenCommit): Promise<void> {
+    if (open.sendFailed) throw open.sendFailed.error;
     const outputs = await handle.task.drainOutputs();
     if (outputs.length === 0) return;
-    if (open.transaction) await open.transaction.send(outputs);
-    else await this.options.producer().send(outputs);
+    const { transaction } = open;
+    const send = transaction
+      ? () => transaction.send(outputs)
+      : () => this.options.producer().send(outputs);
+    open.sending = open.sending.then(send);
+    open.sending.catch((error: unknown) => (open.sendFailed ??= { error }));
     for (const output of outputs) {
       open.bytes += recordSize(output);
       if (!this.options.outputTopics.has(output.topic)) continue;
@@ -110,20 +131,34 @@ export class TaskCommitter {
     );
   }
 
-  /** Commits the task's open work now when the commit interval has passed, else on a timer. */
+  /**
+   * Has the task's open work committed once the commit interval has passed: at once when it
+   * has, else on a timer. Either way the commit runs after what holds the task's lock now (the
+   * caller's batch) and the caller does not wait for it: the consumer goes on with other tasks'
+   * batches and its next fetch while the commit's round trips are in flight (a batch of this
+   * task waits for the lock). A commit that fails is work failed outside a batch
+   * (onFailedOutsideBatch: the task is discarded, its partition rewinds). While the application
+   * stops, the commit is awaited.
+   */
   async schedule(handle: TaskHandle): Promise<void> {
     const open = handle.open;
     if (!open) return;
-    const due = open.startedAt + this.options.commitIntervalMs - Date.now();
-    if (due <= 0 || this.options.stopped()) {
+    if (this.options.stopped()) {
       await this.commit(handle);
       return;
     }
-    open.timer ??= setTimeout(() => {
+    const due = open.startedAt + this.options.commitIntervalMs - Date.now();
+    const commitLater = (): void => {
       void this.options
         .withLock(handle, () => (handle.open === open ? this.commit(handle) : Promise.resolve()))
         .catch((err: unknown) => this.options.onFailedOutsideBatch(handle, err));
-    }, due);
+    };
+    if (due <= 0) {
+      clearTimeout(open.timer);
+      commitLater();
+      return;
+    }
+    open.timer ??= setTimeout(commitLater, due);
   }
 
   /** Commits the task's open work: changelogs and input offsets (in its transaction). */
@@ -139,6 +174,8 @@ export class TaskCommitter {
     });
     try {
       if (!consumer) throw new Error('consumer not started');
+      // Every output send of the unit first (at-least-once: outputs before state).
+      await open.sending;
       const changelog = await handle.task.prepareChangelog();
       const offsets = [...open.offsets.values()];
       if (open.transaction) {
@@ -182,6 +219,8 @@ export class TaskCommitter {
     clearTimeout(open?.timer);
     const { log } = this.options;
     this.options.metrics.aborts.inc({ application: this.options.applicationId });
+    // A send still in flight must end before its transaction is aborted.
+    await open?.sending.catch(() => undefined);
     await open?.transaction
       ?.abort()
       .catch((abortErr: unknown) => log.warn({ err: errorMessage(abortErr) }, 'abort failed'));
@@ -203,6 +242,7 @@ export class TaskCommitter {
     handle.open = undefined;
     handle.positions.clear();
     clearTimeout(open?.timer);
+    await open?.sending.catch(() => undefined);
     if (open?.transaction?.abort) await open.transaction.abort().catch(() => undefined);
     handle.task.abort();
   }
