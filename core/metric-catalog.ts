@@ -126,6 +126,20 @@ export const METRICS = {
     ['sink'],
     'duration of one sink flush',
   ),
+  sinkHeldRecords: metric(
+    'continuum_sink_held_records',
+    'gauge',
+    'sink',
+    ['sink'],
+    'records added to a sink and not yet flushed: what a blocked store makes it hold (at most its flush bound)',
+  ),
+  sinkHeldBytes: metric(
+    'continuum_sink_held_bytes',
+    'gauge',
+    'sink',
+    ['sink'],
+    'record value bytes added to a sink and not yet flushed',
+  ),
   cdcChanges: metric(
     'continuum_cdc_changes_produced_total',
     'counter',

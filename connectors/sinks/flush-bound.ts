@@ -17,6 +17,16 @@ export class FlushBound {
     this.bytes += bytes;
   }
 
+  /** Records added since the last flush: what the sink holds in memory now. */
+  get heldRecords(): number {
+    return this.records;
+  }
+
+  /** Bytes of record values added since the last flush. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   /** Whether a flush is due before the next record is added. */
   get due(): boolean {
     return this.records >= this.maxRecords || this.bytes >= this.maxBytes;

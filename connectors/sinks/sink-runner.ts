@@ -9,7 +9,7 @@
 // whoever runs next.
 import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -83,6 +83,9 @@ export class SinkRunner<T> {
   private readonly deadLettered: Counter;
   private readonly flushSeconds: Histogram;
   private readonly restarts: Counter;
+  /** Records and value bytes added to the sink and not yet flushed (what a blocked store holds). */
+  private readonly heldRecords: Gauge;
+  private readonly heldBytes: Gauge;
   private failure: Error | undefined;
 
   constructor(options: SinkRunnerOptions<T>) {
@@ -151,6 +154,28 @@ export class SinkRunner<T> {
           registers,
         }),
     );
+    this.heldRecords = registeredOnce(
+      registry,
+      'continuum_sink_held_records',
+      () =>
+        new Gauge({
+          name: 'continuum_sink_held_records',
+          help: 'Records added to a sink and not yet flushed (bounded by its flush bound)',
+          labelNames,
+          registers,
+        }),
+    );
+    this.heldBytes = registeredOnce(
+      registry,
+      'continuum_sink_held_bytes',
+      () =>
+        new Gauge({
+          name: 'continuum_sink_held_bytes',
+          help: 'Record value bytes added to a sink and not yet flushed',
+          labelNames,
+          registers,
+        }),
+    );
     this.flushSeconds = registeredOnce(
       registry,
       'continuum_sink_flush_seconds',
@@ -193,6 +218,10 @@ export class SinkRunner<T> {
         try {
           await this.processBatch(payload);
         } catch (err) {
+          // The batch is read again from the committed offsets: what it added goes.
+          this.options.sink.discard?.();
+          this.heldRecords.set({ sink: this.options.sink.name }, 0);
+          this.heldBytes.set({ sink: this.options.sink.name }, 0);
           if (isFatal(err)) throw err;
           throw new SinkBatchFailedError(payload.batch.topic, payload.batch.partition, err);
         }
@@ -215,9 +244,11 @@ export class SinkRunner<T> {
       if (bound.due) {
         written += (await this.flushWithRetry(() => payload.heartbeat())).written;
         bound.reset();
+        this.showHeld(bound);
         if (!payload.isRunning() || payload.isStale()) return;
       }
       bound.add(message.value?.length ?? 0);
+      this.showHeld(bound);
       this.recordsIn.inc(sinkLabel);
       const source = {
         topic: batch.topic,
@@ -274,6 +305,8 @@ export class SinkRunner<T> {
       );
     }
     written += (await this.flushWithRetry(() => payload.heartbeat())).written;
+    bound.reset();
+    this.showHeld(bound);
     this.written.inc(sinkLabel, written);
     const last = batch.lastOffset();
     payload.resolveOffset(last);
@@ -285,6 +318,12 @@ export class SinkRunner<T> {
       { partition: batch.partition, lastOffset: last, written, deadLettered: letters.length },
       'checkpoint committed',
     );
+  }
+
+  private showHeld(bound: FlushBound): void {
+    const label = { sink: this.options.sink.name };
+    this.heldRecords.set(label, bound.heldRecords);
+    this.heldBytes.set(label, bound.heldBytes);
   }
 
   private async flushWithRetry(heartbeat: () => Promise<void>): Promise<{ written: number }> {

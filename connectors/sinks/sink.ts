@@ -28,5 +28,11 @@ export interface Sink<T> {
   add(record: SinkRecord<T>): void;
   /** Writes everything added since the last flush; throws a SinkWriteError when it cannot. */
   flush(): Promise<{ written: number }>;
+  /**
+   * Drops everything added since the last flush: the batch failed and is read again from the
+   * committed offsets, so keeping it would hold it twice (and a store that stays down would make
+   * each retry hold one batch more).
+   */
+  discard?(): void;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { SinkRecordError, type Sink, type SinkRecord } from '../../connectors/sinks/sink.ts';
+import { SinkWriteError } from '../../core/errors.ts';
 import { DLQ_HEADERS } from '../../core/dead-letter.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import { SinkRunner } from '../../connectors/sinks/sink-runner.ts';
@@ -247,4 +248,93 @@ describe('sink runner, what a sink refuses and what is a bug', () => {
       await runner.stop();
     }
   });
+});
+
+/** A store that is down for its first `failures` flushes: it keeps what it holds, as ours do. */
+class DownSink implements Sink<string> {
+  readonly name = 'down';
+  readonly stored = new Set<string>();
+  /** Records added while an earlier copy of them was still held (held twice). */
+  heldTwice = 0;
+  private pending = new Map<string, string>();
+  private failures: number;
+
+  constructor(failures: number) {
+    this.failures = failures;
+  }
+
+  add(record: SinkRecord<string>): void {
+    const at = `${record.partition}@${record.offset}`;
+    if (this.pending.has(at)) this.heldTwice += 1;
+    this.pending.set(at, record.value);
+  }
+
+  flush(): Promise<{ written: number }> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      return Promise.reject(
+        new SinkWriteError('store unreachable (injected)', { retriable: true, context: {} }),
+      );
+    }
+    for (const value of this.pending.values()) this.stored.add(value);
+    const written = this.pending.size;
+    this.pending.clear();
+    return Promise.resolve({ written });
+  }
+
+  discard(): void {
+    this.pending.clear();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('sink runner with a store that stays down', () => {
+  it('holds each failed batch once: it is dropped and read again from the committed offsets', async () => {
+    const kafka = createKafka(config, 'sink-runner-down');
+    const topic = await createTestTopic(kafka, { partitions: 1 });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 7}`, value: `v${i}` })),
+    });
+    await producer.disconnect();
+    const sink = new DownSink(4);
+    const registry = new Registry();
+    const runner = new SinkRunner<string>({
+      kafka,
+      topic,
+      groupId: uniqueName('test-sink-down'),
+      sink,
+      decode: (bytes) => Promise.resolve(bytes.toString()),
+      log,
+      metricsRegistry: registry,
+      // No retries in place: every failed flush fails its batch, which is read again.
+      maxFlushRetries: 0,
+      retryBackoffMs: 10,
+    });
+    await runner.start();
+    try {
+      await waitFor(() => sink.stored.size === 300, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        description: `all 300 records stored (${sink.stored.size} so far)`,
+      });
+      expect(sink.heldTwice).toBe(0);
+      const restarts =
+        (await registry.getSingleMetric('continuum_sink_restarts_total')?.get())?.values[0]
+          ?.value ?? 0;
+      expect(restarts).toBeGreaterThanOrEqual(4);
+      const held = (await registry.getSingleMetric('continuum_sink_held_records')?.get())?.values[0]
+        ?.value;
+      expect(held).toBe(0);
+    } finally {
+      await runner.stop();
+      await deleteTestTopics(kafka, [topic]);
+    }
+  }, 90_000);
 });

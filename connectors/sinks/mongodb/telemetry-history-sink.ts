@@ -72,6 +72,10 @@ export class TelemetryHistorySink implements Sink<VehicleTelemetry> {
     return { written: batch.length };
   }
 
+  discard(): void {
+    this.pending = [];
+  }
+
   close(): Promise<void> {
     this.pending = [];
     return Promise.resolve();

@@ -79,6 +79,10 @@ export class ShipmentStatePostgresSink implements Sink<UnifiedShipmentState> {
     return { written };
   }
 
+  discard(): void {
+    this.pending.clear();
+  }
+
   close(): Promise<void> {
     this.pending.clear();
     return Promise.resolve();

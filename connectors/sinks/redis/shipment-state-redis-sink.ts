@@ -163,6 +163,10 @@ export class ShipmentStateRedisSink implements Sink<UnifiedShipmentState> {
     return results;
   }
 
+  discard(): void {
+    this.pending.clear();
+  }
+
   close(): Promise<void> {
     this.pending.clear();
     return Promise.resolve();
