@@ -35,4 +35,20 @@ describe('FlushBound', () => {
     bound.add(50);
     expect(bound.due).toBe(false);
   });
+
+  it('is due once the oldest record held is older than the time bound', () => {
+    let now = 1_000;
+    const bound = new FlushBound({ records: 1_000, bytes: 1_000, ms: 500, now: () => now });
+    expect(bound.due).toBe(false);
+    now += 10_000; // nothing held: no age
+    expect(bound.due).toBe(false);
+    bound.add(1);
+    now += 499;
+    bound.add(1);
+    expect(bound.due).toBe(false);
+    now += 1;
+    expect(bound.due).toBe(true);
+    bound.reset();
+    expect(bound.due).toBe(false);
+  });
 });

@@ -1,12 +1,15 @@
 // Runs one Sink over one topic: consume, decode (undecodable → DLQ with the reason, stage
 // `decode`), add per record (a record the sink refuses with SinkRecordError → DLQ, stage `sink`;
-// any other exception of the sink's own stops the runner: a bug is not a bad record), flush every `flushRecords` records or `flushBytes` bytes of record values, whichever comes first, and at the end of each fetched batch (the
+// any other exception of the sink's own stops the runner: a bug is not a bad record), flush
+// every `flushRecords` records, `flushBytes` bytes of record values or `flushMs` after the
+// oldest record held, whichever comes first, and at the end of each fetched batch (the
 // checkpoint), and commit offsets only after the flush. The group is heartbeated while a flush
 // runs, so a slow store does not cost the membership; and what a Kafka group does (a lost
 // membership, a rebalance, a coordinator move) restarts the consumer from the committed
 // offsets instead of stopping the sink. A failed flush is retried with backoff while the error
 // is retriable; otherwise the runner stops without committing, so the batch is read again by
-// whoever runs next.
+// whoever runs next (and the sink drops what the batch added). What a sink holds unflushed is
+// continuum_sink_held_records / _bytes.
 import { deadLetterCounter, registeredOnce } from '../../core/metrics.ts';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
@@ -39,6 +42,8 @@ export interface SinkRunnerOptions<T> {
    * how long it takes) when records are large, whatever `flushRecords` allows.
    */
   flushBytes?: number;
+  /** Age of the oldest record added before a flush within a batch (a slow decode of a big batch). */
+  flushMs?: number;
   /** How often the group is heartbeated while a flush runs. */
   heartbeatIntervalMs?: number;
   /** How long the group waits for a silent member (kafkajs's default, 30 s, when unset). */
@@ -48,6 +53,7 @@ export interface SinkRunnerOptions<T> {
 export const SINK_RUNNER_DEFAULTS = {
   flushRecords: 1_000,
   flushBytes: 4 * 1024 * 1024,
+  flushMs: 5_000,
   heartbeatIntervalMs: 3_000,
 };
 
@@ -238,6 +244,7 @@ export class SinkRunner<T> {
     const bound = new FlushBound({
       records: this.options.flushRecords ?? SINK_RUNNER_DEFAULTS.flushRecords,
       bytes: this.options.flushBytes ?? SINK_RUNNER_DEFAULTS.flushBytes,
+      ms: this.options.flushMs ?? SINK_RUNNER_DEFAULTS.flushMs,
     });
     let written = 0;
     for (const message of batch.messages) {
