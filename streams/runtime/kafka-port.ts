@@ -110,6 +110,19 @@ export interface GroupConsumerOptions {
    */
   onFetched?: () => void;
   /**
+   * What a fetch said of a partition beyond the records handed over: the consumer has read it up
+   * to `nextOffset` (when set: every record below it was handed over to onBatch and processed,
+   * or was a transaction marker or an aborted record — a batch of only those never reaches
+   * onBatch), and the partition ends at `highWatermark` (when set). Drives each task's
+   * "have I read my inputs to their end" (TaskInputProgress).
+   */
+  onRead?: (read: {
+    topic: string;
+    partition: number;
+    nextOffset?: string;
+    highWatermark?: string;
+  }) => void;
+  /**
    * Processes one batch (read_committed records). Returning commits nothing by itself: the
    * handler commits (in its transaction, or with commitOffsets). Throwing makes the consumer
    * start again from the committed offsets, unless `isFatal(error)`: then it stops and calls

@@ -16,7 +16,7 @@
 // This file wires the parts, starts and stops, and dispatches batches and punctuations to
 // tasks; the tasks' lifecycle is task-manager.ts's, each task's commit unit task-commit.ts's.
 import type { Registry } from 'prom-client';
-import { ContinuumError } from '../../core/errors.ts';
+import { ContinuumError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
@@ -25,6 +25,7 @@ import type {
   ConsumedRecord,
   IdempotentProducer,
   PartitionBatch,
+  StreamsAdmin,
   StreamsGroupConsumer,
   StreamsKafkaClient,
   TopicFollower,
@@ -127,6 +128,11 @@ export class StreamsApplication {
   private readonly purger: RepartitionPurger;
   private readonly punctuationIntervalMs: number;
   private punctuationTimer: NodeJS.Timeout | undefined;
+  /** Reads the input partitions' ends for the tasks' TaskInputProgress. */
+  private endsTimer: NodeJS.Timeout | undefined;
+  private endsAdmin: StreamsAdmin | undefined;
+  /** The poll in flight, awaited at stop (its admin must not outlive the application). */
+  private endsPoll: Promise<void> | undefined;
   /**
    * The processors' wall clock: it stands still while no fetch completes (an outage, a rejoin),
    * so "quiet for N s" means the input was read and had nothing, not that the broker was away.
@@ -280,6 +286,7 @@ export class StreamsApplication {
         this.tasks.lostAll();
       },
       onFetched: () => this.inputClock.fetched(),
+      onRead: (read) => this.noteRead(read),
       onBatch: (batch) => this.processBatch(batch),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
       isFatal: (error) => error instanceof TaskFailedError,
@@ -293,6 +300,10 @@ export class StreamsApplication {
     if (this.punctuationIntervalMs > 0) {
       this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
       this.punctuationTimer.unref();
+      this.endsTimer = setInterval(() => {
+        this.endsPoll ??= this.pollInputEnds().finally(() => (this.endsPoll = undefined));
+      }, this.punctuationIntervalMs);
+      this.endsTimer.unref();
     }
     this.log.info({ inputs: this.topology.inputTopics() }, 'streams application running');
   }
@@ -408,10 +419,58 @@ export class StreamsApplication {
       open.records += records.length;
       const key = `${batch.topic}:${batch.partition}`;
       handle.positions.set(key, BigInt(nextOffset));
+      handle.progress.read(key, BigInt(nextOffset));
       open.offsets.set(key, { topic: batch.topic, partition: batch.partition, offset: nextOffset });
     } catch (err) {
       await this.committer.abort(handle, err);
       throw err;
+    }
+  }
+
+  /** A fetch told where a partition ends, or that the consumer read past markers. */
+  private noteRead(read: {
+    topic: string;
+    partition: number;
+    nextOffset?: string;
+    highWatermark?: string;
+  }): void {
+    const { topic, partition, nextOffset, highWatermark } = read;
+    const key = `${topic}:${partition}`;
+    void this.tasks
+      .taskIfAny(partition)
+      ?.then((handle) => {
+        if (nextOffset !== undefined) handle.progress.read(key, BigInt(nextOffset));
+        if (highWatermark !== undefined)
+          handle.progress.end(key, { low: 0n, high: BigInt(highWatermark) });
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Asks where every input partition ends, for the tasks' TaskInputProgress: a partition the
+   * consumer does not fetch now (starved behind other partitions' batches, or its leader away)
+   * says nothing by itself. One request at a time; a failed one keeps what was known.
+   */
+  private async pollInputEnds(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const handles = this.tasks.created();
+      if (handles.length === 0) return;
+      this.endsAdmin ??= await this.client.admin();
+      for (const topic of this.topology.inputTopics()) {
+        if (this.stopped) return;
+        for (const { partition, low, high } of await this.endsAdmin.endOffsets(topic)) {
+          const end = { low: BigInt(low), high: BigInt(high) };
+          for (const handle of handles)
+            if (handle.task.partition === partition)
+              handle.progress.end(`${topic}:${partition}`, end);
+        }
+      }
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'input end offsets not read; kept the last known');
+      const admin = this.endsAdmin;
+      this.endsAdmin = undefined;
+      await admin?.close().catch(() => undefined);
     }
   }
 
@@ -454,6 +513,10 @@ export class StreamsApplication {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.punctuationTimer);
+    clearInterval(this.endsTimer);
+    await this.endsPoll;
+    await this.endsAdmin?.close().catch(() => undefined);
+    this.endsAdmin = undefined;
     await this.purger.stop();
     // Commit what tasks hold open while the consumer still is a member of the group.
     await this.tasks.closeAll();

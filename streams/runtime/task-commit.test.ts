@@ -11,6 +11,7 @@ import type {
   TransactionalProducer,
 } from './kafka-port.ts';
 import { StreamTask, TaskFailedError } from './stream-task.ts';
+import { TaskInputProgress } from './task-input-progress.ts';
 import { passThroughTopology } from './pass-through-topology.fixture.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
 import { TaskCommitter } from './task-commit.ts';
@@ -66,6 +67,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     lock: Promise.resolve(),
     open: undefined,
     positions: new Map([['in:0', 1n]]),
+    progress: new TaskInputProgress(['in:0'], Date.now),
   };
   const discarded: TaskHandle[] = [];
   const committedOffsets: string[] = [];

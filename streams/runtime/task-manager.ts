@@ -16,6 +16,7 @@ import type {
 import type { StateDirectory } from './state-directory.ts';
 import { createStore, type StoreFactory } from './store-changelog.ts';
 import { StreamTask } from './stream-task.ts';
+import { TaskInputProgress } from './task-input-progress.ts';
 import type { ProcessingGuarantee } from './streams-application.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import { asError, type OpenCommit } from './task-commit.ts';
@@ -37,6 +38,8 @@ export interface TaskHandle {
    * skipped. Forgotten when the open work is dropped, so the rewind then replays them.
    */
   positions: Map<string, bigint>;
+  /** How far the task read its inputs; its processors' wall clock stands still while behind. */
+  progress: TaskInputProgress;
 }
 
 export interface TaskManagerOptions {
@@ -63,6 +66,8 @@ export class TaskManager {
   private readonly options: TaskManagerOptions;
   private readonly log: Logger;
   private readonly tasks = new Map<number, Promise<TaskHandle>>();
+  /** What each creation in `tasks` resolved to, once it has. */
+  private readonly createdHandles = new WeakMap<Promise<TaskHandle>, TaskHandle>();
   /**
    * Partitions the group gave this instance. A task of one may be missing (its creation failed,
    * or it was discarded after a failed transaction): it is created again with backoff, not only
@@ -173,7 +178,9 @@ export class TaskManager {
   taskFor(partition: number): Promise<TaskHandle> {
     let handle = this.tasks.get(partition);
     if (!handle) {
-      handle = this.createTask(partition);
+      const pending = this.createTask(partition);
+      handle = pending;
+      pending.then((created) => this.createdHandles.set(pending, created)).catch(() => undefined);
       this.tasks.set(partition, handle);
       handle.catch(() => this.tasks.delete(partition));
     }
@@ -196,6 +203,21 @@ export class TaskManager {
     }
   }
 
+  /** The tasks created so far (not those still being created), without waiting on anything. */
+  created(): TaskHandle[] {
+    const handles: TaskHandle[] = [];
+    for (const pending of this.tasks.values()) {
+      const handle = this.createdHandles.get(pending);
+      if (handle) handles.push(handle);
+    }
+    return handles;
+  }
+
+  /** The partition's task if it exists (or is being created), without creating one. */
+  taskIfAny(partition: number): Promise<TaskHandle> | undefined {
+    return this.tasks.get(partition);
+  }
+
   /** Runs `work` on the task once whatever runs on it has finished. */
   withLock<T>(handle: TaskHandle, work: () => Promise<T>): Promise<T> {
     const run = handle.lock.then(work, work);
@@ -207,8 +229,12 @@ export class TaskManager {
     const { topology, client, metrics } = this.options;
     // Taken (and removed) now: until this task closes cleanly, a crash must find no checkpoint.
     const checkpoint = this.stateDirectory?.takeCheckpoint(partition) ?? new Map<string, string>();
+    const progress = new TaskInputProgress(
+      topology.inputTopics().map((topic) => `${topic}:${partition}`),
+      this.options.wallClock ?? Date.now,
+    );
     const task = new StreamTask(topology, partition, {
-      clock: this.options.wallClock,
+      clock: () => progress.now(),
       systemClock: Date.now,
       globalStores: this.options.globalStores,
       maxFutureMs: this.options.maxFutureMs,
@@ -223,6 +249,7 @@ export class TaskManager {
       lock: Promise.resolve(),
       open: undefined,
       positions: new Map(),
+      progress,
     };
     try {
       // The producer first: its init fences a zombie and aborts its open transaction, which would
@@ -237,7 +264,9 @@ export class TaskManager {
     }
     this.move(handle, 'restoring');
     try {
-      if (handle.producer) handle.positions = await this.committedPositions(partition);
+      const committed = await this.committedPositions(partition);
+      if (handle.producer) handle.positions = committed;
+      for (const [key, offset] of committed) progress.read(key, offset);
       await this.rewindIfFailed(partition, handle);
       const application = topology.applicationId;
       const stop = metrics.restoreSeconds.startTimer({ application });

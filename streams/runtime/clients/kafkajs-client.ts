@@ -463,6 +463,18 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
     });
     // Emitted after each successful fetch (a failed one throws before it).
     consumer.on(consumer.events.FETCH, () => options.onFetched?.());
+    // After every batch, those of only transaction markers or aborted records too (which never
+    // reach eachBatch): the partition's high watermark, and for those the position past them.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      options.onRead?.({
+        topic: payload.topic,
+        partition: payload.partition,
+        highWatermark: payload.highWatermark,
+        ...(payload.batchSize === 0
+          ? { nextOffset: (BigInt(payload.lastOffset) + 1n).toString() }
+          : {}),
+      });
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
         this.log.warn(

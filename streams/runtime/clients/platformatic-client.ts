@@ -749,7 +749,16 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
     stream.on('readable', () => this.wakeUp());
     // Emitted after every fetch response, failed ones too: a failed fetch destroys the stream
     // (drain() restarts the consumer), so a run of them does not last.
-    stream.on('fetch', () => options.onFetched?.());
+    stream.on('fetch', () => {
+      options.onFetched?.();
+      // The response's records are pushed right after this event: look once they are. With
+      // nothing buffered and drain() idle, every record below the next fetch positions was
+      // processed or was a marker (a response of only those never wakes drain()).
+      setImmediate(() => {
+        if (this.stream === stream && this.wake !== undefined && stream.readableLength === 0)
+          this.reportPositions(new Map(stream.offsetsToFetch));
+      });
+    });
     stream.on('end', () => this.wakeUp());
     stream.on('close', () => this.wakeUp());
     this.stream = stream;
@@ -859,6 +868,19 @@ class PlatformaticGroupConsumer implements StreamsGroupConsumer {
         this.positions.set(key, next);
         this.failures = 0;
       }
+      this.reportPositions(fetched);
+    }
+  }
+
+  /** Positions below which every record of an assigned partition was processed (onRead). */
+  private reportPositions(fetched: ReadonlyMap<string, bigint>): void {
+    if (!this.options.onRead) return;
+    for (const [key, offset] of fetched) {
+      const at = key.lastIndexOf(':');
+      const topic = key.slice(0, at);
+      const partition = Number(key.slice(at + 1));
+      if (!this.isAssigned(topic, partition)) continue;
+      this.options.onRead({ topic, partition, nextOffset: offset.toString() });
     }
   }
 
