@@ -195,5 +195,31 @@ export function pipelineDashboard(): DashboardBuilder {
           },
         ],
       }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Records held by sinks, unflushed',
+        description: m.sinkHeldRecords.help,
+        unit: 'short',
+        queries: [
+          {
+            expr: aggregate('max', m.sinkHeldRecords, ['sink'], series(m.sinkHeldRecords)),
+            legend: '{{sink}}',
+          },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Bytes held by sinks, unflushed',
+        description: m.sinkHeldBytes.help,
+        unit: 'bytes',
+        queries: [
+          {
+            expr: aggregate('max', m.sinkHeldBytes, ['sink'], series(m.sinkHeldBytes)),
+            legend: '{{sink}}',
+          },
+        ],
+      }),
     );
 }
