@@ -193,6 +193,14 @@ describe.each<[StreamsClientKind, ProcessingGuarantee, StoreKind]>(CASES)(
             },
             { timeoutMs: 120_000, description: 'every task committed once' },
           );
+          // And this child holds its tasks: with a fast runtime the previous one may have consumed
+          // everything already (the wait above then holds at once), and a SIGTERM before the
+          // group's assignment would leave the child no task to commit and checkpoint.
+          const running = child;
+          await waitFor(() => outputOf(running).includes('tasks '), {
+            timeoutMs: 120_000,
+            description: 'the child to hold its tasks',
+          });
           child.kill('SIGTERM');
           await exited(child);
           // Every task committed and checkpointed its stores on the way out.

@@ -2,6 +2,7 @@
 // Usage: node test/support/run-depot-totals.ts <application-id> <input> <output> <guarantee> [client]
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { handleShutdown } from '../../core/shutdown.ts';
 import {
   createStreamsClient,
@@ -43,4 +44,15 @@ const shutdown = handleShutdown(log);
 shutdown.onShutdown('streams', () => app.stop());
 await app.start();
 process.stdout.write('started\n');
+// The tests stop this process cleanly only once it holds tasks (a stop before the group's
+// assignment has no task to commit or checkpoint): say when it does.
+await waitFor(() => app.partitions.length > 0, {
+  timeoutMs: 120_000,
+  intervalMs: 20,
+  maxIntervalMs: 100,
+  description: 'partitions assigned',
+}).then(
+  () => process.stdout.write(`tasks ${app.partitions.join(',')}\n`),
+  () => undefined,
+);
 await shutdown.done;
