@@ -13,7 +13,7 @@ import { waitFor } from '../../core/wait-for.ts';
 import { ShipmentStatePostgresSink } from '../../connectors/sinks/postgres/shipment-state-postgres-sink.ts';
 import { ShipmentStateRedisSink } from '../../connectors/sinks/redis/shipment-state-redis-sink.ts';
 import type { Sink, SinkRecord } from '../../connectors/sinks/sink.ts';
-import { SinkRunner } from '../../connectors/sinks/sink-runner.ts';
+import { SINK_RUNNER_DEFAULTS, SinkRunner } from '../../connectors/sinks/sink-runner.ts';
 import { rebuildView } from '../../replay/rebuild-view.ts';
 import type { UnifiedShipmentState } from '../../schemas/types.ts';
 import { NO_FAULTS } from '../../seeder/faults.ts';
@@ -482,7 +482,8 @@ export const sinkBlocked: ChaosScenario = {
     const holdMs = ctx.size === 'long' ? 60_000 : 1.5 * sessionTimeoutMs;
     return withHarness(ctx, async (harness) => {
       await harness.seed(simulation(ctx.size, 5_202_611, 1));
-      await harness.startSinks(new Registry(), { sessionTimeoutMs });
+      const sinkMetrics = new Registry();
+      await harness.startSinks(sinkMetrics, { sessionTimeoutMs });
       const inputs = await foldInputs(harness);
 
       // The broken sink: its own schema, and a connection that gives up on a lock at once.
@@ -494,8 +495,17 @@ export const sinkBlocked: ChaosScenario = {
       const locker = await harness.pool.connect();
       let streams: StreamsProcess | undefined;
       const rss = { before: process.memoryUsage().rss, peak: 0 };
+      // What the blocked sink holds in memory: its records added and not yet flushed.
+      let heldPeak = 0;
       const sampler = setInterval(() => {
         rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
+        void sinkMetrics
+          .getSingleMetric('continuum_sink_held_records')
+          ?.get()
+          .then((m) => {
+            const held = m.values.find((v) => v.labels.sink === 'postgres')?.value ?? 0;
+            heldPeak = Math.max(heldPeak, held);
+          });
       }, 250);
       try {
         await locker.query('BEGIN');
@@ -533,6 +543,7 @@ export const sinkBlocked: ChaosScenario = {
         const observed = [
           `sink lag ${lagWhileBlocked} states when released after ${heldSeconds}s`,
           `peak RSS +${rssGrowthMiB} MiB while blocked`,
+          `the blocked sink held at most ${heldPeak} records (flush bound ${SINK_RUNNER_DEFAULTS.flushRecords})`,
         ];
         const [sound, broken] = await ack.outcomes(
           { scenario: this.name, guarantee, findings },
@@ -540,7 +551,14 @@ export const sinkBlocked: ChaosScenario = {
         );
         return {
           outcomes: [sound, broken],
-          facts: { lagWhileBlocked, heldSeconds, rssGrowthMiB, droppedFlushes: ack.sink.dropped },
+          facts: {
+            lagWhileBlocked,
+            heldSeconds,
+            rssGrowthMiB,
+            heldPeak,
+            flushRecords: SINK_RUNNER_DEFAULTS.flushRecords,
+            droppedFlushes: ack.sink.dropped,
+          },
           findings,
         };
       } finally {

@@ -179,6 +179,9 @@ describe('chaos: a sink blocked by a PostgreSQL lock', () => {
     async () => {
       const result = await run(sinkBlocked, { guarantee: 'exactly-once', variant: 'sound' });
       expect(result.facts.lagWhileBlocked).toBeGreaterThan(0);
+      // Memory stays bounded: the blocked sink holds what one flush holds, however long it lags.
+      expect(result.facts.heldPeak).toBeGreaterThan(0);
+      expect(result.facts.heldPeak).toBeLessThanOrEqual(Number(result.facts.flushRecords));
       const sound = outcomeOf(result, 'sound');
       expect(sound).toMatchObject({ verdict: 'pass', lost: 0, duplicated: 0, wrong: 0 });
       const broken = outcomeOf(result, 'broken');
@@ -239,30 +242,44 @@ describe('chaos: the PostgreSQL of the view restarted under load', () => {
   );
 });
 
-describe('chaos: the whole Kafka cluster stopped and started again mid-run', () => {
+/**
+ * A Kafka cluster of the describe block's own beside the test stack (stopping or killing the
+ * stack's broker would stop every other test's Kafka too): started before its tests, removed
+ * after them. Returns the chaos context on it, valid once the block's tests run.
+ */
+function onPrivateKafka(nodes: 1 | 3): () => ChaosContext {
   let cluster: PrivateKafka | undefined;
-  let onCluster: ChaosContext;
-
+  let onCluster: ChaosContext | undefined;
   beforeAll(async () => {
-    // One node of its own beside the test stack: stopping the stack's broker would stop every
-    // other test's Kafka too.
-    cluster = await startPrivateKafka(config, ctx.log, 1);
+    cluster = await startPrivateKafka(config, ctx.log, nodes);
     onCluster = {
       ...ctx,
       config: cluster.config,
-      kafka: createKafka(cluster.config, 'chaos-private-kafka'),
+      kafka: createKafka(cluster.config, `chaos-private-kafka-${nodes}`),
       cluster,
     };
   }, 180_000);
-
   afterAll(async () => {
     await cluster?.stop();
   }, 120_000);
+  return () => {
+    if (!onCluster) throw new Error('the private Kafka cluster did not start');
+    return onCluster;
+  };
+}
+
+// The three-node scenario runs in the long suite (`npm run chaos`) only: it still fails now and
+// then (exactly-once duplicates under a node kill, cause not found yet; test/chaos/README.md),
+// and a red CI would hold back everything else.
+const describeLongOnly = size === 'long' ? describe : (): void => undefined;
+
+describe('chaos: the whole Kafka cluster stopped and started again mid-run', () => {
+  const onCluster = onPrivateKafka(1);
 
   it(
     'exactly-once: every client reconnects by itself; nothing lost, nothing applied twice',
     async () => {
-      const result = await brokerRestarted.run(onCluster, {
+      const result = await brokerRestarted.run(onCluster(), {
         guarantee: 'exactly-once',
         variant: 'sound',
       });
@@ -284,7 +301,7 @@ describe('chaos: the whole Kafka cluster stopped and started again mid-run', () 
   it(
     'catches a runtime that commits input it never processed',
     async () => {
-      const result = await brokerRestarted.run(onCluster, {
+      const result = await brokerRestarted.run(onCluster(), {
         guarantee: 'exactly-once',
         variant: 'broken',
       });
@@ -298,33 +315,13 @@ describe('chaos: the whole Kafka cluster stopped and started again mid-run', () 
   );
 });
 
-// The broker scenario runs in the long suite (`npm run chaos`) only: a three-node cluster
-// beside the test stack costs CI minutes it does not have, and two of four runs here hung until
-// the test timeout in the harness's waits (not solved yet; see test/chaos/README.md).
-const describeLongOnly = size === 'long' ? describe : (): void => undefined;
-
 describeLongOnly('chaos: one Kafka node of three killed under load', () => {
-  let cluster: PrivateKafka | undefined;
-  let onCluster: ChaosContext;
-
-  beforeAll(async () => {
-    cluster = await startPrivateKafka(config, ctx.log, 3);
-    onCluster = {
-      ...ctx,
-      config: cluster.config,
-      kafka: createKafka(cluster.config, 'chaos-three-nodes'),
-      cluster,
-    };
-  }, 180_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 120_000);
+  const onCluster = onPrivateKafka(3);
 
   const runOnCluster = async (
     options: Parameters<typeof brokerKilled.run>[1],
   ): Promise<ChaosRun> => {
-    const result = await brokerKilled.run(onCluster, options);
+    const result = await brokerKilled.run(onCluster(), options);
     outcomes.push(...result.outcomes);
     return result;
   };
