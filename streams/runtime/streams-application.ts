@@ -456,6 +456,13 @@ export class StreamsApplication {
     try {
       const handles = this.tasks.created();
       if (handles.length === 0) return;
+      if (this.debug)
+        for (const { task, progress } of handles)
+          if (progress.behind)
+            this.log.debug(
+              { partition: task.partition, behind: progress.behindOn() },
+              'task behind on its inputs: its wall clock stands still',
+            );
       this.endsAdmin ??= await this.client.admin();
       for (const topic of this.topology.inputTopics()) {
         if (this.stopped) return;

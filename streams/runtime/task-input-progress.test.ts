@@ -54,6 +54,19 @@ describe('TaskInputProgress', () => {
     expect(progress.behind).toBe(false);
   });
 
+  it('says which inputs it is behind on, and where it stands on each', () => {
+    const base = clock();
+    const progress = new TaskInputProgress([A, B], base.now, new Map([[A, 7n]]));
+    progress.end(A, { low: 0n, high: 9n });
+    expect(progress.behindOn()).toEqual([
+      { input: A, position: '7', end: '9' },
+      { input: B, position: 'undefined', end: 'undefined' },
+    ]);
+    progress.end(B, { low: 3n, high: 3n });
+    progress.read(A, 9n);
+    expect(progress.behindOn()).toEqual([]);
+  });
+
   it('takes an input nothing was committed for as starting at the first offset still in the log', () => {
     const base = clock();
     const progress = new TaskInputProgress([A], base.now);

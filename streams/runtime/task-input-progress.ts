@@ -73,6 +73,18 @@ export class TaskInputProgress {
     this.update();
   }
 
+  /** The inputs the task is behind on: where it read to and where they end (for debug logs). */
+  behindOn(): { input: string; position: string; end: string }[] {
+    const behind: { input: string; position: string; end: string }[] = [];
+    for (const key of this.inputs) {
+      const end = this.ends.get(key);
+      const position = this.positions.get(key) ?? end?.low;
+      if (!end || position === undefined || position < end.high)
+        behind.push({ input: key, position: String(position), end: String(end?.high) });
+    }
+    return behind;
+  }
+
   private update(): void {
     this.account(this.base());
     this.behindNow = this.computeBehind();
