@@ -56,7 +56,14 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
 
   async admin(): Promise<StreamsAdmin> {
     const admin = this.kafka.admin();
-    await admin.connect();
+    try {
+      await admin.connect();
+    } catch (err) {
+      // A connect that failed half way (one broker down) may keep the connections it made: a
+      // process that asked for an admin during an outage then never exited after its stop.
+      await admin.disconnect().catch(() => undefined);
+      throw err;
+    }
     return {
       partitionCounts: async (topics) => {
         if (topics.length === 0) return new Map();
