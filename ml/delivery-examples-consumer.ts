@@ -6,6 +6,7 @@
 // event is logged and counted; a crash kafkajs will not restart is restarted here with backoff.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { disconnectForGood } from '../core/consumer-stop.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeliveryExample } from '../schemas/types.ts';
@@ -109,7 +110,7 @@ export class DeliveryExamplesConsumer {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void (async () => {
-        await this.consumer?.disconnect().catch(() => undefined);
+        if (this.consumer) await disconnectForGood(this.consumer).catch(() => undefined);
         if (this.stopped) return;
         this.metrics.groupEvents.inc({ event: 'restart' });
         this.log.info({ attempt: this.restarts }, 'restarting the consumer');
@@ -172,6 +173,6 @@ export class DeliveryExamplesConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
-    await this.consumer?.disconnect();
+    if (this.consumer) await disconnectForGood(this.consumer);
   }
 }

@@ -7,6 +7,7 @@
 // it reconnects with Last-Event-ID instead of growing the heap.
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { disconnectForGood } from '../../core/consumer-stop.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { alterGroupOffsets } from '../../core/group-offsets.ts';
 import type { KafkaClientConfig } from '../../core/kafka-client.ts';
@@ -220,7 +221,7 @@ export class KafkaStateFeed implements StateChangeFeed {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void (async () => {
-        await this.consumer?.disconnect().catch(() => undefined);
+        if (this.consumer) await disconnectForGood(this.consumer).catch(() => undefined);
         if (this.stopped) return;
         try {
           await this.follow();
@@ -314,7 +315,7 @@ export class KafkaStateFeed implements StateChangeFeed {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     for (const s of [...this.subscribers]) s.end('feed-stopped');
-    await this.consumer?.disconnect();
+    if (this.consumer) await disconnectForGood(this.consumer);
     if (this.groupId) await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
   }
 }

@@ -10,6 +10,7 @@ import kafkajs, {
   type TopicMessages,
   type PartitionAssigner,
 } from 'kafkajs';
+import { disconnectForGood } from '../../../core/consumer-stop.ts';
 import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { createKafkaClient } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
@@ -399,7 +400,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       caughtUp: finished.then(() => undefined),
       stop: async () => {
         stopped = true;
-        await consumer.disconnect();
+        await disconnectForGood(consumer);
         await admin.deleteGroups([groupId]).catch(() => undefined);
         await admin.disconnect();
       },
@@ -565,7 +566,7 @@ class KafkajsGroupConsumer implements StreamsGroupConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.consumer.disconnect().catch((err: unknown) => {
+    await disconnectForGood(this.consumer).catch((err: unknown) => {
       this.log.warn({ err: errorMessage(err) }, 'consumer disconnect failed');
     });
   }
