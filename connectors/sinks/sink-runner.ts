@@ -17,6 +17,7 @@ import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
+import { disconnectForGood } from '../../core/consumer-stop.ts';
 import { FlushBound } from './flush-bound.ts';
 import { SinkRecordError, type Sink } from './sink.ts';
 
@@ -82,7 +83,7 @@ function isFatal(error: unknown): boolean {
 export class SinkRunner<T> {
   private readonly options: SinkRunnerOptions<T>;
   private readonly log: Logger;
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly dlqProducer: Producer;
   private readonly recordsIn: Counter;
   private readonly written: Counter;
@@ -93,6 +94,9 @@ export class SinkRunner<T> {
   private readonly heldRecords: Gauge;
   private readonly heldBytes: Gauge;
   private failure: Error | undefined;
+  private stopping = false;
+  /** The sink's own error that stopped a batch for good (a bug, a write that cannot succeed). */
+  private fatalError: Error | undefined;
 
   constructor(options: SinkRunnerOptions<T>) {
     this.options = options;
@@ -101,23 +105,7 @@ export class SinkRunner<T> {
       topic: options.topic,
       groupId: options.groupId,
     });
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      ...(options.sessionTimeoutMs === undefined
-        ? {}
-        : {
-            sessionTimeout: options.sessionTimeoutMs,
-            heartbeatInterval: Math.floor(options.sessionTimeoutMs / 5),
-          }),
-      // kafkajs stops for good on errors it calls non-retriable, among them a membership the
-      // coordinator no longer knows (a flush outlasted the session): rejoin instead, from the
-      // committed offsets (the sinks are idempotent). Only the sink's own fatal errors stop it.
-      // kafkajs restarts only when the error's deepest cause is retriable, hence the rethrow as
-      // SinkBatchFailedError in processBatch; no retries in place, which would go on from
-      // offsets that were resolved but not committed.
-      retry: { retries: 0, restartOnFailure: (error) => Promise.resolve(!isFatal(error)) },
-    });
+    this.consumer = this.newConsumer();
     this.dlqProducer = options.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -195,6 +183,26 @@ export class SinkRunner<T> {
     );
   }
 
+  private newConsumer(): Consumer {
+    return this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      ...(this.options.sessionTimeoutMs === undefined
+        ? {}
+        : {
+            sessionTimeout: this.options.sessionTimeoutMs,
+            heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5),
+          }),
+      // kafkajs stops for good on errors it calls non-retriable, among them a membership the
+      // coordinator no longer knows (a flush outlasted the session): rejoin instead, from the
+      // committed offsets (the sinks are idempotent). Only the sink's own fatal errors stop it.
+      // kafkajs restarts only when the error's deepest cause is retriable, hence the rethrow as
+      // SinkBatchFailedError in processBatch; no retries in place, which would go on from
+      // offsets that were resolved but not committed.
+      retry: { retries: 0, restartOnFailure: (error) => Promise.resolve(!isFatal(error)) },
+    });
+  }
+
   /** Set when the runner stopped on an error it could not get past. */
   get error(): Error | undefined {
     return this.failure;
@@ -202,9 +210,16 @@ export class SinkRunner<T> {
 
   async start(): Promise<void> {
     await this.dlqProducer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    await this.runConsumer(this.consumer);
+    this.log.info('sink running');
+  }
+
+  private async runConsumer(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // A consumer replaced or stopped already may still report (disconnectForGood).
+      if (this.stopping || consumer !== this.consumer) return;
       if (payload.restart) {
         this.restarts.inc({ sink: this.options.sink.name });
         this.log.warn(
@@ -213,11 +228,23 @@ export class SinkRunner<T> {
         );
         return;
       }
+      if (this.fatalError === undefined && !isFatal(payload.error)) {
+        // kafkajs gives up for good on some group errors, e.g. "Failed to find group
+        // coordinator" while the whole cluster restarts (it calls them non-retriable): start a
+        // new consumer from the committed offsets, with backoff, rather than stop the sink.
+        this.restarts.inc({ sink: this.options.sink.name });
+        this.log.warn(
+          { err: payload.error.message },
+          'sink consumer stopped on a group error; starting a new one from the committed offsets',
+        );
+        void this.replaceConsumer(consumer);
+        return;
+      }
       this.failure = payload.error;
       this.log.error({ err: payload.error.message }, 'sink consumer stopped');
       this.options.onFatal?.(payload.error);
     });
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
@@ -228,12 +255,39 @@ export class SinkRunner<T> {
           this.options.sink.discard?.();
           this.heldRecords.set({ sink: this.options.sink.name }, 0);
           this.heldBytes.set({ sink: this.options.sink.name }, 0);
-          if (isFatal(err)) throw err;
+          if (isFatal(err)) {
+            // kafkajs re-wraps it without its cause: kept here for the crash handler.
+            this.fatalError = err as Error;
+            throw err;
+          }
           throw new SinkBatchFailedError(payload.batch.topic, payload.batch.partition, err);
         }
       },
     });
-    this.log.info('sink running');
+  }
+
+  /** A new consumer in place of one kafkajs stopped, retried with backoff until it runs. */
+  private async replaceConsumer(stopped: Consumer): Promise<void> {
+    await disconnectForGood(stopped).catch(() => undefined);
+    let backoff = this.options.retryBackoffMs ?? 200;
+    while (!this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      if (this.stopping) return;
+      const consumer = this.newConsumer();
+      this.consumer = consumer;
+      try {
+        await this.runConsumer(consumer);
+        this.log.info('sink consumer running again');
+        return;
+      } catch (err) {
+        this.log.warn(
+          { err: errorMessage(err), backoffMs: backoff },
+          'sink consumer restart failed',
+        );
+        await disconnectForGood(consumer).catch(() => undefined);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
@@ -365,7 +419,8 @@ export class SinkRunner<T> {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    this.stopping = true;
+    await disconnectForGood(this.consumer);
     await this.dlqProducer.disconnect();
     await this.options.sink.close();
     this.log.info('sink stopped');
