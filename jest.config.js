@@ -60,5 +60,9 @@ export default {
   ],
   // A project-level testTimeout is ignored by Jest; real-service tests need this headroom.
   testTimeout: 120_000,
+  // A client a failed test left running (a kafkajs consumer restarting against a Kafka that is
+  // gone) once kept Jest from exiting until CI's time ran out: exit once every test and the
+  // global teardown are done. Leaks are still fixed where found (core/consumer-stop.ts).
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
 };

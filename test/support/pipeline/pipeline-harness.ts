@@ -787,9 +787,12 @@ export class PipelineHarness {
     return new Map(rows.map((r) => [String(r.shipment_id), rowToShipmentState(r)]));
   }
 
+  /** Stops every sink, each even when another's stop fails; the first failure is thrown. */
   async stopSinks(): Promise<void> {
-    for (const runner of this.runners.splice(0)) await runner.stop();
-    for (const runner of this.historyRunners.splice(0)) await runner.stop();
+    const runners = [...this.runners.splice(0), ...this.historyRunners.splice(0)];
+    const results = await Promise.allSettled(runners.map((runner) => runner.stop()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Removes everything: processes, topics, groups, slot, publication, schema, keys, subjects. */
