@@ -72,13 +72,30 @@ class FakeKafka implements StreamsKafkaClient {
   /** at-least-once: each idempotent send (its topics) and offset commit, in order. */
   readonly atLeastOnceCalls: string[] = [];
 
+  /** How many endOffsets calls for `topic`, from the next, never answer (no reply comes). */
+  hangingEndOffsets = { topic: '', calls: 0 };
+  /** endOffsets calls answered, per topic. */
+  readonly endOffsetsAnswered = new Map<string, number>();
+  /** Admins closed that had an endOffsets call which never answered. */
+  hungAdminsClosed = 0;
+
   admin(): ReturnType<StreamsKafkaClient['admin']> {
+    let hung = false;
     return Promise.resolve({
       partitionCounts: (topics) => Promise.resolve(new Map(topics.map((t) => [t, 1]))),
       listTopics: () => Promise.resolve([]),
       createTopics: () => Promise.resolve(),
-      endOffsets: (topic) =>
-        Promise.resolve([{ partition: 0, low: '0', high: String(this.written(topic).length) }]),
+      endOffsets: (topic) => {
+        if (this.hangingEndOffsets.topic === topic && this.hangingEndOffsets.calls > 0) {
+          this.hangingEndOffsets.calls -= 1;
+          hung = true;
+          return new Promise<never>(() => undefined);
+        }
+        this.endOffsetsAnswered.set(topic, (this.endOffsetsAnswered.get(topic) ?? 0) + 1);
+        return Promise.resolve([
+          { partition: 0, low: '0', high: String(this.written(topic).length) },
+        ]);
+      },
       topicConfigs: () => Promise.resolve(new Map()),
       setTopicConfigs: () => Promise.resolve(),
       deleteRecordsBefore: () => Promise.resolve(),
@@ -91,7 +108,10 @@ class FakeKafka implements StreamsKafkaClient {
               committed.set(o.topic, o.offset);
         return Promise.resolve(committed);
       },
-      close: () => Promise.resolve(),
+      close: () => {
+        if (hung) this.hungAdminsClosed += 1;
+        return Promise.resolve();
+      },
     });
   }
 
@@ -412,6 +432,37 @@ describe('StreamsApplication commits', () => {
       `send ${changelogTopic('unit-sum', 'totals')},${changelogTopic('unit-sum', 'counts')}`,
       'commit 3',
     ]);
+  });
+});
+
+describe('StreamsApplication input ends', () => {
+  it('gives up a poll of the input ends that never answers: the next poll asks a new admin, and stop() does not wait for it', async () => {
+    const kafka = new FakeKafka();
+    kafka.hangingEndOffsets = { topic: 'in', calls: 1 };
+    const app = new StreamsApplication({
+      topology: sumTopology(),
+      client: kafka,
+      log: createLogger('silent'),
+      guarantee: 'exactly-once',
+      metricsRegistry: new Registry(),
+      commitIntervalMs: 0,
+      punctuationIntervalMs: 20,
+      inputEndsPollDeadlineMs: 200,
+    });
+    await app.start();
+    const consumer = kafka.consumer;
+    if (!consumer) throw new Error('no consumer');
+    consumer.onAssigned([{ topic: 'in', partition: 0 }]);
+    await consumer.onBatch(batch(0, [5]));
+    await waitFor(() => (kafka.endOffsetsAnswered.get('in') ?? 0) > 0, {
+      timeoutMs: 5_000,
+      intervalMs: 5,
+      description: 'a poll after the one that never answered',
+    });
+    expect(kafka.hangingEndOffsets.calls).toBe(0);
+    expect(kafka.hungAdminsClosed).toBe(1);
+    // The first poll's promise never settles; stop() resolves all the same.
+    await app.stop();
   });
 });
 

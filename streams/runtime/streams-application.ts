@@ -77,6 +77,8 @@ export interface StreamsApplicationOptions {
   maxTransactionBytes?: number;
   /** How often wall-clock punctuations are due-checked on every task (ms). */
   punctuationIntervalMs?: number;
+  /** How long one poll of the input partitions' ends may take before it is given up (ms). */
+  inputEndsPollDeadlineMs?: number;
   /**
    * Where stores on disk live (`<stateDir>/<application id>`; CONTINUUM_STREAMS_STATE_DIR);
    * needed once a store is persistent.
@@ -93,6 +95,7 @@ export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
 /** No fetch completed for this long: the processors' wall clock stands still (InputWallClock). */
 export const INPUT_STALE_AFTER_MS = 2_000;
+export const DEFAULT_INPUT_ENDS_POLL_DEADLINE_MS = 10_000;
 /** Records processed between two checks of the transaction bounds. */
 const SLICE_RECORDS = 500;
 
@@ -127,6 +130,7 @@ export class StreamsApplication {
   /** Deletes the repartition records the group has committed past. */
   private readonly purger: RepartitionPurger;
   private readonly punctuationIntervalMs: number;
+  private readonly inputEndsPollDeadlineMs: number;
   private punctuationTimer: NodeJS.Timeout | undefined;
   /** Reads the input partitions' ends for the tasks' TaskInputProgress. */
   private endsTimer: NodeJS.Timeout | undefined;
@@ -177,6 +181,8 @@ export class StreamsApplication {
       onSkip: (skip) => this.log.warn(skip, 'global store record skipped'),
     });
     this.punctuationIntervalMs = options.punctuationIntervalMs ?? DEFAULT_PUNCTUATION_INTERVAL_MS;
+    this.inputEndsPollDeadlineMs =
+      options.inputEndsPollDeadlineMs ?? DEFAULT_INPUT_ENDS_POLL_DEADLINE_MS;
     this.persistentStores = new Set(
       [...this.topology.stores.values()]
         .filter((spec) => isPersistent(spec, options.persistentStores ?? false))
@@ -301,7 +307,9 @@ export class StreamsApplication {
       this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
       this.punctuationTimer.unref();
       this.endsTimer = setInterval(() => {
-        this.endsPoll ??= this.pollInputEnds().finally(() => (this.endsPoll = undefined));
+        this.endsPoll ??= this.pollInputEndsWithin(this.inputEndsPollDeadlineMs).finally(
+          () => (this.endsPoll = undefined),
+        );
       }, this.punctuationIntervalMs);
       this.endsTimer.unref();
     }
@@ -447,6 +455,32 @@ export class StreamsApplication {
   }
 
   /**
+   * One poll of the input ends, given up after `deadlineMs` with its admin closed: a poll that
+   * never answered would hold every later one back (and stop(), which waits for it), and a task
+   * whose end is unknown (read to its end before a restart: no fetch brings its high watermark)
+   * would stand still for good, its held readings and waiting deliveries never released. One
+   * SIGKILL chaos run ended that way after the task's first poll; cause not proven. The next poll
+   * starts with a new admin.
+   */
+  private async pollInputEndsWithin(deadlineMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const poll = this.pollInputEnds();
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+      timer.unref();
+    });
+    try {
+      if ((await Promise.race([poll, late])) !== 'late') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.log.warn({ deadlineMs }, 'input end offsets did not answer in time; new admin next poll');
+    const admin = this.endsAdmin;
+    this.endsAdmin = undefined;
+    await admin?.close().catch(() => undefined);
+  }
+
+  /**
    * Asks where every input partition ends, for the tasks' TaskInputProgress: a partition the
    * consumer does not fetch now (starved behind other partitions' batches, or its leader away)
    * says nothing by itself. One request at a time; a failed one keeps what was known.
@@ -463,10 +497,19 @@ export class StreamsApplication {
               { partition: task.partition, behind: progress.behindOn() },
               'task behind on its inputs: its wall clock stands still',
             );
-      this.endsAdmin ??= await this.client.admin();
+      let admin = this.endsAdmin;
+      if (!admin) {
+        admin = await this.client.admin();
+        // Stopped meanwhile, or a poll started after this one was given up has its own admin.
+        if (this.stopped || this.endsAdmin) {
+          await admin.close().catch(() => undefined);
+          return;
+        }
+        this.endsAdmin = admin;
+      }
       for (const topic of this.topology.inputTopics()) {
         if (this.stopped) return;
-        for (const { partition, low, high } of await this.endsAdmin.endOffsets(topic)) {
+        for (const { partition, low, high } of await admin.endOffsets(topic)) {
           const end = { low: BigInt(low), high: BigInt(high) };
           for (const handle of handles)
             if (handle.task.partition === partition)

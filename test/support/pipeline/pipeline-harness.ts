@@ -701,6 +701,8 @@ export class PipelineHarness {
         description: 'the held readings and waiting deliveries of the ended input',
       },
     ).catch((err: unknown) => {
+      // What the process said last (the info log: warnings such as an input end poll given up).
+      if (streams) process.stderr.write(`last lines of continuum streams:\n${streams.tail()}\n`);
       throw new Error(`${String(err)} (${last})`);
     });
     // What the last releases wrote must reach the sinks too.
