@@ -1,12 +1,12 @@
 // A record as processors see it (after deserialization), and as it is on the wire.
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './kafka-port.ts';
 
 export interface StreamRecord<K, V> {
   key: K;
   value: V;
   /** Event time (ms): the record's timestamp, which processors may rewrite when they forward. */
   timestamp: number;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
 }
 
 /** Bytes as consumed from or produced to Kafka. */
@@ -14,7 +14,7 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: number;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
 }
 
 /** Where the record being processed came from. */

@@ -2,7 +2,7 @@
 // stream time and punctuations. The task turns an input record (bytes) into outputs (bytes):
 // sink records, dead letters and — at commit — changelog entries. It does no I/O itself, so
 // the broker-free test driver and the Kafka runtime drive the very same code.
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './kafka-port.ts';
 import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, errorMessage } from '../../core/errors.ts';
 import { dlqTopic } from '../../core/topics.ts';
@@ -36,7 +36,7 @@ export interface TaskOutput {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: number;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
 }
 
 /** A processor asked the task to stop (policy 'fail'); the runtime aborts the transaction. */

@@ -2,7 +2,7 @@
 // input topics, read what reached output topics, the DLQs and the state stores. Records go
 // through the real serdes and the same StreamTask the Kafka runtime uses; every input is
 // followed by a commit (commit interval 0), and repartition topics loop back in-process.
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './kafka-port.ts';
 import { DLQ_SUFFIX } from '../../core/topics.ts';
 import type { RawRecord } from './record.ts';
 import type { KeyValueStore } from './state-store.ts';
@@ -14,7 +14,7 @@ export interface DriverOutput<K, V> {
   key: K;
   value: V;
   timestamp: number;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
 }
 
 export interface DriverOptions {
@@ -52,7 +52,7 @@ export class TopologyTestDriver {
     key: K,
     value: V,
     timestamp = this.wallClock,
-    headers?: IHeaders,
+    headers?: RecordHeaders,
   ): Promise<void> {
     const serdes = (this.topology.sourceFor(topic) ?? this.topology.globalStoreFor(topic))?.serdes;
     if (!serdes)
