@@ -15,7 +15,7 @@ import { EtaTrainer, type ExperimentLog } from './eta-trainer.ts';
 import { LiveAccuracy } from './live-accuracy.ts';
 import { EtaExperiment } from './mlflow/eta-experiment.ts';
 import { MlflowClient, MlflowError } from './mlflow/mlflow-client.ts';
-import { RETRY_DEFAULTS } from './retry.ts';
+import { RETRY_DEFAULTS } from '../core/retry.ts';
 import { TRAINING_DEFAULTS } from './train-eta-model.ts';
 import { workerThreadTraining, type TrainingExecutor } from './training-executor.ts';
 import { trainerMetrics, type TrainerMetrics } from './trainer-metrics.ts';

@@ -1,7 +1,8 @@
-// Retries with capped exponential backoff and jitter, within a time budget. The MLflow client
-// retries what may pass (connection errors, timeouts, 429, 5xx) and reports every retry, so
-// the trainer can count and log them. (A candidate for core/ once other callers need it.)
+// Retries with capped exponential backoff (core/backoff.ts) and jitter, within a time budget.
+// The MLflow client retries what may pass (connection errors, timeouts, 429, 5xx) and reports
+// every retry, so the trainer can count and log them.
 import { setTimeout as delay } from 'node:timers/promises';
+import { Backoff } from './backoff.ts';
 
 export interface RetryPolicy {
   /** First pause; doubles up to `maxDelayMs`. */
@@ -34,14 +35,16 @@ export async function retryWithBackoff<T>(
   },
 ): Promise<T> {
   const started = Date.now();
-  const random = options.random ?? Math.random;
+  // Full jitter on half the pause: retries of several callers do not arrive together.
+  const backoff = new Backoff(
+    { initialMs: options.initialDelayMs, maxMs: options.maxDelayMs, jitter: 0.5 },
+    options.random,
+  );
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (err) {
-      const base = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (n - 1));
-      // Full jitter on half the pause: retries of several callers do not arrive together.
-      const delayMs = Math.round(base / 2 + (random() * base) / 2);
+      const delayMs = backoff.next();
       const elapsed = Date.now() - started;
       if (!options.isRetriable(err) || elapsed + delayMs > options.budgetMs) throw err;
       options.onRetry?.({ attempt: n, delayMs, error: err });
