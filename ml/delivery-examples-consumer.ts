@@ -6,6 +6,7 @@
 // event is logged and counted; a crash kafkajs will not restart is restarted here with backoff.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Backoff } from '../core/backoff.ts';
 import { disconnectForGood } from '../core/consumer-stop.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -35,7 +36,7 @@ export class DeliveryExamplesConsumer {
   private readonly lag = new Map<number, number>();
   private committed = new Map<number, number>();
   private stopped = false;
-  private restarts = 0;
+  private readonly restartBackoff: Backoff;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Kept across consumer restarts: this instance stays the oldest member, the active one. */
   private readonly startedAt = Date.now();
@@ -55,6 +56,7 @@ export class DeliveryExamplesConsumer {
     this.window = args.window;
     this.metrics = args.metrics;
     this.options = args.options;
+    this.restartBackoff = new Backoff({ initialMs: args.options.restartDelayMs, maxMs: 60_000 });
     this.log = args.log.child({ component: 'ml.consumer', groupId: args.options.groupId });
   }
 
@@ -105,18 +107,17 @@ export class DeliveryExamplesConsumer {
 
   private scheduleRestart(): void {
     if (this.stopped || this.restartTimer) return;
-    const delay = Math.min(60_000, this.options.restartDelayMs * 2 ** this.restarts);
-    this.restarts += 1;
+    const delay = this.restartBackoff.next();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void (async () => {
         if (this.consumer) await disconnectForGood(this.consumer).catch(() => undefined);
         if (this.stopped) return;
         this.metrics.groupEvents.inc({ event: 'restart' });
-        this.log.info({ attempt: this.restarts }, 'restarting the consumer');
+        this.log.info({ attempt: this.restartBackoff.failures }, 'restarting the consumer');
         try {
           await this.start();
-          this.restarts = 0;
+          this.restartBackoff.reset();
         } catch (err) {
           this.log.error({ err: errorMessage(err) }, 'consumer restart failed');
           this.scheduleRestart();

@@ -7,6 +7,7 @@
 // it reconnects with Last-Event-ID instead of growing the heap.
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { Backoff } from '../../core/backoff.ts';
 import { disconnectForGood } from '../../core/consumer-stop.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { alterGroupOffsets } from '../../core/group-offsets.ts';
@@ -134,7 +135,7 @@ export class KafkaStateFeed implements StateChangeFeed {
   private consumer: Consumer | undefined;
   private groupId: string | undefined;
   private stopped = false;
-  private restarts = 0;
+  private readonly restartBackoff = new Backoff({ initialMs: 1_000, maxMs: 30_000 });
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
@@ -216,8 +217,7 @@ export class KafkaStateFeed implements StateChangeFeed {
   /** Restarts after a crash kafkajs does not restart from, with backoff (1 s doubling to 30 s). */
   private scheduleRestart(): void {
     if (this.stopped || this.restartTimer) return;
-    const delay = Math.min(30_000, 1_000 * 2 ** this.restarts);
-    this.restarts += 1;
+    const delay = this.restartBackoff.next();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void (async () => {
@@ -225,7 +225,7 @@ export class KafkaStateFeed implements StateChangeFeed {
         if (this.stopped) return;
         try {
           await this.follow();
-          this.restarts = 0;
+          this.restartBackoff.reset();
           this.log.info({ groupId: this.groupId }, 'feed consumer restarted');
         } catch (err) {
           this.log.error({ err: errorMessage(err) }, 'feed consumer restart failed');

@@ -18,6 +18,7 @@ import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../..
 import type { Logger } from '../../core/logger.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import { disconnectForGood } from '../../core/consumer-stop.ts';
+import { Backoff, pause } from '../../core/backoff.ts';
 import { FlushBound } from './flush-bound.ts';
 import { SinkRecordError, type Sink } from './sink.ts';
 
@@ -97,6 +98,11 @@ export class SinkRunner<T> {
   private stopping = false;
   /** The sink's own error that stopped a batch for good (a bug, a write that cannot succeed). */
   private fatalError: Error | undefined;
+  /**
+   * Waits between consumer replacements: kept across them (a new consumer that joins and fails
+   * again waits longer), reset once a batch commits.
+   */
+  private readonly replaceBackoff: Backoff;
 
   constructor(options: SinkRunnerOptions<T>) {
     this.options = options;
@@ -105,6 +111,7 @@ export class SinkRunner<T> {
       topic: options.topic,
       groupId: options.groupId,
     });
+    this.replaceBackoff = new Backoff({ initialMs: options.retryBackoffMs ?? 200, maxMs: 30_000 });
     this.consumer = this.newConsumer();
     this.dlqProducer = options.kafka.producer({
       idempotent: true,
@@ -269,9 +276,9 @@ export class SinkRunner<T> {
   /** A new consumer in place of one kafkajs stopped, retried with backoff until it runs. */
   private async replaceConsumer(stopped: Consumer): Promise<void> {
     await disconnectForGood(stopped).catch(() => undefined);
-    let backoff = this.options.retryBackoffMs ?? 200;
     while (!this.stopping) {
-      await new Promise((resolve) => setTimeout(resolve, backoff));
+      const backoffMs = this.replaceBackoff.next();
+      await pause(backoffMs);
       if (this.stopping) return;
       const consumer = this.newConsumer();
       this.consumer = consumer;
@@ -280,12 +287,8 @@ export class SinkRunner<T> {
         this.log.info('sink consumer running again');
         return;
       } catch (err) {
-        this.log.warn(
-          { err: errorMessage(err), backoffMs: backoff },
-          'sink consumer restart failed',
-        );
+        this.log.warn({ err: errorMessage(err), backoffMs }, 'sink consumer restart failed');
         await disconnectForGood(consumer).catch(() => undefined);
-        backoff = Math.min(backoff * 2, 30_000);
       }
     }
   }
@@ -375,6 +378,7 @@ export class SinkRunner<T> {
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
     ]);
     await payload.heartbeat();
+    this.replaceBackoff.reset();
     this.log.debug(
       { partition: batch.partition, lastOffset: last, written, deadLettered: letters.length },
       'checkpoint committed',
@@ -388,7 +392,7 @@ export class SinkRunner<T> {
   }
 
   private async flushWithRetry(heartbeat: () => Promise<void>): Promise<{ written: number }> {
-    let backoff = this.options.retryBackoffMs ?? 200;
+    const backoff = new Backoff({ initialMs: this.options.retryBackoffMs ?? 200, maxMs: 30_000 });
     const maxRetries = this.options.maxFlushRetries ?? 20;
     for (let attempt = 0; ; attempt++) {
       const stop = this.flushSeconds.startTimer({ sink: this.options.sink.name });
@@ -405,13 +409,13 @@ export class SinkRunner<T> {
         stop();
         const retriable = err instanceof SinkWriteError && err.retriable;
         if (!retriable || attempt >= maxRetries) throw err;
+        const backoffMs = backoff.next();
         this.log.warn(
-          { err: errorMessage(err), attempt, backoffMs: backoff },
+          { err: errorMessage(err), attempt, backoffMs },
           'sink flush failed; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, backoff));
+        await pause(backoffMs);
         await heartbeat();
-        backoff = Math.min(backoff * 2, 30_000);
       } finally {
         clearInterval(beating);
       }

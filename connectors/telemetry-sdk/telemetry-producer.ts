@@ -9,6 +9,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.ts';
+import { Backoff, pause } from '../../core/backoff.ts';
 import { ContinuumError, errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { classifyKafkaError, kafkaErrorType } from '../../core/kafka-errors.ts';
@@ -301,7 +302,10 @@ export class TelemetryProducer implements TelemetrySink {
    * which is set aside for flush() to report; a refusal of the producer itself throws.
    */
   private async sendWithRetry(batch: Pending[]): Promise<void> {
-    let backoff = this.options.retryBackoffMs;
+    const backoff = new Backoff({
+      initialMs: this.options.retryBackoffMs,
+      maxMs: this.options.maxRetryBackoffMs,
+    });
     for (let attempt = 1; ; attempt++) {
       const stop = this.metrics.batchSeconds.startTimer();
       try {
@@ -328,12 +332,12 @@ export class TelemetryProducer implements TelemetrySink {
           await this.sendWithRetry(batch.slice(half));
           return;
         }
+        const backoffMs = backoff.next();
         this.log.warn(
-          { err: errorMessage(err), attempt, events: batch.length, backoffMs: backoff },
+          { err: errorMessage(err), attempt, events: batch.length, backoffMs },
           'batch send failed; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, this.options.maxRetryBackoffMs);
+        await pause(backoffMs);
       }
     }
   }

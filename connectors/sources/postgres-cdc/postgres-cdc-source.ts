@@ -1,12 +1,12 @@
 // The PostgreSQL → Kafka CDC source: publication + slot (with the initial snapshot when the
 // slot is new), then pgoutput streamed through the TransactionPipeline, heartbeats while idle,
 // lag metrics, reconnection with backoff, and a graceful stop that flushes and confirms.
-import { setTimeout as delay } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Registry } from 'prom-client';
+import { Backoff, pause } from '../../../core/backoff.ts';
 import { ContinuumError, errorMessage } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { registerValueSchema } from '../../../schemas/event-schemas.ts';
@@ -75,7 +75,8 @@ export class PostgresCdcSource {
   private loop: Promise<void> | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private streamingStarted = Promise.withResolvers<void>();
-  private backoffMs: number;
+  /** Between sessions; reset once streaming starts again. */
+  private readonly backoff: Backoff;
 
   constructor(options: CdcSourceOptions, deps: PostgresCdcSourceDeps) {
     this.options = options;
@@ -89,7 +90,7 @@ export class PostgresCdcSource {
       host: options.schemaRegistryUrl,
       retry: { retries: 5, initialRetryTimeInSecs: 0.2 },
     });
-    this.backoffMs = options.retryInitialMs;
+    this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
   }
 
   /**
@@ -144,15 +145,13 @@ export class PostgresCdcSource {
             );
             throw error;
           }
+          const retryInMs = this.backoff.next();
           this.log.warn(
-            { err: error, context: error.context, retryInMs: this.backoffMs },
+            { err: error, context: error.context, retryInMs },
             'CDC session failed; reconnecting from the last confirmed LSN',
           );
           if (error instanceof CdcKafkaError) await this.resetProducer();
-          await delay(this.backoffMs, undefined, { signal: this.stopController.signal }).catch(
-            () => undefined,
-          );
-          this.backoffMs = Math.min(this.backoffMs * 2, this.options.retryMaxMs);
+          await pause(retryInMs, this.stopController.signal);
         }
       }
     } finally {
@@ -340,7 +339,7 @@ export class PostgresCdcSource {
       ended.reject(wrapPostgres(err, 'replication connection failed', { slot: options.slot })),
     );
     service.on('start', () => {
-      this.backoffMs = options.retryInitialMs;
+      this.backoff.reset();
       log.info(
         { startLsn, table: qualifiedTable(options), topic: options.topic },
         'streaming from slot',
