@@ -17,6 +17,7 @@ function findings(patch: Partial<PipelineFindings> = {}): PipelineFindings {
     counts: { changes: 10, telemetry: 90, clean: 80, states: 20, deliveries: 1 },
     cleanDiffs: [],
     duplicateCleanReadings: 0,
+    duplicateCleanExamples: [],
     lostCleanReadings: 0,
     dlqDiffs: [],
     redisDiffs: [],
@@ -99,6 +100,9 @@ describe('chaosOutcome', () => {
     const replayed = findings({
       duplicateStates: 2,
       duplicateCleanReadings: 1,
+      duplicateCleanExamples: [
+        'telemetry.clean V1 e1 twice: 0@1 by producer 7 epoch 0, 0@9 by producer 8 epoch 0',
+      ],
       versionRegressions: 1,
       replayedRegressions: 1,
       redisDiffs: ['redis S1.lat: expected 1, got 2'],
@@ -110,6 +114,10 @@ describe('chaosOutcome', () => {
       stores: { redis: complete },
     });
     expect(once).toMatchObject({ duplicated: 3, wrong: 1, verdict: 'fail' });
+    // Which producers wrote the two copies: a replay by a new one, or a retry of the same.
+    expect(once.detail).toContain(
+      'telemetry.clean V1 e1 twice: 0@1 by producer 7 epoch 0, 0@9 by producer 8 epoch 0',
+    );
     const least = chaosOutcome({
       ...base,
       guarantee: 'at-least-once',
@@ -117,6 +125,7 @@ describe('chaosOutcome', () => {
       stores: { redis: complete },
     });
     expect(least).toMatchObject({ duplicated: 3, wrong: 0, verdict: 'pass' });
+    expect(least.detail).toEqual([]);
     const unexplained = chaosOutcome({
       ...base,
       guarantee: 'at-least-once',

@@ -132,6 +132,7 @@ export function chaosOutcome(input: OutcomeInput): ChaosOutcome {
     ...(input.observed ?? []),
     ...losses.lines.slice(0, 5),
     ...wrong.slice(0, 3),
+    ...findings.duplicateCleanExamples.slice(0, exactlyOnce ? 3 : 0),
     ...findings.regressionExamples.slice(0, exactlyOnce ? 3 : 0),
   ].map(shorten);
   if (!exactlyOnce && regressionsUnexplained !== 0)

@@ -33,6 +33,11 @@ export interface PipelineFindings {
   cleanDiffs: string[];
   /** Clean readings written more than once (replays), and fold readings never written. */
   duplicateCleanReadings: number;
+  /**
+   * The first few duplicated clean readings: where each copy is and which producer wrote it
+   * (id, epoch, transactional), to tell a replay by a new producer from a retry of the same one.
+   */
+  duplicateCleanExamples: string[];
   lostCleanReadings: number;
   /** Dead letters of the input topics against the fold's rejections. */
   dlqDiffs: string[];
@@ -72,6 +77,16 @@ export interface PipelineFindings {
   /** DeliveryExamples against the delivered shipments. */
   deliveryDiffs: string[];
   duplicateDeliveries: number;
+}
+
+/**
+ * Which producer wrote a consumed record: kafkajs keeps its record batch's header on each
+ * message as `batchContext` (not in its types).
+ */
+function writerOf(message: object): string {
+  const batch = (message as { batchContext?: Record<string, unknown> }).batchContext;
+  if (!batch) return 'an unknown producer';
+  return `producer ${String(batch.producerId)} epoch ${String(batch.producerEpoch)}${batch.inTransaction ? ' (transactional)' : ''}`;
 }
 
 function key(p: number, o: number): string {
@@ -169,7 +184,8 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
 
   // telemetry.clean, per vehicle in log order.
   const clean = await harness.read<VehicleTelemetry>(t.telemetryClean);
-  const cleanPositions = new Map<string, { partition: number; offset: number }>();
+  const cleanPositions = new Map<string, { partition: number; offset: number; writer: string }>();
+  const duplicateCleanExamples: string[] = [];
   const cleanByVehicle = new Map<string, VehicleTelemetry[]>();
   let duplicateCleanReadings = 0;
   const cleanDiffs: string[] = [];
@@ -178,8 +194,19 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
       cleanDiffs.push(`telemetry.clean ${key(r.partition, r.offset)}: undecodable`);
       continue;
     }
-    if (cleanPositions.has(r.value.eventId)) duplicateCleanReadings += 1;
-    else cleanPositions.set(r.value.eventId, { partition: r.partition, offset: r.offset });
+    const first = cleanPositions.get(r.value.eventId);
+    if (first) {
+      duplicateCleanReadings += 1;
+      if (duplicateCleanExamples.length < 5)
+        duplicateCleanExamples.push(
+          `telemetry.clean ${r.value.vehicleId} ${r.value.eventId} twice: ${key(first.partition, first.offset)} by ${first.writer}, ${key(r.partition, r.offset)} by ${writerOf(r.raw)}`,
+        );
+    } else
+      cleanPositions.set(r.value.eventId, {
+        partition: r.partition,
+        offset: r.offset,
+        writer: writerOf(r.raw),
+      });
     const list = cleanByVehicle.get(r.value.vehicleId) ?? [];
     list.push(r.value);
     cleanByVehicle.set(r.value.vehicleId, list);
@@ -336,6 +363,7 @@ export async function checkPipeline(harness: PipelineHarness): Promise<PipelineF
     },
     cleanDiffs,
     duplicateCleanReadings,
+    duplicateCleanExamples,
     lostCleanReadings: [...fold.telemetry.clean.values()]
       .flat()
       .filter((r) => !cleanPositions.has(r.reading.eventId)).length,
