@@ -3,7 +3,12 @@
 // registry (versions, aliases). Every request has a timeout; what may pass on a second try
 // (connection errors, timeouts, 429, 5xx) is retried with backoff, and each retry is reported.
 import { ContinuumError } from '../../core/errors.ts';
-import { RETRY_DEFAULTS, retryWithBackoff, type RetryEvent, type RetryPolicy } from '../../core/retry.ts';
+import {
+  RETRY_DEFAULTS,
+  retryWithBackoff,
+  type RetryEvent,
+  type RetryPolicy,
+} from '../../core/retry.ts';
 
 export class MlflowError extends ContinuumError {
   override readonly code = 'MLFLOW_REQUEST_FAILED';
