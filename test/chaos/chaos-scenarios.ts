@@ -309,7 +309,11 @@ export const streamsSigstop: ChaosScenario = {
             240_000,
           );
           const recoverySeconds = secondsSince(resumed);
-          const firstLog = first.tail();
+          // Its first heartbeat after SIGCONT tells it; the whole log counts, not its tail.
+          const resumedLostMembership = await waitFor(
+            () => first.hasLogged('group membership lost'),
+            { timeoutMs: 30_000, description: 'the resumed instance to see its membership lost' },
+          ).catch(() => false);
           await first.kill('SIGTERM');
           await second.kill('SIGTERM');
           const findings = await checkPipeline(harness);
@@ -333,7 +337,7 @@ export const streamsSigstop: ChaosScenario = {
               tookOverSeconds,
               skipped,
               // The resumed instance saw it had been dropped from the group and kept no task.
-              resumedLostMembership: firstLog.includes('group membership lost'),
+              resumedLostMembership,
             },
             findings,
           };

@@ -113,27 +113,45 @@ export class StreamsProcess {
   /** Where it serves /metrics (a free port, so Prometheus can be pointed at it). */
   readonly metricsPort: number;
   private readonly lines: string[] = [];
+  /** Every log message (pino's `msg`) the process wrote, however long ago. */
+  private readonly messages = new Set<string>();
 
   constructor(child: ChildProcess, metricsPort = 0) {
     this.child = child;
     this.metricsPort = metricsPort;
     // PIPELINE_DEBUG_LOG=<file> keeps the whole log of every streams process (for failures).
     const debug = process.env.PIPELINE_DEBUG_LOG;
-    const keep = (chunk: Buffer): void => {
-      if (debug) appendFileSync(debug, chunk);
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        this.lines.push(line);
-        if (this.lines.length > 300) this.lines.shift();
-      }
+    // Per stream: a chunk may end inside a line, whose rest comes with the next chunk.
+    const reader = (): ((chunk: Buffer) => void) => {
+      let partial = '';
+      return (chunk) => {
+        if (debug) appendFileSync(debug, chunk);
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.keep(line);
+      };
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child.stdout?.on('data', reader());
+    child.stderr?.on('data', reader());
+  }
+
+  private keep(line: string): void {
+    if (line.trim() === '') return;
+    this.lines.push(line);
+    if (this.lines.length > 300) this.lines.shift();
+    const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+    if (msg !== undefined) this.messages.add(msg);
+  }
+
+  /** Whether the process ever logged a message starting with `text` (not only in its tail). */
+  hasLogged(text: string): boolean {
+    for (const msg of this.messages) if (msg.startsWith(text)) return true;
+    return false;
   }
 
   /** `continuum streams` logs this and keeps running the applications it did start. */
   get failed(): boolean {
-    return this.lines.some((l) => l.includes('"msg":"streams failed"'));
+    return this.hasLogged('streams failed');
   }
 
   /** Its last log lines, for failure messages. */
