@@ -69,6 +69,16 @@ export const PATCHES = [
     originalSha256: 'f298fc7df16d2c8bfb28e6f87b1d8c3572fef7fcab3d677694674f2d98bdfa31',
   },
   {
+    why: 'a consumer stopped while its restart was still connecting joined the group afterwards, or restarted for ever',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/consumer/runner.js',
+    start: '  async start() {\n',
+    end: '  waitForConsumer() {',
+    replacement: 'kafkajs@2.2.4/runner.start-stop.js',
+    originalSha256: '6be33d82e3c7fe1132fe28e64b25fa2de9f57b866dd10682926177fceb77a58b',
+  },
+  {
     why: 'read_committed let aborted records through (repeated aborts, marker in a later response)',
     name: '@platformatic/kafka',
     version: '2.12.1',
