@@ -1,10 +1,19 @@
-// Prints one plain closing line, "tests: N passed, N failed[, N skipped]", that CI reads.
+// Computes the one plain closing line CI reads, "tests: N passed, N failed[, N skipped]".
+// Under scripts/run-jest.ts (every `npm run jest`) the line goes to the file that wrapper names
+// and is printed after everything Jest prints; run without it, the line is printed here.
+import { writeFileSync } from 'node:fs';
+
+export function closingLine(results) {
+  const skipped = results.numPendingTests + results.numTodoTests;
+  const tail = skipped > 0 ? `, ${skipped} skipped` : '';
+  return `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed${tail}`;
+}
+
 export default class SummaryReporter {
   onRunComplete(_contexts, results) {
-    const skipped = results.numPendingTests + results.numTodoTests;
-    const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-    process.stdout.write(
-      `\ntests: ${results.numPassedTests} passed, ${results.numFailedTests} failed${tail}\n`,
-    );
+    const line = closingLine(results);
+    const file = process.env.CONTINUUM_TEST_SUMMARY_FILE;
+    if (file) writeFileSync(file, `${line}\n`);
+    else process.stdout.write(`\n${line}\n`);
   }
 }
