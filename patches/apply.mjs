@@ -3,10 +3,13 @@
 // the installed file is what that dependency version shipped; another version or content fails
 // the install loudly instead of patching blindly.
 import { writeFileSync } from 'node:fs';
-import { patchStatuses } from './patches.mjs';
+import { PATCHES, patchStatus } from './patches.mjs';
 
 let failed = false;
-for (const { patch, target, state, version, text, replacement, at } of patchStatuses()) {
+// Each patch's status is read just before it is applied: two patches of one file (different
+// methods) must each see the file as the other left it.
+for (const entry of PATCHES) {
+  const { patch, target, state, version, text, replacement, at } = patchStatus(entry);
   if (state === 'absent' || state === 'patched') continue; // absent: e.g. an --omit excludes it
   if (state === 'different') {
     console.error(

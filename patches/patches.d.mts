@@ -23,3 +23,4 @@ export interface PatchStatus {
 export const PROJECT_ROOT: string;
 export const PATCHES: readonly DependencyPatch[];
 export function patchStatuses(root?: string): PatchStatus[];
+export function patchStatus(patch: DependencyPatch, root?: string): PatchStatus;

@@ -79,6 +79,26 @@ export const PATCHES = [
     originalSha256: '6be33d82e3c7fe1132fe28e64b25fa2de9f57b866dd10682926177fceb77a58b',
   },
   {
+    why: "a transaction's first AddPartitionsToTxn, refused while the previous one's markers were written, was retried after ~300 ms",
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/producer/eosManager/index.js',
+    start: '      async addPartitionsToTransaction(topicData) {\n',
+    end: '      async commit() {',
+    replacement: 'kafkajs@2.2.4/eosManager.addPartitions.js',
+    originalSha256: '52348fbab9365fadcfd9a9974423a92f96e0cdb9746e87db26c0c4dc6581fe2a',
+  },
+  {
+    why: "a transaction's first AddOffsetsToTxn, refused while the previous one's markers were written, failed the commit",
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/producer/eosManager/index.js',
+    start: '      async sendOffsets({ consumerGroupId, topics }) {\n',
+    end: '        hasOffsetsAddedToTransaction = true\n',
+    replacement: 'kafkajs@2.2.4/eosManager.sendOffsets.js',
+    originalSha256: 'aaf2267f19eea893559093a233d3ab1a368f07539e0a67cd5f28e301eaa3a25a',
+  },
+  {
     why: 'read_committed let aborted records through (repeated aborts, marker in a later response)',
     name: '@platformatic/kafka',
     version: '2.12.1',
@@ -106,24 +126,30 @@ export function section(text, patch) {
  * content: review the patch) or 'absent' (the package is not installed).
  */
 export function patchStatuses(root = PROJECT_ROOT) {
-  return PATCHES.map((patch) => {
-    const packageDir = join(root, 'node_modules', patch.name);
-    const target = join(packageDir, patch.file);
-    if (!existsSync(packageDir) || !existsSync(target))
-      return { patch, target, state: 'absent', version: undefined, text: undefined };
-    const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-    const replacement = readFileSync(join(here, patch.replacement), 'utf8');
-    const text = readFileSync(target, 'utf8');
-    const at = section(text, patch);
-    const current = at && text.slice(at.from, at.to);
-    const state =
-      current === replacement
-        ? 'patched'
-        : version === patch.version &&
-            current !== undefined &&
-            sha256(current) === patch.originalSha256
-          ? 'unpatched'
-          : 'different';
-    return { patch, target, state, version, text, replacement, at };
-  });
+  return PATCHES.map((patch) => patchStatus(patch, root));
+}
+
+/**
+ * Where one patch stands, read from the installed file now: apply.mjs asks again before each
+ * patch, so patches of different sections of one file see each other's writes.
+ */
+export function patchStatus(patch, root = PROJECT_ROOT) {
+  const packageDir = join(root, 'node_modules', patch.name);
+  const target = join(packageDir, patch.file);
+  if (!existsSync(packageDir) || !existsSync(target))
+    return { patch, target, state: 'absent', version: undefined, text: undefined };
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const replacement = readFileSync(join(here, patch.replacement), 'utf8');
+  const text = readFileSync(target, 'utf8');
+  const at = section(text, patch);
+  const current = at && text.slice(at.from, at.to);
+  const state =
+    current === replacement
+      ? 'patched'
+      : version === patch.version &&
+          current !== undefined &&
+          sha256(current) === patch.originalSha256
+        ? 'unpatched'
+        : 'different';
+  return { patch, target, state, version, text, replacement, at };
 }

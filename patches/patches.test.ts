@@ -184,3 +184,123 @@ describe('kafkajs Encoder (patched: buffers not zero-filled)', () => {
     expect(first).not.toMatch(/(ee){8}|(dd){8}/);
   });
 });
+
+interface EosManager {
+  initProducerId(): Promise<void>;
+  beginTransaction(): Promise<void>;
+  addPartitionsToTransaction(
+    topicData: { topic: string; partitions: { partition: number }[] }[],
+  ): Promise<void>;
+  sendOffsets(args: {
+    consumerGroupId: string;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void>;
+}
+
+describe('kafkajs eosManager (patched: CONCURRENT_TRANSACTIONS retried after 20 ms, as the Java client)', () => {
+  const path = require.resolve('kafkajs/src/producer/eosManager/index.js');
+  const createEosManager = require(path) as (args: {
+    logger: unknown;
+    cluster: unknown;
+    transactional: boolean;
+    transactionalId: string;
+  }) => EosManager;
+  const KafkaJSProtocolError = (
+    require('kafkajs/src/errors.js') as {
+      KafkaJSProtocolError: new (e: {
+        type: string;
+        code: number;
+        retriable: boolean;
+        message: string;
+      }) => Error;
+    }
+  ).KafkaJSProtocolError;
+  const protocolError = (type: string, code: number): Error =>
+    new KafkaJSProtocolError({ type, code, retriable: true, message: type });
+  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+  /** A transaction coordinator that refuses a request with `errors`, one per call, then accepts. */
+  function coordinator(errors: Error[]): {
+    broker: Record<string, unknown>;
+    calls: Record<string, number>;
+  } {
+    const calls: Record<string, number> = { addPartitionsToTxn: 0, addOffsetsToTxn: 0 };
+    const refuseThenAccept = (name: string) => () => {
+      calls[name] = (calls[name] ?? 0) + 1;
+      const error = errors.shift();
+      return error ? Promise.reject(error) : Promise.resolve({});
+    };
+    return {
+      calls,
+      broker: {
+        initProducerId: () => Promise.resolve({ producerId: 7, producerEpoch: 0 }),
+        addPartitionsToTxn: refuseThenAccept('addPartitionsToTxn'),
+        addOffsetsToTxn: refuseThenAccept('addOffsetsToTxn'),
+        txnOffsetCommit: () => Promise.resolve({}),
+      },
+    };
+  }
+
+  async function transacting(broker: Record<string, unknown>): Promise<EosManager> {
+    const eos = createEosManager({
+      logger: { ...logger, namespace: () => logger },
+      cluster: {
+        retry: { retries: 0 },
+        refreshMetadataIfNecessary: () => Promise.resolve(),
+        findGroupCoordinator: () => Promise.resolve(broker),
+      },
+      transactional: true,
+      transactionalId: 'tx-1',
+    });
+    await eos.initProducerId();
+    await eos.beginTransaction();
+    return eos;
+  }
+
+  it('is the patched file', () => {
+    expect(readFileSync(path, 'utf8').match(/Continuum patch/g)).toHaveLength(2);
+  });
+
+  it('retries AddPartitionsToTxn in place while the previous transaction completes', async () => {
+    const { broker, calls } = coordinator([
+      protocolError('CONCURRENT_TRANSACTIONS', 51),
+      protocolError('CONCURRENT_TRANSACTIONS', 51),
+    ]);
+    const eos = await transacting(broker);
+    await eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]);
+    expect(calls.addPartitionsToTxn).toBe(3);
+    // The partition is in the transaction now: no second request for it.
+    await eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]);
+    expect(calls.addPartitionsToTxn).toBe(3);
+  });
+
+  it('throws any other refusal at once, to the send’s retrier as before', async () => {
+    const { broker, calls } = coordinator([protocolError('NOT_COORDINATOR', 16)]);
+    const eos = await transacting(broker);
+    await expect(
+      eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]),
+    ).rejects.toThrow('NOT_COORDINATOR');
+    expect(calls.addPartitionsToTxn).toBe(1);
+  });
+
+  it('retries AddOffsetsToTxn in place too (a transaction that sent no record)', async () => {
+    const { broker, calls } = coordinator([protocolError('CONCURRENT_TRANSACTIONS', 51)]);
+    const eos = await transacting(broker);
+    await eos.sendOffsets({
+      consumerGroupId: 'g',
+      topics: [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
+    });
+    expect(calls.addOffsetsToTxn).toBe(2);
+  });
+
+  it('gives up after 100 refusals (~2 s), with the refusal', async () => {
+    const { broker, calls } = coordinator(
+      Array.from({ length: 100 }, () => protocolError('CONCURRENT_TRANSACTIONS', 51)),
+    );
+    const eos = await transacting(broker);
+    await expect(
+      eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]),
+    ).rejects.toThrow('CONCURRENT_TRANSACTIONS');
+    expect(calls.addPartitionsToTxn).toBe(100);
+  });
+});
