@@ -352,6 +352,8 @@ export async function pacedReadings(
   warmedUp: () => Promise<unknown>,
   /** How long to keep sending after the window: the reorder grace, for a pipeline. */
   tailMs: number,
+  /** Probes of intermediate topics, measuring the same window. */
+  alsoMeasuring: readonly LatencyProbe[] = [],
 ): Promise<number> {
   const { options } = run;
   const vehicles = options.freshnessVehicles;
@@ -370,7 +372,7 @@ export async function pacedReadings(
   await warmedUp();
   const windowMs = options.freshnessSeconds * 1000;
   const from = Date.now();
-  probe.measure(from, from + windowMs);
+  for (const p of [probe, ...alsoMeasuring]) p.measure(from, from + windowMs);
   let expected = 0;
   const progress = new BenchProgress(phase, options.freshnessSeconds + tailMs / 1000, run.progress);
   try {
