@@ -66,6 +66,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     deadLetteredSeen: {},
     lock: Promise.resolve(),
     open: undefined,
+    lastCommitAt: Date.now(),
     positions: new Map([['in:0', 1n]]),
     progress: new TaskInputProgress(['in:0'], Date.now),
   };
@@ -146,6 +147,25 @@ describe('TaskCommitter', () => {
     });
     expect(calls.slice(3)).toEqual(['send 0', 'offsets 2', 'commit']);
     expect(committedOffsets).toEqual(['2']);
+  });
+
+  it('counts the interval from the last commit: work begun long after it commits at once, work begun just after it waits', async () => {
+    const { committer, handle, calls, process, lockedWork } = setup({ commitIntervalMs: 60_000 });
+    // The last commit is an interval ago (a task that was idle, fed in bursts).
+    handle.lastCommitAt = Date.now() - 60_000;
+    await process(0);
+    await committer.schedule(handle);
+    expect(lockedWork).toHaveLength(1);
+    await Promise.all(lockedWork);
+    expect(handle.open).toBeUndefined();
+    expect(calls.at(-1)).toBe('commit');
+    // That commit began just now: the next work waits for the rest of the interval.
+    await process(1);
+    await committer.schedule(handle);
+    expect(lockedWork).toHaveLength(1);
+    expect(handle.open?.timer).toBeDefined();
+    expect(calls.at(-1)).not.toBe('commit');
+    await committer.commit(handle);
   });
 
   it('commits at once when the interval is 0, and says when the work is full', async () => {

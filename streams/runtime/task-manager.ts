@@ -33,6 +33,12 @@ export interface TaskHandle {
   lock: Promise<unknown>;
   open: OpenCommit | undefined;
   /**
+   * When the task's last commit began, or the task was created: the commit interval counts from
+   * here (TaskCommitter.schedule), as Kafka Streams' `commit.interval.ms` counts from the last
+   * commit.
+   */
+  lastCommitAt: number;
+  /**
    * Next offset to process per `topic:partition`. A consumer may hand over records again that
    * the open transaction already holds (a rebalance rewinds to the committed offsets); they are
    * skipped. Forgotten when the open work is dropped, so the rewind then replays them.
@@ -248,6 +254,7 @@ export class TaskManager {
       deadLetteredSeen: {},
       lock: Promise.resolve(),
       open: undefined,
+      lastCommitAt: Date.now(),
       positions: new Map(),
       progress,
     };
