@@ -361,6 +361,24 @@ export async function producePaced(
 }
 
 /**
+ * Where each stage's group stands on its topic, for a failure message: per partition, the
+ * committed offset over the end ("p3 1200/1201").
+ */
+export async function describeStages(admin: Admin, stages: readonly DrainStage[]): Promise<string> {
+  const lines: string[] = [];
+  for (const stage of stages) {
+    const [committed] = await admin.fetchOffsets({ groupId: stage.groupId, topics: [stage.topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    const ends = await admin.fetchTopicOffsets(stage.topic);
+    const partitions = ends
+      .sort((a, b) => a.partition - b.partition)
+      .map((e) => `p${e.partition} ${at.get(e.partition) ?? '-'}/${e.high}`);
+    lines.push(`${stage.groupId} on ${stage.topic}: ${partitions.join(' ')}`);
+  }
+  return lines.join('; ');
+}
+
+/**
  * A read_committed consumer that notes, for every record whose timestamp falls in a window,
  * how long after that timestamp it became visible here.
  */

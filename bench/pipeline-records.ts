@@ -175,6 +175,26 @@ export function freshnessShipments(vehicles: number, at: number): ShipmentChange
   return toShipmentChanges(writes);
 }
 
+/**
+ * Event times that rise strictly per vehicle: the wall clock, or 1 ms past the vehicle's last
+ * reading when that is not earlier. A paced feed that fell behind (its event loop held for
+ * longer than a fleet cycle) sends what it owes at once, all stamped with one `now`; a vehicle
+ * could then get two readings of the same event time, and the join drops the second as a
+ * redelivery (`stale-reading`): the freshness row waited for shipment.state records that
+ * correctly never came.
+ */
+export class VehicleEventClock {
+  private readonly last = new Map<number, number>();
+
+  /** The event time of vehicle `vehicle`'s next reading, stamped at wall clock `now`. */
+  next(vehicle: number, now: number): number {
+    const previous = this.last.get(vehicle);
+    const time = previous !== undefined && previous >= now ? previous + 1 : now;
+    this.last.set(vehicle, time);
+    return time;
+  }
+}
+
 /** A reading of vehicle `i` at wall-clock `eventTime`, positioned by time since `origin`. */
 export function freshnessReading(
   i: number,

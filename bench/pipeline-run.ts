@@ -44,7 +44,8 @@ import {
   type DrainStage,
 } from './pipeline-kafka.ts';
 import type { PipelineBenchOptions, PipelineClient } from './pipeline-options.ts';
-import { freshnessReading, freshnessShipments } from './pipeline-records.ts';
+import { processorMetrics } from '../streams/processor-metrics.ts';
+import { freshnessReading, freshnessShipments, VehicleEventClock } from './pipeline-records.ts';
 import { summarizeLatencies, type LatencySummary } from './pipeline-stats.ts';
 
 /** How long a phase may take before the benchmark gives up (a stuck pipeline, not a slow one). */
@@ -102,8 +103,9 @@ export async function withPipelineRun<T>(
   fn: (run: PipelineRun) => Promise<T>,
 ): Promise<T> {
   const log = ctx.log.child({ bench });
-  // The runtime logs every partition assignment and task; the benchmark's own lines suffice.
-  const quiet = log.child({}, { level: 'warn' });
+  // The runtime logs every partition assignment and task; the benchmark's own lines suffice,
+  // unless CONTINUUM_LOG_LEVEL=debug asks for the runtime's every batch and commit too.
+  const quiet = log.isLevelEnabled('debug') ? log : log.child({}, { level: 'warn' });
   const kafka = createKafkaClient(ctx.config, `bench-${bench}`, quiet);
   const scope = new BenchScope(kafka, ctx.config.schemaRegistry.url, log);
   const factories = new Map<PipelineClient, StreamsAppFactory>(
@@ -211,18 +213,30 @@ export function buildPipelineTopologies(
   topics: StreamTopics,
   ids: SchemaIds,
   graceMs: number,
+  /** Where the processors count what they drop on purpose (duplicates, stale readings). */
+  metrics?: Registry,
 ): [Topology, Topology] {
   const r = registry;
+  const counted = metrics ? processorMetrics(metrics) : undefined;
   return [
     telemetryCleanTopology({
       applicationId: `${prefix}-telemetry-clean`,
       topics,
       telemetrySerde: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-      clean: { graceMs },
+      clean: { graceMs, ...(counted ? { onDuplicate: counted.onDuplicateReading } : {}) },
     }),
     shipmentStateTopology({
       applicationId: `${prefix}-shipment-state`,
       topics,
+      ...(counted
+        ? {
+            cleanShipments: { onDuplicate: counted.onDuplicateChange },
+            shipmentState: {
+              onStaleReading: counted.onStaleReading,
+              onExampleSkipped: counted.onExampleSkipped,
+            },
+          }
+        : {}),
       serdes: {
         shipmentChange: avroSerde<ShipmentChange>(r, schemaId(ids, 'shipmentsCdc')),
         telemetry: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
@@ -240,6 +254,7 @@ export async function pipelineTopologies(
   prefix: string,
   topics: StreamTopics,
   ids: SchemaIds,
+  metrics?: Registry,
 ): Promise<[Topology, Topology]> {
   const topologies = buildPipelineTopologies(
     run.registry,
@@ -247,6 +262,7 @@ export async function pipelineTopologies(
     topics,
     ids,
     run.options.graceMs,
+    metrics,
   );
   for (const topology of topologies) await run.scope.prepare(topology, run.options.partitions);
   return topologies;
@@ -255,9 +271,10 @@ export async function pipelineTopologies(
 export async function startPipeline(
   factory: StreamsAppFactory,
   topologies: [Topology, Topology],
+  /** The applications' metrics: pass the registry the topologies' processors count into. */
+  metrics = new Registry(),
 ): Promise<RunningPipeline> {
   const fatal = new AbortController();
-  const metrics = new Registry();
   const apps = factory(topologies, (error) => fatal.abort(error), metrics);
   const started: typeof apps = [];
   const stop = async (): Promise<void> => {
@@ -286,10 +303,17 @@ export async function pipelineCounts(pipeline: { metrics: Registry }): Promise<s
     );
   }
   const count = (name: string): string => String(totals.get(name) ?? 0);
-  return `records processed ${count('continuum_records_processed_total')} (both apps, reprocessing included), dead-lettered ${count('continuum_dlq_records_total')}, transactions aborted ${count('continuum_transaction_aborts_total')}`;
+  const dropped = (await pipeline.metrics.getMetricsAsJSON())
+    .filter((m) => m.name === 'continuum_records_dropped_total')
+    .flatMap(
+      (m) => (m as { values?: { value: number; labels: Record<string, unknown> }[] }).values ?? [],
+    )
+    .filter((v) => v.value > 0)
+    .map((v) => `${String(v.labels.reason)} ${v.value}`)
+    .join(', ');
+  return `records processed ${count('continuum_records_processed_total')} (both apps, reprocessing included), dead-lettered ${count('continuum_dlq_records_total')}, dropped ${dropped || 'none'}, transactions aborted ${count('continuum_transaction_aborts_total')}`;
 }
 
-/** Both applications' inputs, first the external ones, then what the pipeline itself wrote. */
 /** Both applications' inputs, first the external ones, then what the pipeline itself wrote. */
 export function pipelineDrainLevels(
   topologies: readonly [Topology, Topology],
@@ -358,12 +382,14 @@ export async function pacedReadings(
   const { options } = run;
   const vehicles = options.freshnessVehicles;
   const origin = Date.now();
+  const clock = new VehicleEventClock();
   const reading = async (seq: number, now: number): Promise<Message> => {
-    const event = freshnessReading(seq % vehicles, seq, now, origin);
+    const vehicle = seq % vehicles;
+    const event = freshnessReading(vehicle, seq, clock.next(vehicle, now), origin);
     return {
       key: event.vehicleId,
       value: await run.registry.encode(valueSchemaId, event),
-      timestamp: String(now),
+      timestamp: String(event.eventTime),
     };
   };
   probe.countFrom(origin);
@@ -383,9 +409,12 @@ export async function pacedReadings(
       ratePerSecond: rate,
       seconds: (windowMs + tailMs) / 1000,
       signal: run.interrupted,
-      build: (seq, now) => {
-        if (now >= from && now < from + windowMs) expected += 1;
-        return reading(vehicles + seq, now);
+      build: async (seq, now) => {
+        const message = await reading(vehicles + seq, now);
+        // Counted by the event time stamped (the probe's window is on record timestamps).
+        const time = Number(message.timestamp);
+        if (time >= from && time < from + windowMs) expected += 1;
+        return message;
       },
       progress,
     });

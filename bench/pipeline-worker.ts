@@ -16,7 +16,7 @@ import { createSchemaRegistry } from '../schemas/event-schemas.ts';
 import type { UnifiedShipmentState } from '../schemas/types.ts';
 import { streamsAppFactory } from './pipeline-clients.ts';
 import { producePaced } from './pipeline-kafka.ts';
-import { fleetVehicle, freshnessReading } from './pipeline-records.ts';
+import { fleetVehicle, freshnessReading, VehicleEventClock } from './pipeline-records.ts';
 import {
   buildPipelineTopologies,
   idempotentProducer,
@@ -42,13 +42,14 @@ const registry = createSchemaRegistry(data.config);
 const telemetryId = schemaId(data.ids, 'telemetryRaw');
 
 let seq = 0;
+const clock = new VehicleEventClock();
 const reading = async (vehicle: number, now: number): Promise<Message> => {
   seq += 1;
-  const event = freshnessReading(vehicle, seq, now, data.origin);
+  const event = freshnessReading(vehicle, seq, clock.next(vehicle, now), data.origin);
   return {
     key: event.vehicleId,
     value: await registry.encode(telemetryId, event),
-    timestamp: String(now),
+    timestamp: String(event.eventTime),
   };
 };
 

@@ -29,6 +29,7 @@ import {
   freshnessShipments,
   simulatePipelineInput,
   toShipmentChanges,
+  VehicleEventClock,
 } from './pipeline-records.ts';
 import {
   parseOffset,
@@ -261,6 +262,52 @@ describe('freshness fixtures through the platform topologies', () => {
     );
     expect(states.every((s) => s.value.status === 'IN_TRANSIT')).toBe(true);
     expect(join.deadLetters()).toHaveLength(0);
+  });
+});
+
+describe('VehicleEventClock', () => {
+  it("stamps the wall clock, and 1 ms past a vehicle's last reading when the clock has not moved past it", () => {
+    const clock = new VehicleEventClock();
+    expect(clock.next(0, 1_000)).toBe(1_000);
+    expect(clock.next(1, 1_000)).toBe(1_000);
+    expect(clock.next(0, 1_000)).toBe(1_001);
+    expect(clock.next(0, 1_000)).toBe(1_002);
+    expect(clock.next(0, 1_500)).toBe(1_500);
+    expect(clock.next(1, 999)).toBe(1_001);
+  });
+
+  it('gives one shipment.state record per reading when a late feed stamps two fleet cycles with one time', async () => {
+    const vehicles = 2;
+    const t0 = Date.UTC(2026, 0, 5, 8, 0);
+    const topics = streamTopics(loadConfig({}).topics);
+    const statesFor = async (stamp: (vehicle: number) => number): Promise<number> => {
+      const join = new TopologyTestDriver(
+        shipmentStateTopology({
+          topics,
+          serdes: {
+            shipmentChange: jsonSerde<ShipmentChange>(),
+            telemetry: jsonSerde<VehicleTelemetry>(),
+            shipmentState: jsonSerde<UnifiedShipmentState>(),
+            deliveryExample: jsonSerde<DeliveryExample>(),
+            etaModel: jsonSerde<EtaModel>(),
+          },
+        }),
+      );
+      for (const change of freshnessShipments(vehicles, t0))
+        await join.pipeInput(topics.shipmentsCdc, change.after?.shipmentId, change, t0);
+      const before = (await join.readOutput(topics.shipmentState)).length;
+      for (let seq = 0; seq < 2 * vehicles; seq++) {
+        const r = freshnessReading(seq % vehicles, seq, stamp(seq % vehicles), t0);
+        await join.pipeInput(topics.telemetryClean, r.vehicleId, r, r.eventTime);
+      }
+      return (await join.readOutput(topics.shipmentState)).length - before;
+    };
+    const now = t0 + 60_000;
+    // One wall-clock time for both cycles: the join takes each vehicle's second reading for a
+    // redelivery of the first.
+    expect(await statesFor(() => now)).toBe(vehicles);
+    const clock = new VehicleEventClock();
+    expect(await statesFor((vehicle) => clock.next(vehicle, now))).toBe(2 * vehicles);
   });
 });
 

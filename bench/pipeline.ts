@@ -7,6 +7,7 @@
 //  - freshness: telemetry paced at half the sustained rate (timestamp = event time = send time);
 //    per shipment.state record, visible to a read_committed consumer minus the reading's event
 //    time, p50/p99; beside it kafkajs produce → read_committed consume of the same records.
+import { Registry } from 'prom-client';
 import type { StreamTopics } from '../streams/topologies.ts';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
 import { BenchProgress } from './bench-progress.ts';
@@ -14,6 +15,7 @@ import type { StreamsAppFactory } from './pipeline-clients.ts';
 import {
   CopyHop,
   LatencyProbe,
+  describeStages,
   PipelineBenchError,
   produceAll,
   RssSampler,
@@ -319,11 +321,12 @@ async function pipelineThroughput(
     ['telemetryClean', 'shipmentState', 'deliveriesCompleted', 'etaModels'],
     { telemetryRaw: inputTopics.telemetryRaw, shipmentsCdc: inputTopics.shipmentsCdc },
   );
-  const topologies = await pipelineTopologies(run, prefix, topics, ids);
+  const metrics = new Registry();
+  const topologies = await pipelineTopologies(run, prefix, topics, ids, metrics);
   const rss = new RssSampler();
   const progress = new BenchProgress(`pipeline (${label})`, total, run.progress);
   const startedAt = Date.now();
-  const pipeline = await startPipeline(factory, topologies);
+  const pipeline = await startPipeline(factory, topologies, metrics);
   try {
     const drainedAt = await waitForDrain(
       run.admin,
@@ -474,7 +477,12 @@ async function pipelineFreshness(
     await produceFreshnessShipments(run, producer, topics, ids);
     await probe.start(topics.shipmentState);
     await cleanProbe.start(topics.telemetryClean);
-    pipeline = await startPipeline(factory, await pipelineTopologies(run, prefix, topics, ids));
+    const metrics = new Registry();
+    pipeline = await startPipeline(
+      factory,
+      await pipelineTopologies(run, prefix, topics, ids, metrics),
+      metrics,
+    );
     const running = pipeline;
     const phase = `pipeline freshness (${client})`;
     // Warm-up: every group has committed all it was given (shipments in transit on their
@@ -497,8 +505,16 @@ async function pipelineFreshness(
       run.options.graceMs > 0 ? run.options.graceMs + 2_000 : 0,
       [cleanProbe],
     );
-    await waitForCount(probe, expected, phase, anyOf(pipeline.signal, run.interrupted));
-    await waitForCount(cleanProbe, expected, `${phase}, first hop`, pipeline.signal);
+    try {
+      await waitForCount(probe, expected, phase, anyOf(pipeline.signal, run.interrupted));
+      await waitForCount(cleanProbe, expected, `${phase}, first hop`, pipeline.signal);
+    } catch (err) {
+      // Lost or stuck: say how far each hop got, and what the applications counted.
+      throw new PipelineBenchError(
+        `${phase}: of ${expected} readings of the window, ${cleanProbe.count} reached telemetry.clean and ${probe.count} shipment.state; ${await pipelineCounts(pipeline)}; ${await describeStages(run.admin, pipelineDrainLevels(pipeline.topologies, topics).flat())}`,
+        { cause: err, context: { expected, clean: cleanProbe.count, state: probe.count } },
+      );
+    }
     return {
       ...summarizeLatencies(probe.latencies()),
       firstHop: summarizeLatencies(cleanProbe.latencies()),
