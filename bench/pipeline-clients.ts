@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsRuntimeOptions } from '../streams/platform-streams.ts';
 import { createStreamsClient } from '../streams/runtime/clients/create-streams-client.ts';
 import { StreamsApplication } from '../streams/runtime/streams-application.ts';
 import type { Topology } from '../streams/runtime/topology.ts';
@@ -34,7 +35,7 @@ export function streamsAppFactory(
           client: kafka,
           log: deps.log,
           guarantee: 'exactly-once',
-          commitIntervalMs: deps.config.streams.commitIntervalMs,
+          ...streamsRuntimeOptions(deps.config.streams),
           // The pipeline's own registry, so its counters are its alone (the runtime shares
           // metrics of one name within a registry).
           metricsRegistry: metrics,

@@ -5,6 +5,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
+import type { Config } from '../core/config.ts';
 import { createKafkaClient } from '../core/kafka-client.ts';
 import type { Logger } from '../core/logger.ts';
 import { waitFor } from '../core/wait-for.ts';
@@ -21,14 +22,11 @@ import type {
   UnifiedShipmentState,
   VehicleTelemetry,
 } from '../schemas/types.ts';
+import { platformTopologies } from '../streams/platform-streams.ts';
+import { processorMetrics } from '../streams/processor-metrics.ts';
 import { avroSerde } from '../streams/runtime/serde.ts';
 import { repartitionTopic, type Topology } from '../streams/runtime/topology.ts';
-import {
-  SHIPMENTS_BY_OWNER,
-  shipmentStateTopology,
-  telemetryCleanTopology,
-  type StreamTopics,
-} from '../streams/topologies.ts';
+import { SHIPMENTS_BY_OWNER, type StreamTopics } from '../streams/topologies.ts';
 import type { BenchContext } from './benchmark.ts';
 import {
   BenchProgress,
@@ -44,7 +42,6 @@ import {
   type DrainStage,
 } from './pipeline-kafka.ts';
 import type { PipelineBenchOptions, PipelineClient } from './pipeline-options.ts';
-import { processorMetrics } from '../streams/processor-metrics.ts';
 import { freshnessReading, freshnessShipments, VehicleEventClock } from './pipeline-records.ts';
 import { summarizeLatencies, type LatencySummary } from './pipeline-stats.ts';
 
@@ -203,11 +200,12 @@ export interface RunningPipeline {
 }
 
 /**
- * The platform's two topologies, as `continuum streams` builds them, on a row's topics, with
- * telemetry cleaning's reorder grace `graceMs`. Builds only: `pipelineTopologies` also creates
- * their internal topics.
+ * The platform's two topologies, as `continuum streams` builds them (platformTopologies, with
+ * `config`'s processor settings), on a row's topics, with telemetry cleaning's reorder grace
+ * `graceMs`. Builds only: `pipelineTopologies` also creates their internal topics.
  */
 export function buildPipelineTopologies(
+  config: Pick<Config, 'streams' | 'ml'>,
   registry: SchemaRegistry,
   prefix: string,
   topics: StreamTopics,
@@ -217,35 +215,23 @@ export function buildPipelineTopologies(
   metrics?: Registry,
 ): [Topology, Topology] {
   const r = registry;
-  const counted = metrics ? processorMetrics(metrics) : undefined;
-  return [
-    telemetryCleanTopology({
-      applicationId: `${prefix}-telemetry-clean`,
-      topics,
-      telemetrySerde: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-      clean: { graceMs, ...(counted ? { onDuplicate: counted.onDuplicateReading } : {}) },
-    }),
-    shipmentStateTopology({
-      applicationId: `${prefix}-shipment-state`,
-      topics,
-      ...(counted
-        ? {
-            cleanShipments: { onDuplicate: counted.onDuplicateChange },
-            shipmentState: {
-              onStaleReading: counted.onStaleReading,
-              onExampleSkipped: counted.onExampleSkipped,
-            },
-          }
-        : {}),
-      serdes: {
-        shipmentChange: avroSerde<ShipmentChange>(r, schemaId(ids, 'shipmentsCdc')),
-        telemetry: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-        shipmentState: avroSerde<UnifiedShipmentState>(r, schemaId(ids, 'shipmentState')),
-        deliveryExample: avroSerde<DeliveryExample>(r, schemaId(ids, 'deliveriesCompleted')),
-        etaModel: avroSerde<EtaModel>(r, schemaId(ids, 'etaModels')),
-      },
-    }),
-  ];
+  const [clean, join] = platformTopologies({
+    prefix,
+    topics,
+    streams: config.streams,
+    modelName: config.ml.modelName,
+    ...(metrics ? { callbacks: processorMetrics(metrics) } : {}),
+    clean: { graceMs },
+    serdes: {
+      telemetry: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
+      shipmentChange: avroSerde<ShipmentChange>(r, schemaId(ids, 'shipmentsCdc')),
+      shipmentState: avroSerde<UnifiedShipmentState>(r, schemaId(ids, 'shipmentState')),
+      deliveryExample: avroSerde<DeliveryExample>(r, schemaId(ids, 'deliveriesCompleted')),
+      etaModel: avroSerde<EtaModel>(r, schemaId(ids, 'etaModels')),
+    },
+  });
+  if (!clean || !join) throw new PipelineBenchError('the platform has two stream applications');
+  return [clean, join];
 }
 
 /** The two topologies on the row's topics, their internal topics created (and remembered). */
@@ -257,6 +243,7 @@ export async function pipelineTopologies(
   metrics?: Registry,
 ): Promise<[Topology, Topology]> {
   const topologies = buildPipelineTopologies(
+    run.ctx.config,
     run.registry,
     prefix,
     topics,

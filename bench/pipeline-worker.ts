@@ -55,7 +55,7 @@ const reading = async (vehicle: number, now: number): Promise<Message> => {
 
 const pipeline = await startPipeline(
   streamsAppFactory(data.client, { config: data.config, log }),
-  buildPipelineTopologies(registry, data.prefix, data.topics, data.ids, data.graceMs),
+  buildPipelineTopologies(data.config, registry, data.prefix, data.topics, data.ids, data.graceMs),
 );
 pipeline.signal.addEventListener('abort', () =>
   post({ type: 'fatal', message: `pipeline: ${errorMessage(pipeline.signal.reason)}` }),

@@ -15,19 +15,14 @@ import type {
   UnifiedShipmentState,
   VehicleTelemetry,
 } from '../schemas/types.ts';
+import { platformTopologies, streamsRuntimeOptions, type StreamApp } from './platform-streams.ts';
+import { processorMetrics } from './processor-metrics.ts';
 import { createStreamsClient } from './runtime/clients/create-streams-client.ts';
 import { avroSerde } from './runtime/serde.ts';
 import { StreamsApplication, type ProcessingGuarantee } from './runtime/streams-application.ts';
-import { processorMetrics } from './processor-metrics.ts';
-import {
-  processorOptionsFromConfig,
-  shipmentStateTopology,
-  streamTopics,
-  telemetryCleanTopology,
-} from './topologies.ts';
+import { streamTopics } from './topologies.ts';
 
-export const STREAM_APPS = ['telemetry-clean', 'shipment-state'] as const;
-export type StreamApp = (typeof STREAM_APPS)[number];
+export { STREAM_APPS, type StreamApp } from './platform-streams.ts';
 
 export interface RunStreamsOptions {
   apps: readonly StreamApp[];
@@ -63,45 +58,28 @@ export async function runStreams(
   const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
   shutdown.onShutdown('metrics', () => metrics.close());
   const client = createStreamsClient(config, config.streams.client, log);
-  const prefix = config.streams.applicationPrefix;
-  const processors = processorOptionsFromConfig(config.streams, processorMetrics());
-  const topologies = options.apps.map((app) =>
-    app === 'telemetry-clean'
-      ? telemetryCleanTopology({
-          applicationId: `${prefix}-telemetry-clean`,
-          topics,
-          telemetrySerde: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
-          clean: processors.clean,
-        })
-      : shipmentStateTopology({
-          applicationId: `${prefix}-shipment-state`,
-          topics,
-          cleanShipments: processors.cleanShipments,
-          shipmentState: processors.shipmentState,
-          readingHistoryMs: processors.readingHistoryMs,
-          etaModels: { modelName: config.ml.modelName },
-          serdes: {
-            shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),
-            telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
-            shipmentState: avroSerde<UnifiedShipmentState>(registry, idOf(topics.shipmentState)),
-            deliveryExample: avroSerde<DeliveryExample>(registry, idOf(topics.deliveriesCompleted)),
-            etaModel: avroSerde<EtaModel>(registry, idOf(topics.etaModels)),
-          },
-        }),
-  );
+  const topologies = platformTopologies({
+    prefix: config.streams.applicationPrefix,
+    topics,
+    apps: options.apps,
+    streams: config.streams,
+    modelName: config.ml.modelName,
+    callbacks: processorMetrics(),
+    serdes: {
+      telemetry: avroSerde<VehicleTelemetry>(registry, idOf(topics.telemetryClean)),
+      shipmentChange: avroSerde<ShipmentChange>(registry, idOf(topics.shipmentsCdc)),
+      shipmentState: avroSerde<UnifiedShipmentState>(registry, idOf(topics.shipmentState)),
+      deliveryExample: avroSerde<DeliveryExample>(registry, idOf(topics.deliveriesCompleted)),
+      etaModel: avroSerde<EtaModel>(registry, idOf(topics.etaModels)),
+    },
+  });
   for (const topology of topologies) {
     const app = new StreamsApplication({
       topology,
       client,
       log,
       guarantee: options.guarantee,
-      commitIntervalMs: config.streams.commitIntervalMs,
-      repartitionPurgeIntervalMs: config.streams.repartitionPurgeIntervalMs,
-      maxFutureMs: config.streams.maxFutureMs,
-      maxTransactionRecords: config.streams.maxTransactionRecords,
-      maxTransactionBytes: config.streams.maxTransactionBytes,
-      persistentStores: config.streams.stores === 'disk',
-      stateDir: config.streams.stateDir,
+      ...streamsRuntimeOptions(config.streams),
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());

@@ -42,11 +42,8 @@ import type { ProcessingGuarantee } from '../../../streams/runtime/streams-appli
 import type { StreamsClientKind } from '../../../streams/runtime/kafka-port.ts';
 import { jsonSerde } from '../../../streams/runtime/serde.ts';
 import { internalTopicConfigs } from '../../../streams/runtime/internal-topics.ts';
-import {
-  SHIPMENTS_BY_OWNER,
-  shipmentStateTopology,
-  telemetryCleanTopology,
-} from '../../../streams/topologies.ts';
+import { platformTopologies } from '../../../streams/platform-streams.ts';
+import { SHIPMENTS_BY_OWNER } from '../../../streams/topologies.ts';
 import { repartitionTopic, type InternalTopic } from '../../../streams/runtime/topology.ts';
 import { createTestTopic, deleteTestTopics, readToEnd, type ConsumedMessage } from '../kafka.ts';
 import { uniqueName } from '../names.ts';
@@ -299,23 +296,22 @@ export class PipelineHarness {
   }
 
   private internalTopicSpecs(): InternalTopic[] {
+    // The topologies `continuum streams` builds (the composition root); serdes play no part in
+    // which internal topics they have.
     const serde = jsonSerde<never>();
-    const clean = telemetryCleanTopology({
-      applicationId: this.telemetryCleanAppId,
+    return platformTopologies({
+      prefix: this.applicationPrefix,
       topics: this.topics,
-      telemetrySerde: serde,
-    });
-    const state = shipmentStateTopology({
-      applicationId: this.shipmentStateAppId,
-      topics: this.topics,
+      streams: this.config.streams,
+      modelName: this.config.ml.modelName,
       serdes: {
-        shipmentChange: serde,
         telemetry: serde,
+        shipmentChange: serde,
         shipmentState: serde,
         deliveryExample: serde,
+        etaModel: serde,
       },
-    });
-    return [...clean.internalTopics(), ...state.internalTopics()];
+    }).flatMap((topology) => topology.internalTopics());
   }
 
   /** Topics the stream applications create for themselves (changelogs, repartition, its DLQ). */
