@@ -12,11 +12,13 @@ import kafkajs, {
 } from 'kafkajs';
 import { disconnectForGood } from '../../../core/consumer-stop.ts';
 import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
-import { createKafkaClient } from '../../../core/kafka-client.ts';
+import { createKafkaClient, type KafkaClientConfig } from '../../../core/kafka-client.ts';
+import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Logger } from '../../../core/logger.ts';
 import { ContinuumError, errorMessage, TimeoutError } from '../../../core/errors.ts';
 import { waitFor } from '../../../core/wait-for.ts';
 import { Murmur2Partitioner } from './murmur2-partitioner.ts';
+import { stableCommittedOffsets, stableOffsetsAdmin } from './stable-committed-offsets.ts';
 import {
   chunkRecords,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -46,10 +48,12 @@ const READER_STALL_MS = 120_000;
 export class KafkajsStreamsClient implements StreamsKafkaClient {
   readonly kind = 'kafkajs' as const;
   readonly kafka: Kafka;
+  private readonly config: KafkaClientConfig;
   private readonly log: Logger;
   private readonly maxRequestBytes: number;
 
   constructor(options: StreamsClientOptions & { kafka?: Kafka }) {
+    this.config = options.config;
     this.log = options.log;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.kafka = options.kafka ?? createKafkaClient(options.config, 'streams', options.log);
@@ -57,6 +61,7 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
 
   async admin(): Promise<StreamsAdmin> {
     const admin = this.kafka.admin();
+    let stable: PlatformaticAdmin | undefined;
     try {
       await admin.connect();
     } catch (err) {
@@ -142,18 +147,14 @@ export class KafkajsStreamsClient implements StreamsKafkaClient {
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups([...groupIds]);
       },
-      committedOffsets: async (groupId, topics, partition) => {
-        const committed = new Map<string, string>();
-        for (const { topic, partitions } of await admin.fetchOffsets({
-          groupId,
-          topics: [...topics],
-        })) {
-          const offset = partitions.find((p) => p.partition === partition)?.offset;
-          if (offset !== undefined && Number(offset) >= 0) committed.set(topic, offset);
-        }
-        return committed;
+      // kafkajs's OffsetFetch cannot ask for stable offsets (stable-committed-offsets.ts).
+      committedOffsets: (groupId, topics, partition) => {
+        stable ??= stableOffsetsAdmin(this.config, 'admin-offsets');
+        return stableCommittedOffsets(stable, groupId, topics, partition);
       },
-      close: () => admin.disconnect(),
+      close: async () => {
+        await Promise.allSettled([admin.disconnect(), stable?.close()]);
+      },
     };
   }
 

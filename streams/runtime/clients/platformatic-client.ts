@@ -48,6 +48,7 @@ import {
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '../kafka-port.ts';
+import { stableCommittedOffsets } from './stable-committed-offsets.ts';
 import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
 
 /** A call into @platformatic/kafka failed; the message names the broker's error codes. */
@@ -203,20 +204,8 @@ export class PlatformaticStreamsClient implements StreamsKafkaClient {
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups({ groups: [...groupIds] });
       },
-      committedOffsets: async (groupId, topics, partition) => {
-        const [group] = await admin.listConsumerGroupOffsets({
-          groups: [
-            { groupId, topics: topics.map((name) => ({ name, partitionIndexes: [partition] })) },
-          ],
-          requireStable: true,
-        });
-        const committed = new Map<string, string>();
-        for (const topic of group?.topics ?? [])
-          for (const p of topic.partitions)
-            if (p.partitionIndex === partition && p.committedOffset >= 0n)
-              committed.set(topic.name, p.committedOffset.toString());
-        return committed;
-      },
+      committedOffsets: (groupId, topics, partition) =>
+        stableCommittedOffsets(admin, groupId, topics, partition),
       close,
     });
   }
