@@ -282,23 +282,20 @@ export async function startPipeline(
 /** What the applications counted: for the notes, so a row that dead-lettered or aborted says so. */
 export async function pipelineCounts(pipeline: { metrics: Registry }): Promise<string> {
   const totals = new Map<string, number>();
+  const dropped: string[] = [];
   for (const metric of await pipeline.metrics.getMetricsAsJSON()) {
-    const values = (metric as { values?: { value: number }[] }).values ?? [];
+    const values =
+      (metric as { values?: { value: number; labels: Record<string, unknown> }[] }).values ?? [];
     totals.set(
       metric.name,
       values.reduce((n, v) => n + v.value, 0),
     );
+    if (metric.name === 'continuum_records_dropped_total')
+      for (const v of values)
+        if (v.value > 0) dropped.push(`${String(v.labels.reason)} ${v.value}`);
   }
   const count = (name: string): string => String(totals.get(name) ?? 0);
-  const dropped = (await pipeline.metrics.getMetricsAsJSON())
-    .filter((m) => m.name === 'continuum_records_dropped_total')
-    .flatMap(
-      (m) => (m as { values?: { value: number; labels: Record<string, unknown> }[] }).values ?? [],
-    )
-    .filter((v) => v.value > 0)
-    .map((v) => `${String(v.labels.reason)} ${v.value}`)
-    .join(', ');
-  return `records processed ${count('continuum_records_processed_total')} (both apps, reprocessing included), dead-lettered ${count('continuum_dlq_records_total')}, dropped ${dropped || 'none'}, transactions aborted ${count('continuum_transaction_aborts_total')}`;
+  return `records processed ${count('continuum_records_processed_total')} (both apps, reprocessing included), dead-lettered ${count('continuum_dlq_records_total')}, dropped ${dropped.join(', ') || 'none'}, transactions aborted ${count('continuum_transaction_aborts_total')}`;
 }
 
 /** Both applications' inputs, first the external ones, then what the pipeline itself wrote. */

@@ -210,6 +210,22 @@ describe('simulatePipelineInput', () => {
   });
 });
 
+/** The join on JSON serdes, on the platform's default topics. */
+function joinDriver(): TopologyTestDriver {
+  return new TopologyTestDriver(
+    shipmentStateTopology({
+      topics: streamTopics(loadConfig({}).topics),
+      serdes: {
+        shipmentChange: jsonSerde<ShipmentChange>(),
+        telemetry: jsonSerde<VehicleTelemetry>(),
+        shipmentState: jsonSerde<UnifiedShipmentState>(),
+        deliveryExample: jsonSerde<DeliveryExample>(),
+        etaModel: jsonSerde<EtaModel>(),
+      },
+    }),
+  );
+}
+
 describe('freshness fixtures through the platform topologies', () => {
   const topics = streamTopics(loadConfig({}).topics);
 
@@ -223,18 +239,7 @@ describe('freshness fixtures through the platform topologies', () => {
         clean: { graceMs: 0 },
       }),
     );
-    const join = new TopologyTestDriver(
-      shipmentStateTopology({
-        topics,
-        serdes: {
-          shipmentChange: jsonSerde<ShipmentChange>(),
-          telemetry: jsonSerde<VehicleTelemetry>(),
-          shipmentState: jsonSerde<UnifiedShipmentState>(),
-          deliveryExample: jsonSerde<DeliveryExample>(),
-          etaModel: jsonSerde<EtaModel>(),
-        },
-      }),
-    );
+    const join = joinDriver();
     for (const change of freshnessShipments(vehicles, t0)) {
       await join.pipeInput(topics.shipmentsCdc, change.after?.shipmentId, change, t0);
     }
@@ -281,18 +286,7 @@ describe('VehicleEventClock', () => {
     const t0 = Date.UTC(2026, 0, 5, 8, 0);
     const topics = streamTopics(loadConfig({}).topics);
     const statesFor = async (stamp: (vehicle: number) => number): Promise<number> => {
-      const join = new TopologyTestDriver(
-        shipmentStateTopology({
-          topics,
-          serdes: {
-            shipmentChange: jsonSerde<ShipmentChange>(),
-            telemetry: jsonSerde<VehicleTelemetry>(),
-            shipmentState: jsonSerde<UnifiedShipmentState>(),
-            deliveryExample: jsonSerde<DeliveryExample>(),
-            etaModel: jsonSerde<EtaModel>(),
-          },
-        }),
-      );
+      const join = joinDriver();
       for (const change of freshnessShipments(vehicles, t0))
         await join.pipeInput(topics.shipmentsCdc, change.after?.shipmentId, change, t0);
       const before = (await join.readOutput(topics.shipmentState)).length;

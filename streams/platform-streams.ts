@@ -4,22 +4,15 @@
 // they run is the same pipeline (the benchmark once ran the join without the platform's
 // model name, reading-history window or drop counters).
 import type { Config } from '../core/config.ts';
-import type {
-  DeliveryExample,
-  EtaModel,
-  ShipmentChange,
-  UnifiedShipmentState,
-  VehicleTelemetry,
-} from '../schemas/types.ts';
 import type { CleanTelemetryOptions } from './clean/clean-telemetry.ts';
 import type { ProcessorCallbacks } from './processor-metrics.ts';
-import type { Serde } from './runtime/serde.ts';
 import type { StreamsApplicationOptions } from './runtime/streams-application.ts';
 import type { Topology } from './runtime/topology.ts';
 import {
   processorOptionsFromConfig,
   shipmentStateTopology,
   telemetryCleanTopology,
+  type ShipmentStateTopologyOptions,
   type StreamTopics,
 } from './topologies.ts';
 
@@ -28,14 +21,8 @@ type StreamsConfig = Config['streams'];
 export const STREAM_APPS = ['telemetry-clean', 'shipment-state'] as const;
 export type StreamApp = (typeof STREAM_APPS)[number];
 
-/** The value serde of each external topic the applications read or write, by its role. */
-export interface PlatformSerdes {
-  telemetry: Serde<VehicleTelemetry>;
-  shipmentChange: Serde<ShipmentChange>;
-  shipmentState: Serde<UnifiedShipmentState>;
-  deliveryExample: Serde<DeliveryExample>;
-  etaModel: Serde<EtaModel>;
-}
+/** The value serde of each external topic the applications read or write (the join's, all given). */
+export type PlatformSerdes = Required<ShipmentStateTopologyOptions['serdes']>;
 
 export interface PlatformTopologiesOptions {
   /** Application ids are `<prefix>-telemetry-clean` and `<prefix>-shipment-state`. */

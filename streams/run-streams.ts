@@ -22,8 +22,6 @@ import { avroSerde } from './runtime/serde.ts';
 import { StreamsApplication, type ProcessingGuarantee } from './runtime/streams-application.ts';
 import { streamTopics } from './topologies.ts';
 
-export { STREAM_APPS, type StreamApp } from './platform-streams.ts';
-
 export interface RunStreamsOptions {
   apps: readonly StreamApp[];
   guarantee: ProcessingGuarantee;
