@@ -1,5 +1,5 @@
 // Runs Jest and ends the whole output with its one plain closing line,
-// "tests: N passed, N failed[, N skipped]", the line CI reads to count what ran.
+// "N passed, N failed[, N skipped]", the line CI reads to count what ran.
 //
 // The summary reporter computes that line, but Jest prints more after its reporters: its own
 // summary, the global teardown's stack-stop logs, "Force exiting Jest". CI reads only the closing
