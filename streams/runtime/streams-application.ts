@@ -35,6 +35,7 @@ import { StateDirectory } from './state-directory.ts';
 import { TaskFailedError } from './stream-task.ts';
 import { StreamsMetrics } from './streams-metrics.ts';
 import { TaskCommitter } from './task-commit.ts';
+import { StallWatch } from './stall-watch.ts';
 import { InputWallClock } from './input-wall-clock.ts';
 import { TaskManager, type TaskHandle } from './task-manager.ts';
 
@@ -95,6 +96,10 @@ export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
 /** No fetch completed for this long: the processors' wall clock stands still (InputWallClock). */
 export const INPUT_STALE_AFTER_MS = 2_000;
+/** Something standing still this long is reported at debug level (StallWatch). */
+const STALL_REPORT_AFTER_MS = 5_000;
+/** Something standing still this long is also a warning (at most one per this span). */
+const STALL_WARN_AFTER_MS = 60_000;
 export const DEFAULT_INPUT_ENDS_POLL_DEADLINE_MS = 10_000;
 /** Records processed between two checks of the transaction bounds. */
 const SLICE_RECORDS = 500;
@@ -142,6 +147,10 @@ export class StreamsApplication {
    * so "quiet for N s" means the input was read and had nothing, not that the broker was away.
    */
   private readonly inputClock = new InputWallClock({ staleAfterMs: INPUT_STALE_AFTER_MS });
+  /** Where batches and task locks are, for the report of an application that stands still. */
+  private readonly stallWatch = new StallWatch();
+  private lastStallReportAt = 0;
+  private lastStallWarnAt = 0;
   /** Stores kept on disk, by name; the state directory is opened at start when there are any. */
   private readonly persistentStores: ReadonlySet<string>;
   private readonly stateDirPath: string | undefined;
@@ -226,7 +235,7 @@ export class StreamsApplication {
       consumer: () => this.consumer,
       producer: () => this.atLeastOnceProducer(),
       stopped: () => this.stopped,
-      withLock: (handle, work) => this.tasks.withLock(handle, work),
+      withLock: (handle, label, work) => this.tasks.withLock(handle, label, work),
       onCommitted: (offsets) => this.purger.committed(offsets),
       onTransactionFailed: (handle) => this.tasks.discard(handle),
       onFailedOutsideBatch: (handle, err) => this.tasks.failOutsideBatch(handle, err),
@@ -291,7 +300,10 @@ export class StreamsApplication {
         );
         this.tasks.lostAll();
       },
-      onFetched: () => this.inputClock.fetched(),
+      onFetched: () => {
+        this.inputClock.fetched();
+        this.stallWatch.fetched();
+      },
       onRead: (read) => this.noteRead(read),
       onBatch: (batch) => this.processBatch(batch),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
@@ -307,6 +319,7 @@ export class StreamsApplication {
       this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
       this.punctuationTimer.unref();
       this.endsTimer = setInterval(() => {
+        this.reportStall();
         this.endsPoll ??= this.pollInputEndsWithin(this.inputEndsPollDeadlineMs).finally(
           () => (this.endsPoll = undefined),
         );
@@ -343,7 +356,7 @@ export class StreamsApplication {
 
   /** Starts a commit of every task's open work (each after what runs on it). */
   private commitAllOpen(): void {
-    this.tasks.forEach((handle) => this.committer.commit(handle));
+    this.tasks.forEach('commit-all', (handle) => this.committer.commit(handle));
   }
 
   private async processBatch(batch: PartitionBatch): Promise<void> {
@@ -351,8 +364,51 @@ export class StreamsApplication {
     // Work outside a batch failed on this partition: rewind to the last commit first.
     const failure = this.tasks.takeFailure(batch.partition);
     if (failure) throw failure;
-    const handle = await this.tasks.taskFor(batch.partition);
-    await this.tasks.withLock(handle, () => this.processLocked(handle, batch));
+    const id = this.stallWatch.begin(batch.topic, batch.partition);
+    try {
+      const handle = await this.tasks.taskFor(batch.partition);
+      this.stallWatch.stage(id, 'lock');
+      await this.tasks.withLock(handle, 'batch', () => {
+        this.stallWatch.stage(id, 'processing');
+        return this.processLocked(handle, batch);
+      });
+    } finally {
+      this.stallWatch.done(id);
+    }
+  }
+
+  /**
+   * Says what stands still, when something has for STALL_REPORT_AFTER_MS: the consumer's last
+   * fetch, batches in flight and their stage, tasks whose lock one work holds. A debug line at
+   * most every STALL_REPORT_AFTER_MS, and a warning once it has lasted STALL_WARN_AFTER_MS.
+   */
+  private reportStall(): void {
+    const now = Date.now();
+    if (now - this.lastStallReportAt < STALL_REPORT_AFTER_MS) return;
+    const stall = this.stallWatch.stall(
+      this.tasks.created().map((h) => ({
+        partition: h.task.partition,
+        state: h.state,
+        busySince: h.busySince,
+        busyWith: h.busyWith,
+        openRecords: h.open?.records,
+      })),
+      STALL_REPORT_AFTER_MS,
+    );
+    if (!stall) return;
+    const longest = Math.max(
+      stall.sinceFetchMs ?? 0,
+      ...stall.batches.map((b) => b.ms),
+      ...stall.busyTasks.map((t) => t.ms),
+    );
+    if (longest >= STALL_WARN_AFTER_MS && now - this.lastStallWarnAt >= STALL_WARN_AFTER_MS) {
+      this.lastStallWarnAt = now;
+      this.lastStallReportAt = now;
+      this.log.warn(stall, 'application stands still: no fetch, or a batch or task lock held');
+    } else if (this.debug) {
+      this.lastStallReportAt = now;
+      this.log.debug(stall, 'application stands still');
+    }
   }
 
   private async processLocked(handle: TaskHandle, batch: PartitionBatch): Promise<void> {
@@ -528,7 +584,7 @@ export class StreamsApplication {
   private punctuateAll(): void {
     if (this.stopped) return;
     this.tasks.recreateMissing(Date.now());
-    this.tasks.forEach((handle) => this.punctuateLocked(handle));
+    this.tasks.forEach('punctuate', (handle) => this.punctuateLocked(handle));
   }
 
   /**

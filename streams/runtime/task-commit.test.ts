@@ -65,6 +65,8 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     forwardedSeen: {},
     deadLetteredSeen: {},
     lock: Promise.resolve(),
+    busySince: undefined,
+    busyWith: undefined,
     open: undefined,
     lastCommitAt: Date.now(),
     positions: new Map([['in:0', 1n]]),
@@ -89,7 +91,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
       throw new Error('no at-least-once producer here');
     },
     stopped: () => false,
-    withLock: (_handle, work) => {
+    withLock: (_handle, _label, work) => {
       const run = work();
       lockedWork.push(run.catch(() => undefined));
       return run;

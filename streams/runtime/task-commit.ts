@@ -60,7 +60,7 @@ export interface TaskCommitterOptions {
   /** Whether the application is stopping: open work is then committed at once. */
   stopped: () => boolean;
   /** Runs work on the task once whatever runs on it has finished (TaskManager.withLock). */
-  withLock: <T>(handle: TaskHandle, work: () => Promise<T>) => Promise<T>;
+  withLock: <T>(handle: TaskHandle, label: string, work: () => Promise<T>) => Promise<T>;
   /** Input offsets just committed (the repartition purger deletes below them). */
   onCommitted: (offsets: readonly TopicPartitionOffset[]) => void;
   /** A transaction failed (not a processor's `fail`): its task is to be discarded. */
@@ -155,7 +155,9 @@ export class TaskCommitter {
     const due = handle.lastCommitAt + this.options.commitIntervalMs - Date.now();
     const commitLater = (): void => {
       void this.options
-        .withLock(handle, () => (handle.open === open ? this.commit(handle) : Promise.resolve()))
+        .withLock(handle, 'timed-commit', () =>
+          handle.open === open ? this.commit(handle) : Promise.resolve(),
+        )
         .catch((err: unknown) => this.options.onFailedOutsideBatch(handle, err));
     };
     if (due <= 0) {

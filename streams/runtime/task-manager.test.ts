@@ -127,7 +127,7 @@ describe('TaskManager', () => {
     const handle = await tasks.taskFor(0);
     await tasks.taskFor(1);
     // A punctuation whose transaction could not begin (the broker just came back, say).
-    tasks.forEach((h) =>
+    tasks.forEach('punctuate', (h) =>
       h.task.partition === 0
         ? Promise.reject(new Error('begin refused (injected)'))
         : Promise.resolve(),

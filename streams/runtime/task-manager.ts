@@ -31,6 +31,9 @@ export interface TaskHandle {
   deadLetteredSeen: Record<string, number>;
   /** Batches, timed commits and closing take turns on a task. */
   lock: Promise<unknown>;
+  /** When the work holding the lock began, and what it is (for StallWatch); undefined: free. */
+  busySince: number | undefined;
+  busyWith: string | undefined;
   open: OpenCommit | undefined;
   /**
    * When the task's last commit began, or the task was created: the commit interval counts from
@@ -197,11 +200,11 @@ export class TaskManager {
    * Runs `work` on every task once whatever runs on it has finished; a task whose work fails is
    * discarded and its partition rewinds on its next batch (failOutsideBatch).
    */
-  forEach(work: (handle: TaskHandle) => Promise<void>): void {
+  forEach(label: string, work: (handle: TaskHandle) => Promise<void>): void {
     for (const pending of this.tasks.values()) {
       void pending
         .then((handle) =>
-          this.withLock(handle, () => work(handle)).catch((err: unknown) => {
+          this.withLock(handle, label, () => work(handle)).catch((err: unknown) => {
             this.failOutsideBatch(handle, err);
           }),
         )
@@ -224,9 +227,19 @@ export class TaskManager {
     return this.tasks.get(partition);
   }
 
-  /** Runs `work` on the task once whatever runs on it has finished. */
-  withLock<T>(handle: TaskHandle, work: () => Promise<T>): Promise<T> {
-    const run = handle.lock.then(work, work);
+  /** Runs `work` (named `label` in stall reports) on the task once what runs on it finished. */
+  withLock<T>(handle: TaskHandle, label: string, work: () => Promise<T>): Promise<T> {
+    const timed = async (): Promise<T> => {
+      handle.busySince = Date.now();
+      handle.busyWith = label;
+      try {
+        return await work();
+      } finally {
+        handle.busySince = undefined;
+        handle.busyWith = undefined;
+      }
+    };
+    const run = handle.lock.then(timed, timed);
     handle.lock = run.catch(() => undefined);
     return run;
   }
@@ -253,6 +266,8 @@ export class TaskManager {
       forwardedSeen: {},
       deadLetteredSeen: {},
       lock: Promise.resolve(),
+      busySince: undefined,
+      busyWith: undefined,
       open: undefined,
       lastCommitAt: Date.now(),
       positions: new Map(),
@@ -422,7 +437,7 @@ export class TaskManager {
     for (const pending of lost) {
       void pending
         .then((handle) =>
-          this.withLock(handle, async () => {
+          this.withLock(handle, 'close-lost', async () => {
             // A task leaves the map once; one closed already (a race of closes) stays closed.
             if (!canTransition(handle.state, 'closing')) return;
             this.move(handle, 'closing');
@@ -444,7 +459,9 @@ export class TaskManager {
     // A task leaves the map once; one closed already (a race of closes) stays closed.
     if (!canTransition(handle.state, 'closing')) return;
     this.move(handle, 'closing');
-    const committed = await this.withLock(handle, () => this.options.commit(handle)).then(
+    const committed = await this.withLock(handle, 'commit-on-close', () =>
+      this.options.commit(handle),
+    ).then(
       () => true,
       (err: unknown) => {
         this.log.warn(
