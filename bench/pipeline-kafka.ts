@@ -12,7 +12,8 @@ import { waitFor } from '../core/wait-for.ts';
 import { internalTopicConfigs } from '../streams/runtime/internal-topics.ts';
 import type { InternalTopic, Topology } from '../streams/runtime/topology.ts';
 import type { BenchProgress } from './bench-progress.ts';
-import { parseOffset, partitionLag, recordsDue } from './pipeline-stats.ts';
+import { partitionLag } from '../core/group-drained.ts';
+import { parseOffset, recordsDue } from './pipeline-stats.ts';
 
 export class PipelineBenchError extends ContinuumError {
   override readonly code = 'PIPELINE_BENCH_FAILED';
@@ -255,7 +256,7 @@ export async function waitForDrain(
                   { context: { ...stage, partition, committed: String(at), end: String(end) } },
                 ),
               );
-            lag += partitionLag(end, at, stage.transactional);
+            lag += partitionLag(end, at, { kind: stage.transactional ? 'transactional' : 'plain' });
             total += Number(end);
           }
         }

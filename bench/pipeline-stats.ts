@@ -25,32 +25,6 @@ export function summarizeLatencies(values: readonly number[]): LatencySummary {
   };
 }
 
-/**
- * Whether a group's committed offset covers a partition whose log ends (exclusive) at `end`.
- * `committed` is undefined when the group committed nothing there. A partition written only by
- * transactional producers ends with a transaction marker that no record sits behind, and a
- * consumer commits either the marker's offset or the one after it: both mean "drained".
- */
-export function partitionDrained(
-  end: bigint,
-  committed: bigint | undefined,
-  transactional: boolean,
-): boolean {
-  const target = transactional && end > 0n ? end - 1n : end;
-  if (target === 0n) return true;
-  return committed !== undefined && committed >= target;
-}
-
-/** Records of a consumed partition still behind the committed offset (0 once drained). */
-export function partitionLag(
-  end: bigint,
-  committed: bigint | undefined,
-  transactional: boolean,
-): number {
-  if (partitionDrained(end, committed, transactional)) return 0;
-  return Number(end - (committed ?? 0n));
-}
-
 /** How many records a producer pacing `ratePerSecond` owes after `elapsedMs` (all of them sent or not). */
 export function recordsDue(ratePerSecond: number, elapsedMs: number): number {
   return Math.floor((ratePerSecond * Math.max(0, elapsedMs)) / 1000);

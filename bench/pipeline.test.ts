@@ -33,8 +33,6 @@ import {
 } from './pipeline-records.ts';
 import {
   parseOffset,
-  partitionDrained,
-  partitionLag,
   mean,
   percentile,
   recordsDue,
@@ -57,31 +55,7 @@ describe('percentile and summarizeLatencies', () => {
   });
 });
 
-describe('partitionDrained', () => {
-  it('needs the end offset on a partition written without transactions', () => {
-    expect(partitionDrained(100n, 99n, false)).toBe(false);
-    expect(partitionDrained(100n, 100n, false)).toBe(true);
-    expect(partitionDrained(100n, undefined, false)).toBe(false);
-  });
-
-  it('accepts the offset of the closing transaction marker on a transactional partition', () => {
-    // records at 0..98, the commit marker at 99: committing 99 or 100 both mean "all read".
-    expect(partitionDrained(100n, 98n, true)).toBe(false);
-    expect(partitionDrained(100n, 99n, true)).toBe(true);
-    expect(partitionDrained(100n, 100n, true)).toBe(true);
-  });
-
-  it('counts an empty partition as drained with nothing committed', () => {
-    expect(partitionDrained(0n, undefined, false)).toBe(true);
-    expect(partitionDrained(0n, undefined, true)).toBe(true);
-  });
-
-  it('reports the lag behind the end until drained', () => {
-    expect(partitionLag(100n, 40n, false)).toBe(60);
-    expect(partitionLag(100n, undefined, true)).toBe(100);
-    expect(partitionLag(100n, 99n, true)).toBe(0);
-  });
-
+describe('parseOffset', () => {
   it('reads kafkajs offsets, where -1 means none', () => {
     expect(parseOffset('-1')).toBeUndefined();
     expect(parseOffset('')).toBeUndefined();

@@ -16,6 +16,7 @@ import type { Config } from '../../../core/config.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { repoRoot } from '../../../core/paths.ts';
 import { dlqTopic } from '../../../core/topics.ts';
+import { partitionDrained } from '../../../core/group-drained.ts';
 import { createTopicsWithLeaders } from '../../../core/create-topics.ts';
 import { waitFor } from '../../../core/wait-for.ts';
 import { ShipmentStatePostgresSink } from '../../../connectors/sinks/postgres/shipment-state-postgres-sink.ts';
@@ -595,7 +596,8 @@ export class PipelineHarness {
   }
 
   /**
-   * Whether the group's committed offsets are past the last committed record of every partition.
+   * Whether the group has drained every partition by the rule of core/group-drained.ts, with
+   * each partition's last record read.
    * Needed for topics written in transactions: the stream runtime and the sink runner never
    * commit past a partition's trailing commit marker (kafkajs hands over no batch holding only
    * control records), so their committed offset stays one short of the end (reported).
@@ -620,7 +622,11 @@ export class PipelineHarness {
       .join(', ');
     for (const [partition, e] of ends) {
       const lastRecord = last.offsets.get(partition);
-      if (lastRecord !== undefined && e.committed <= lastRecord) return false;
+      const tail = {
+        kind: 'last-record',
+        offset: lastRecord === undefined ? undefined : BigInt(lastRecord),
+      } as const;
+      if (!partitionDrained(BigInt(e.high), BigInt(e.committed), tail)) return false;
       if (e.committed < e.high) short.push(`${topic}-${partition} ${e.committed}/${e.high}`);
     }
     this.stuckBehindMarkers = short;
