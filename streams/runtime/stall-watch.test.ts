@@ -51,6 +51,14 @@ describe('StallWatch', () => {
     ]);
   });
 
+  it('tells the time since the last fetch, none before the first', () => {
+    const w = watch();
+    expect(w.sinceFetchMs()).toBeUndefined();
+    w.fetched();
+    now += 250;
+    expect(w.sinceFetchMs()).toBe(250);
+  });
+
   it('reports a consumer that has not fetched for longer than the threshold', () => {
     const w = watch();
     w.fetched();

@@ -46,6 +46,11 @@ export class StallWatch {
     this.lastFetchAt = this.now();
   }
 
+  /** Milliseconds since the last completed fetch (undefined: none yet). */
+  sinceFetchMs(): number | undefined {
+    return this.lastFetchAt === undefined ? undefined : this.now() - this.lastFetchAt;
+  }
+
   /** A batch was handed over; returns its id for `stage` and `done`. */
   begin(topic: string, partition: number): number {
     const id = this.nextId++;
@@ -69,7 +74,7 @@ export class StallWatch {
    */
   stall(tasks: readonly TaskView[], thresholdMs: number): Stall | undefined {
     const now = this.now();
-    const sinceFetchMs = this.lastFetchAt === undefined ? undefined : now - this.lastFetchAt;
+    const sinceFetchMs = this.sinceFetchMs();
     const batches = [...this.batches.values()]
       .filter((b) => now - b.since > thresholdMs)
       .map((b) => ({

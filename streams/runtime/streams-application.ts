@@ -96,6 +96,8 @@ export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
 /** No fetch completed for this long: the processors' wall clock stands still (InputWallClock). */
 export const INPUT_STALE_AFTER_MS = 2_000;
+/** How often a debug log says the application's timers still run. */
+const ALIVE_REPORT_INTERVAL_MS = 30_000;
 /** Something standing still this long is reported at debug level (StallWatch). */
 const STALL_REPORT_AFTER_MS = 5_000;
 /** Something standing still this long is also a warning (at most one per this span). */
@@ -151,6 +153,7 @@ export class StreamsApplication {
   private readonly stallWatch = new StallWatch();
   private lastStallReportAt = 0;
   private lastStallWarnAt = 0;
+  private lastAliveReportAt = 0;
   /** Stores kept on disk, by name; the state directory is opened at start when there are any. */
   private readonly persistentStores: ReadonlySet<string>;
   private readonly stateDirPath: string | undefined;
@@ -384,6 +387,14 @@ export class StreamsApplication {
    */
   private reportStall(): void {
     const now = Date.now();
+    // A sign of life at debug level: a silent log then means a stopped event loop, not a quiet one.
+    if (this.debug && now - this.lastAliveReportAt >= ALIVE_REPORT_INTERVAL_MS) {
+      this.lastAliveReportAt = now;
+      this.log.debug(
+        { sinceFetchMs: this.stallWatch.sinceFetchMs(), tasks: this.tasks.created().length },
+        'application alive',
+      );
+    }
     if (now - this.lastStallReportAt < STALL_REPORT_AFTER_MS) return;
     const stall = this.stallWatch.stall(
       this.tasks.created().map((h) => ({

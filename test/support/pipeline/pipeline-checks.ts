@@ -170,6 +170,7 @@ export function settledOutputs(fold: PipelineFold): SettledOutputs {
   return {
     cleanReadings: [...fold.telemetry.clean.values()].reduce((n, list) => n + list.length, 0),
     examples: fold.examples.size,
+    exampleIds: new Set(fold.examples.keys()),
   };
 }
 

@@ -45,7 +45,12 @@ import { jsonSerde } from '../../../streams/runtime/serde.ts';
 import { internalTopicConfigs } from '../../../streams/runtime/internal-topics.ts';
 import { platformTopologies } from '../../../streams/platform-streams.ts';
 import { SHIPMENTS_BY_OWNER } from '../../../streams/topologies.ts';
-import { repartitionTopic, type InternalTopic } from '../../../streams/runtime/topology.ts';
+import {
+  changelogTopic,
+  repartitionTopic,
+  type InternalTopic,
+} from '../../../streams/runtime/topology.ts';
+import { SHIPMENT_STATE_STORES } from '../../../streams/join/shipment-state.ts';
 import { createTestTopic, deleteTestTopics, readToEnd, type ConsumedMessage } from '../kafka.ts';
 import { uniqueName } from '../names.ts';
 import { deleteTestSubjects } from '../registry.ts';
@@ -80,6 +85,8 @@ export interface SettledOutputs {
   cleanReadings: number;
   /** Distinct shipments on deliveries.completed. */
   examples: number;
+  /** Their ids (a failed wait names the missing ones and what the join's stores hold of them). */
+  exampleIds: ReadonlySet<string>;
 }
 
 /** A record read back, with its value decoded as the stream runtime would (undefined: undecodable). */
@@ -596,6 +603,30 @@ export class PipelineHarness {
   }
 
   /**
+   * What the join's stores hold (their changelogs, latest per key) of these shipments: owned and
+   * finished, waiting for a handoff, or nothing. For a failed wait on deliveries.
+   */
+  private async joinStateOf(shipmentIds: readonly string[]): Promise<string> {
+    const lines: string[] = [];
+    for (const store of [SHIPMENT_STATE_STORES.shipments, SHIPMENT_STATE_STORES.pending]) {
+      const latest = new Map<string, string>();
+      const topic = changelogTopic(this.shipmentStateAppId, store);
+      for (const m of await readToEnd(this.kafka, topic).catch(() => [])) {
+        const key = m.key?.toString() ?? '';
+        if (shipmentIds.some((id) => key.includes(id)))
+          latest.set(key, m.value === null ? 'deleted' : m.value.toString().slice(0, 600));
+      }
+      for (const id of shipmentIds) {
+        const entries = [...latest].filter(([key]) => key.includes(id));
+        lines.push(
+          `${store} ${id}: ${entries.length === 0 ? 'nothing' : entries.map(([, v]) => v).join(' | ')}`,
+        );
+      }
+    }
+    return `\n${lines.join('\n')}`;
+  }
+
+  /**
    * Whether the group has drained every partition by the rule of core/group-drained.ts, with
    * each partition's last record read.
    * Needed for topics written in transactions: the stream runtime and the sink runner never
@@ -698,6 +729,7 @@ export class PipelineHarness {
     const started = Date.now();
     await this.waitUntilProcessed(streams, timeoutMs);
     let last = '';
+    let missing: string[] = [];
     await waitFor(
       async () => {
         if (streams?.exited || streams?.failed)
@@ -707,11 +739,13 @@ export class PipelineHarness {
             (r) => r.value?.eventId,
           ),
         ).size;
-        const examples = new Set(
+        const seen = new Set(
           (await this.read<{ shipmentId: string }>(this.topics.deliveriesCompleted)).map(
             (r) => r.value?.shipmentId,
           ),
-        ).size;
+        );
+        const examples = seen.size;
+        missing = [...expected.exampleIds].filter((id) => !seen.has(id));
         last = `clean readings ${clean}/${expected.cleanReadings}, examples ${examples}/${expected.examples}`;
         return clean >= expected.cleanReadings && examples >= expected.examples;
       },
@@ -720,10 +754,13 @@ export class PipelineHarness {
         intervalMs: 1_000,
         description: 'the held readings and waiting deliveries of the ended input',
       },
-    ).catch((err: unknown) => {
+    ).catch(async (err: unknown) => {
       // What the process said last (the info log: warnings such as an input end poll given up).
       if (streams) process.stderr.write(`last lines of continuum streams:\n${streams.tail()}\n`);
-      throw new Error(`${String(err)} (${last})`);
+      const held = missing.length > 0 ? await this.joinStateOf(missing) : '';
+      throw new Error(
+        `${String(err)} (${last}${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''})${held}`,
+      );
     });
     // What the last releases wrote must reach the sinks too.
     await this.waitUntilProcessed(streams, timeoutMs);
