@@ -374,11 +374,15 @@ export class StreamTask {
     return [...serialized, ...letters];
   }
 
-  /** Whether anything waits for a commit: outputs, dead letters or store writes. */
-  get hasPendingWork(): boolean {
-    if (this.outputs.length > 0 || this.letters.length > 0) return true;
+  /** Whether a store has writes waiting for a commit. */
+  get hasPendingWrites(): boolean {
     for (const store of this.stores.values()) if (store.hasPending) return true;
     return false;
+  }
+
+  /** Whether anything waits for a commit: outputs, dead letters or store writes. */
+  get hasPendingWork(): boolean {
+    return this.outputs.length > 0 || this.letters.length > 0 || this.hasPendingWrites;
   }
 
   /**

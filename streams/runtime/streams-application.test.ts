@@ -16,7 +16,11 @@ import type { Processor, ProcessorContext } from './processor.ts';
 import type { StreamRecord } from './record.ts';
 import { jsonSerde, stringSerde } from './serde.ts';
 import type { KeyValueStore } from './state-store.ts';
-import { isPersistent, StreamsApplication } from './streams-application.ts';
+import {
+  isPersistent,
+  StreamsApplication,
+  type StreamsApplicationOptions,
+} from './streams-application.ts';
 import { changelogTopic, TopologyBuilder, type Topology } from './topology.ts';
 
 class Sum implements Processor<string, number, string, number> {
@@ -252,6 +256,7 @@ async function committed(kafka: FakeKafka, count: number): Promise<void> {
 async function started(
   commitIntervalMs: number,
   guarantee: 'exactly-once' | 'at-least-once' = 'exactly-once',
+  options: Pick<StreamsApplicationOptions, 'atLeastOnceChangelogBytes'> = {},
 ): Promise<{ kafka: FakeKafka; app: StreamsApplication; consumer: GroupConsumerOptions }> {
   const kafka = new FakeKafka();
   const app = new StreamsApplication({
@@ -261,6 +266,7 @@ async function started(
     guarantee,
     metricsRegistry: new Registry(),
     commitIntervalMs,
+    ...options,
   });
   await app.start();
   const consumer = kafka.consumer;
@@ -432,6 +438,46 @@ describe('StreamsApplication commits', () => {
       `send ${changelogTopic('unit-sum', 'totals')},${changelogTopic('unit-sum', 'counts')}`,
       'commit 3',
     ]);
+  });
+});
+
+describe('StreamsApplication at-least-once changelog flushes', () => {
+  // 1,200 records of distinct keys in one batch: a slice of 500 counts as ~37 KiB per store.
+  const wideBatch = (): PartitionBatch => ({
+    ...batch(0, []),
+    records: Array.from({ length: 1_200 }, (_, i) => ({
+      offset: String(i),
+      key: Buffer.from(`depot-${i}`),
+      value: Buffer.from('1'),
+      timestamp: 1_000 + i,
+    })),
+    nextOffset: '1200',
+  });
+  const changelogs = `send ${changelogTopic('unit-sum', 'totals')},${changelogTopic('unit-sum', 'counts')}`;
+
+  it('commits mid-batch once a store holds the bytes of half a request, so each flush is one request', async () => {
+    const { kafka, app, consumer } = await started(60_000, 'at-least-once', {
+      atLeastOnceChangelogBytes: 24 * 1024,
+    });
+    await consumer.onBatch(wideBatch());
+    expect(kafka.atLeastOnceCalls).toEqual([
+      'send out',
+      changelogs,
+      'commit 500',
+      'send out',
+      changelogs,
+      'commit 1000',
+      'send out',
+    ]);
+    await app.stop();
+    expect(kafka.atLeastOnceCalls.slice(7)).toEqual([changelogs, 'commit 1200']);
+  });
+
+  it('keeps one commit per interval while the changelog stays below that', async () => {
+    const { kafka, app, consumer } = await started(60_000, 'at-least-once');
+    await consumer.onBatch(wideBatch());
+    expect(kafka.atLeastOnceCalls).toEqual(['send out', 'send out', 'send out']);
+    await app.stop();
   });
 });
 

@@ -21,14 +21,15 @@ import type { Logger } from '../../core/logger.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
 import { TopologyError, type StoreSpec, type Topology } from './topology.ts';
-import type {
-  ConsumedRecord,
-  IdempotentProducer,
-  PartitionBatch,
-  StreamsAdmin,
-  StreamsGroupConsumer,
-  StreamsKafkaClient,
-  TopicFollower,
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  type ConsumedRecord,
+  type IdempotentProducer,
+  type PartitionBatch,
+  type StreamsAdmin,
+  type StreamsGroupConsumer,
+  type StreamsKafkaClient,
+  type TopicFollower,
 } from './kafka-port.ts';
 import { RepartitionPurger } from './repartition-purger.ts';
 import { StateDirectory } from './state-directory.ts';
@@ -76,6 +77,12 @@ export interface StreamsApplicationOptions {
    */
   maxTransactionRecords?: number;
   maxTransactionBytes?: number;
+  /**
+   * at-least-once: commit once one store's pending changelog reaches this many bytes, so that
+   * every changelog flush is one produce request (TaskCommitter.changelogFull). Default: half
+   * the clients' request limit (DEFAULT_MAX_REQUEST_BYTES).
+   */
+  atLeastOnceChangelogBytes?: number;
   /** How often wall-clock punctuations are due-checked on every task (ms). */
   punctuationIntervalMs?: number;
   /** How long one poll of the input partitions' ends may take before it is given up (ms). */
@@ -93,6 +100,7 @@ export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 export const DEFAULT_REPARTITION_PURGE_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_TRANSACTION_RECORDS = 10_000;
 export const DEFAULT_MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_AT_LEAST_ONCE_CHANGELOG_BYTES = DEFAULT_MAX_REQUEST_BYTES / 2;
 export const DEFAULT_PUNCTUATION_INTERVAL_MS = 1_000;
 /** No fetch completed for this long: the processors' wall clock stands still (InputWallClock). */
 export const INPUT_STALE_AFTER_MS = 2_000;
@@ -228,6 +236,8 @@ export class StreamsApplication {
       commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
       maxTransactionRecords: options.maxTransactionRecords ?? DEFAULT_MAX_TRANSACTION_RECORDS,
       maxTransactionBytes: options.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES,
+      atLeastOnceChangelogBytes:
+        options.atLeastOnceChangelogBytes ?? DEFAULT_AT_LEAST_ONCE_CHANGELOG_BYTES,
       // External topics the application writes (freshness is measured on these).
       outputTopics: new Set(
         this.topology
@@ -461,7 +471,8 @@ export class StreamsApplication {
       const last = from + SLICE_RECORDS >= records.length;
       const next = last ? batch.nextOffset : (BigInt(lastOf(slice).offset) + 1n).toString();
       await this.processSlice(handle, batch, slice, next);
-      if (this.committer.full(handle)) await this.committer.commit(handle);
+      if (this.committer.full(handle) || (await this.committer.changelogFull(handle)))
+        await this.committer.commit(handle);
     }
     await this.committer.schedule(handle);
   }

@@ -85,6 +85,7 @@ function setup(options: { commitIntervalMs?: number; maxTransactionRecords?: num
     commitIntervalMs: options.commitIntervalMs ?? 0,
     maxTransactionRecords: options.maxTransactionRecords ?? 10_000,
     maxTransactionBytes: 1 << 20,
+    atLeastOnceChangelogBytes: 256 * 1024,
     outputTopics: new Set(['out']),
     consumer: () => ({}) as StreamsGroupConsumer,
     producer: () => {

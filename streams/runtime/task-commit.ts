@@ -51,6 +51,11 @@ export interface TaskCommitterOptions {
   commitIntervalMs: number;
   maxTransactionRecords: number;
   maxTransactionBytes: number;
+  /**
+   * at-least-once: a commit is due once one store's pending changelog reaches this many bytes
+   * (changelogFull), half of what one produce request carries per topic.
+   */
+  atLeastOnceChangelogBytes: number;
   /** External topics the application writes (freshness is measured on these). */
   outputTopics: ReadonlySet<string>;
   /** The group consumer, once started (input offsets are committed through it). */
@@ -168,6 +173,25 @@ export class TaskCommitter {
     open.timer ??= setTimeout(commitLater, due);
   }
 
+  /**
+   * at-least-once: whether one store's pending changelog has reached `atLeastOnceChangelogBytes`.
+   * Without a transaction, a changelog flush is all-or-nothing against a crash only while it is
+   * one produce request (IdempotentProducer.send): split in two, a kill between them restored
+   * one store ahead of another, and a processor whose state drops what it has seen (the join's
+   * readings: a replayed reading is stale) then lost what the other store never got (a trip's
+   * checkpoints: a delivery without its example, seen in the SIGKILL chaos scenario). Committing
+   * at half the request's bytes keeps every flush within one request, as long as one slice of
+   * records writes less than that to one store. Exactly-once has its transaction: always false.
+   */
+  async changelogFull(handle: TaskHandle): Promise<boolean> {
+    if (this.options.guarantee !== 'at-least-once' || !handle.open || !handle.task.hasPendingWrites)
+      return false;
+    const perTopic = new Map<string, number>();
+    for (const record of await handle.task.prepareChangelog())
+      perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + recordSize(record));
+    return Math.max(0, ...perTopic.values()) >= this.options.atLeastOnceChangelogBytes;
+  }
+
   /** Commits the task's open work: changelogs and input offsets (in its transaction). */
   async commit(handle: TaskHandle): Promise<void> {
     const open = handle.open;
@@ -202,6 +226,7 @@ export class TaskCommitter {
             partition: handle.task.partition,
             offsets: offsets.map((o) => `${o.topic}:${o.partition}@${o.offset}`),
             changelog: changelog.length,
+            changelogBytes: changelog.reduce((n, r) => n + recordSize(r), 0),
             records: open.records,
             bytes: open.bytes,
             openMs: Date.now() - open.startedAt,

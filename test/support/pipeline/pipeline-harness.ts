@@ -604,11 +604,12 @@ export class PipelineHarness {
 
   /**
    * What the join's stores hold (their changelogs, latest per key) of these shipments: owned and
-   * finished, waiting for a handoff, or nothing. For a failed wait on deliveries.
+   * finished, waiting for a handoff, their trip, or nothing. For a failed wait on deliveries.
    */
   private async joinStateOf(shipmentIds: readonly string[]): Promise<string> {
     const lines: string[] = [];
-    for (const store of [SHIPMENT_STATE_STORES.shipments, SHIPMENT_STATE_STORES.pending]) {
+    const { shipments, pending, trips } = SHIPMENT_STATE_STORES;
+    for (const store of [shipments, pending, trips]) {
       const latest = new Map<string, string>();
       const topic = changelogTopic(this.shipmentStateAppId, store);
       for (const m of await readToEnd(this.kafka, topic).catch(() => [])) {
