@@ -18,6 +18,14 @@ describe('InputWallClock', () => {
     expect(clock.stalled).toBe(5_000);
   });
 
+  it('tells the time since the last fetch, none before the first', () => {
+    const { clock, advance } = clockAt(0);
+    expect(clock.sinceFetchMs()).toBeUndefined();
+    clock.fetched();
+    advance(250);
+    expect(clock.sinceFetchMs()).toBe(250);
+  });
+
   it('keeps running while fetches come within staleAfterMs', () => {
     const { clock, advance } = clockAt(0);
     clock.fetched();

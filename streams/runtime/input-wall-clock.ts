@@ -35,6 +35,13 @@ export class InputWallClock {
     this.lastFetchAt = real;
   }
 
+  /** Milliseconds since the last completed fetch (undefined: none yet). */
+  sinceFetchMs(): number | undefined {
+    return this.lastFetchAt === Number.NEGATIVE_INFINITY
+      ? undefined
+      : this.real() - this.lastFetchAt;
+  }
+
   /** Real time minus every span the input could not be read; never goes back. */
   now(): number {
     const real = this.real();

@@ -158,10 +158,7 @@ export class StreamsApplication {
    */
   private readonly inputClock = new InputWallClock({ staleAfterMs: INPUT_STALE_AFTER_MS });
   /** Where batches and task locks are, for the report of an application that stands still. */
-  private readonly stallWatch = new StallWatch();
-  private lastStallReportAt = 0;
-  private lastStallWarnAt = 0;
-  private lastAliveReportAt = 0;
+  private readonly stallWatch: StallWatch;
   /** Stores kept on disk, by name; the state directory is opened at start when there are any. */
   private readonly persistentStores: ReadonlySet<string>;
   private readonly stateDirPath: string | undefined;
@@ -226,6 +223,17 @@ export class StreamsApplication {
       commit: (handle) => this.committer.commit(handle),
       drop: (handle) => this.committer.drop(handle),
       rewind: (offsets) => this.consumer?.rewind(offsets),
+    });
+    this.stallWatch = new StallWatch({
+      sinceFetchMs: () => this.inputClock.sinceFetchMs(),
+      tasks: () =>
+        this.tasks
+          .created()
+          .map((h) => ({ partition: h.task.partition, state: h.state, busy: h.busy })),
+      log: this.log,
+      reportAfterMs: STALL_REPORT_AFTER_MS,
+      warnAfterMs: STALL_WARN_AFTER_MS,
+      aliveEveryMs: ALIVE_REPORT_INTERVAL_MS,
     });
     this.committer = new TaskCommitter({
       applicationId: this.topology.applicationId,
@@ -313,10 +321,7 @@ export class StreamsApplication {
         );
         this.tasks.lostAll();
       },
-      onFetched: () => {
-        this.inputClock.fetched();
-        this.stallWatch.fetched();
-      },
+      onFetched: () => this.inputClock.fetched(),
       onRead: (read) => this.noteRead(read),
       onBatch: (batch) => this.processBatch(batch),
       // A processor's 'fail' must stop us, not loop: everything else (outages, fencing) restarts.
@@ -332,7 +337,7 @@ export class StreamsApplication {
       this.punctuationTimer = setInterval(() => this.punctuateAll(), this.punctuationIntervalMs);
       this.punctuationTimer.unref();
       this.endsTimer = setInterval(() => {
-        this.reportStall();
+        this.stallWatch.report();
         this.endsPoll ??= this.pollInputEndsWithin(this.inputEndsPollDeadlineMs).finally(
           () => (this.endsPoll = undefined),
         );
@@ -387,48 +392,6 @@ export class StreamsApplication {
       });
     } finally {
       this.stallWatch.done(id);
-    }
-  }
-
-  /**
-   * Says what stands still, when something has for STALL_REPORT_AFTER_MS: the consumer's last
-   * fetch, batches in flight and their stage, tasks whose lock one work holds. A debug line at
-   * most every STALL_REPORT_AFTER_MS, and a warning once it has lasted STALL_WARN_AFTER_MS.
-   */
-  private reportStall(): void {
-    const now = Date.now();
-    // A sign of life at debug level: a silent log then means a stopped event loop, not a quiet one.
-    if (this.debug && now - this.lastAliveReportAt >= ALIVE_REPORT_INTERVAL_MS) {
-      this.lastAliveReportAt = now;
-      this.log.debug(
-        { sinceFetchMs: this.stallWatch.sinceFetchMs(), tasks: this.tasks.created().length },
-        'application alive',
-      );
-    }
-    if (now - this.lastStallReportAt < STALL_REPORT_AFTER_MS) return;
-    const stall = this.stallWatch.stall(
-      this.tasks.created().map((h) => ({
-        partition: h.task.partition,
-        state: h.state,
-        busySince: h.busySince,
-        busyWith: h.busyWith,
-        openRecords: h.open?.records,
-      })),
-      STALL_REPORT_AFTER_MS,
-    );
-    if (!stall) return;
-    const longest = Math.max(
-      stall.sinceFetchMs ?? 0,
-      ...stall.batches.map((b) => b.ms),
-      ...stall.busyTasks.map((t) => t.ms),
-    );
-    if (longest >= STALL_WARN_AFTER_MS && now - this.lastStallWarnAt >= STALL_WARN_AFTER_MS) {
-      this.lastStallWarnAt = now;
-      this.lastStallReportAt = now;
-      this.log.warn(stall, 'application stands still: no fetch, or a batch or task lock held');
-    } else if (this.debug) {
-      this.lastStallReportAt = now;
-      this.log.debug(stall, 'application stands still');
     }
   }
 

@@ -14,7 +14,7 @@ import {
   type StreamsTransaction,
   type TopicPartitionOffset,
 } from './kafka-port.ts';
-import { TaskFailedError } from './stream-task.ts';
+import { TaskFailedError, type TaskOutput } from './stream-task.ts';
 import type { ProcessingGuarantee } from './streams-application.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import type { TaskHandle } from './task-manager.ts';
@@ -39,6 +39,8 @@ export interface OpenCommit {
   sending: Promise<void>;
   /** The first send that failed: the unit can only be aborted now. */
   sendFailed: { error: unknown } | undefined;
+  /** The changelog `changelogFull` just encoded, for the commit it calls for (none written since). */
+  preparedChangelog?: TaskOutput[];
 }
 
 export interface TaskCommitterOptions {
@@ -106,6 +108,7 @@ export class TaskCommitter {
    */
   async add(handle: TaskHandle, open: OpenCommit): Promise<void> {
     if (open.sendFailed) throw open.sendFailed.error;
+    open.preparedChangelog = undefined;
     const outputs = await handle.task.drainOutputs();
     if (outputs.length === 0) return;
     const { transaction } = open;
@@ -186,10 +189,13 @@ export class TaskCommitter {
   async changelogFull(handle: TaskHandle): Promise<boolean> {
     if (this.options.guarantee !== 'at-least-once' || !handle.open || !handle.task.hasPendingWrites)
       return false;
+    const changelog = await handle.task.prepareChangelog();
     const perTopic = new Map<string, number>();
-    for (const record of await handle.task.prepareChangelog())
+    for (const record of changelog)
       perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + recordSize(record));
-    return Math.max(0, ...perTopic.values()) >= this.options.atLeastOnceChangelogBytes;
+    if (Math.max(0, ...perTopic.values()) < this.options.atLeastOnceChangelogBytes) return false;
+    handle.open.preparedChangelog = changelog;
+    return true;
   }
 
   /** Commits the task's open work: changelogs and input offsets (in its transaction). */
@@ -208,7 +214,7 @@ export class TaskCommitter {
       if (!consumer) throw new Error('consumer not started');
       // Every output send of the unit first (at-least-once: outputs before state).
       await open.sending;
-      const changelog = await handle.task.prepareChangelog();
+      const changelog = open.preparedChangelog ?? (await handle.task.prepareChangelog());
       const offsets = [...open.offsets.values()];
       if (open.transaction) {
         await open.transaction.send(changelog);

@@ -23,6 +23,12 @@ import { asError, type OpenCommit } from './task-commit.ts';
 import { canTransition, transition, type TaskState } from './task-state.ts';
 import { changelogTopic, type Topology } from './topology.ts';
 
+/** What holds a task's lock: a named piece of work, since `since` (ms). */
+export interface TaskBusy {
+  work: string;
+  since: number;
+}
+
 export interface TaskHandle {
   task: StreamTask;
   producer: TransactionalProducer | undefined;
@@ -31,9 +37,8 @@ export interface TaskHandle {
   deadLetteredSeen: Record<string, number>;
   /** Batches, timed commits and closing take turns on a task. */
   lock: Promise<unknown>;
-  /** When the work holding the lock began, and what it is (for StallWatch); undefined: free. */
-  busySince: number | undefined;
-  busyWith: string | undefined;
+  /** The work holding the lock and since when (for StallWatch); undefined: free. */
+  busy: TaskBusy | undefined;
   open: OpenCommit | undefined;
   /**
    * When the task's last commit began, or the task was created: the commit interval counts from
@@ -230,13 +235,11 @@ export class TaskManager {
   /** Runs `work` (named `label` in stall reports) on the task once what runs on it finished. */
   withLock<T>(handle: TaskHandle, label: string, work: () => Promise<T>): Promise<T> {
     const timed = async (): Promise<T> => {
-      handle.busySince = Date.now();
-      handle.busyWith = label;
+      handle.busy = { work: label, since: Date.now() };
       try {
         return await work();
       } finally {
-        handle.busySince = undefined;
-        handle.busyWith = undefined;
+        handle.busy = undefined;
       }
     };
     const run = handle.lock.then(timed, timed);
@@ -266,8 +269,7 @@ export class TaskManager {
       forwardedSeen: {},
       deadLetteredSeen: {},
       lock: Promise.resolve(),
-      busySince: undefined,
-      busyWith: undefined,
+      busy: undefined,
       open: undefined,
       lastCommitAt: Date.now(),
       positions: new Map(),
