@@ -292,7 +292,22 @@ export const streamsSigstop: ChaosScenario = {
         try {
           const second = await harness.startStreams(guarantee);
           const expected = settledOutputs(inputs);
-          // Progress past half means the second instance took the stopped one's tasks over.
+          // The second instance gets partitions only once the group has dropped the stopped one
+          // (its session timed out): one assignment per application. Progress alone cannot say
+          // so: the first may have written past half the run before the stop landed.
+          const takeover = await waitFor(
+            () =>
+              second.exited || second.failed
+                ? ('stopped' as const)
+                : second.applicationsThatLogged('partitions assigned') >= 2,
+            {
+              timeoutMs: 120_000,
+              intervalMs: 100,
+              description: 'the second instance to take over',
+            },
+          );
+          if (takeover === 'stopped')
+            throw new Error(`the second instance stopped:\n${second.tail()}`);
           await untilProgress(
             harness,
             second,

@@ -120,6 +120,8 @@ export class StreamsProcess {
   private readonly lines: string[] = [];
   /** Every log message (pino's `msg`) the process wrote, however long ago. */
   private readonly messages = new Set<string>();
+  /** Per message, the stream applications (`applicationId`) that wrote it. */
+  private readonly messageApplications = new Map<string, Set<string>>();
 
   constructor(child: ChildProcess, metricsPort = 0) {
     this.child = child;
@@ -145,7 +147,18 @@ export class StreamsProcess {
     this.lines.push(line);
     if (this.lines.length > 300) this.lines.shift();
     const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
-    if (msg !== undefined) this.messages.add(msg);
+    if (msg === undefined) return;
+    this.messages.add(msg);
+    const application = /"applicationId":"([^"]*)"/.exec(line)?.[1];
+    if (application === undefined) return;
+    let applications = this.messageApplications.get(msg);
+    if (!applications) this.messageApplications.set(msg, (applications = new Set()));
+    applications.add(application);
+  }
+
+  /** How many stream applications logged the message `msg` (exactly), however long ago. */
+  applicationsThatLogged(msg: string): number {
+    return this.messageApplications.get(msg)?.size ?? 0;
   }
 
   /** Whether the process ever logged a message starting with `text` (not only in its tail). */
