@@ -27,6 +27,7 @@ import { prometheusMetricsHistory } from './adapters/prometheus-metrics-history.
 import { redisShipmentStates } from './adapters/redis-shipment-states.ts';
 import { sdkTelemetryIngest } from './adapters/sdk-telemetry-ingest.ts';
 import { StateLagMonitor } from './adapters/state-lag-monitor.ts';
+import { FetchPartitionTailReader } from '../core/partition-tails.ts';
 import type { ApiDeps } from './ports.ts';
 
 export interface PlatformDepsOptions {
@@ -131,9 +132,11 @@ export async function createPlatformDeps(
       },
     });
     closers.push(() => feed.stop());
+    const tails = new FetchPartitionTailReader(config, 'api-lag');
+    closers.push(() => tails.close());
     const lag = new StateLagMonitor(
       admin,
-      { groups: options.lagGroups, refreshMs: options.lagRefreshMs },
+      { groups: options.lagGroups, refreshMs: options.lagRefreshMs, tails },
       log,
     );
     closers.push(() => Promise.resolve(lag.stop()));

@@ -1,9 +1,13 @@
 // Consumer group lag, as kafka_exporter reports it (`kafka_consumergroup_lag`): per group, topic
-// and partition, the partition's end offset minus the group's committed offset. Measured from
-// the broker (admin API), so it covers every process of every group, running or not.
+// and partition, the partition's end offset minus the group's committed offset, except that a
+// group holding nothing left to read has a lag of 0 (core/group-drained.ts): one that read a
+// transactional partition to its last record commits one short of the end (the commit marker).
+// Measured from the broker (admin API), so it covers every process of every group, running or not.
 import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
+import { partitionLag } from './group-drained.ts';
 import { LagTimeEstimator } from './lag-time-estimator.ts';
+import { tailKey, type PartitionTailReader } from './partition-tails.ts';
 
 export interface PartitionLag {
   group: string;
@@ -11,6 +15,7 @@ export interface PartitionLag {
   partition: number;
   committed: number;
   end: number;
+  /** Offsets left to read: end − committed, 0 when only markers or aborted records remain. */
   lag: number;
 }
 
@@ -19,26 +24,28 @@ const RUNTIME_READER_GROUP = /-(restore(-\d+)*|follow)-[0-9a-f]{8}$/;
 
 /**
  * Lag of every consumer group whose id starts with `groupPrefix`. A partition without a
- * committed offset is left out (the group has not read it). Under exactly-once the end
- * includes the last transaction marker, so a caught-up partition written transactionally
- * shows a lag of 1, as in Kafka's own tools.
+ * committed offset is left out (the group has not read it). With `tails`, what lies between a
+ * committed offset and a nearby end is read: a caught-up partition written transactionally
+ * then shows 0 (Kafka's own tools show 1, the commit marker). Without, the raw difference.
  */
 export async function measureConsumerLag(
   admin: Admin,
   groupPrefix: string,
+  tails?: PartitionTailReader,
 ): Promise<PartitionLag[]> {
   const { groups } = await admin.listGroups();
   const ids = groups
     .map((g) => g.groupId)
     .filter((id) => id.startsWith(groupPrefix) && !RUNTIME_READER_GROUP.test(id))
     .sort();
-  return measureGroupsLag(admin, ids);
+  return measureGroupsLag(admin, ids, tails);
 }
 
 /** Lag of the named groups (a group that committed nothing has no rows). */
 export async function measureGroupsLag(
   admin: Admin,
   ids: readonly string[],
+  tails?: PartitionTailReader,
 ): Promise<PartitionLag[]> {
   const ends = new Map<string, Map<number, number>>();
   const endOf = async (topic: string): Promise<Map<number, number>> => {
@@ -72,10 +79,27 @@ export async function measureGroupsLag(
       }
     }
   }
+  if (tails) await applyTails(lags, tails);
   return lags.sort(
     (a, b) =>
       a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition,
   );
+}
+
+/** Lowers each lag to what core/group-drained.ts says is left, where the tail was read. */
+async function applyTails(lags: PartitionLag[], tails: PartitionTailReader): Promise<void> {
+  const read = await tails.read(
+    lags.map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      from: BigInt(l.committed),
+      end: BigInt(l.end),
+    })),
+  );
+  for (const l of lags) {
+    const tail = read.get(tailKey(l.topic, l.partition));
+    if (tail) l.lag = partitionLag(BigInt(l.end), BigInt(l.committed), tail);
+  }
 }
 
 /** Registers `kafka_consumergroup_lag`, measured on every scrape. */
@@ -85,7 +109,7 @@ export function registerConsumerLagGauge(
 ): Gauge {
   return new Gauge({
     name: 'kafka_consumergroup_lag',
-    help: 'Records a consumer group has yet to commit, per topic partition (end offset − committed offset)',
+    help: 'Records a consumer group has yet to read, per topic partition (end offset − committed offset; 0 when only transaction markers or aborted records remain)',
     labelNames: ['consumergroup', 'topic', 'partition'],
     registers: [registry],
     async collect() {

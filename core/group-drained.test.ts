@@ -27,6 +27,23 @@ describe('partitionDrained', () => {
     );
   });
 
+  it('takes a read from the committed offset that found only markers and aborted records as drained', () => {
+    // committed 97; 97 an aborted record, 98 its abort marker, 99 a commit marker.
+    expect(partitionDrained(100n, 97n, { kind: 'records-from', from: 97n, first: undefined })).toBe(
+      true,
+    );
+    expect(partitionDrained(100n, 97n, { kind: 'records-from', from: 97n, first: 98n })).toBe(
+      false,
+    );
+    // A read from elsewhere says nothing of this committed offset.
+    expect(partitionDrained(100n, 96n, { kind: 'records-from', from: 97n, first: undefined })).toBe(
+      false,
+    );
+    expect(
+      partitionDrained(100n, undefined, { kind: 'records-from', from: 0n, first: undefined }),
+    ).toBe(false);
+  });
+
   it('counts an empty partition as drained with nothing committed', () => {
     expect(partitionDrained(0n, undefined, { kind: 'plain' })).toBe(true);
     expect(partitionDrained(0n, undefined, { kind: 'transactional' })).toBe(true);

@@ -1,5 +1,5 @@
-// One rule for "has a consumer group read this partition to its end", used by the test harness
-// and the benchmarks (and open to `continuum lag`).
+// One rule for "has a consumer group read this partition to its end", used by the test harness,
+// the benchmarks and `continuum lag` (with the API's lag figures).
 //
 // A committed offset equal to the log end is plainly drained. A partition written by
 // transactional producers ends with a commit marker that no record sits behind, and a consumer
@@ -12,6 +12,11 @@
 export type PartitionTail =
   /** Read: the offset of its last record a read_committed consumer gets (undefined: none). */
   | { kind: 'last-record'; offset: bigint | undefined }
+  /**
+   * Read from `from` (the group's committed offset) to the end: the first record a
+   * read_committed consumer gets there (undefined: none, only markers and aborted records).
+   */
+  | { kind: 'records-from'; from: bigint; first: bigint | undefined }
   /** Written only by transactional producers: ends with a commit marker. */
   | { kind: 'transactional' }
   /** Written without transactions: every offset below the end is a record. */
@@ -30,6 +35,8 @@ export function partitionDrained(
   switch (tail.kind) {
     case 'last-record':
       return tail.offset === undefined || (committed !== undefined && committed > tail.offset);
+    case 'records-from':
+      return committed !== undefined && committed >= tail.from && tail.first === undefined;
     case 'transactional':
       return committed !== undefined && committed >= end - 1n;
     case 'plain':

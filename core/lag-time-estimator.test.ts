@@ -22,6 +22,17 @@ describe('LagTimeEstimator', () => {
     expect(estimator.secondsBehind(row(300, 299), 40_000)).toBeCloseTo(10, 5);
   });
 
+  it('is 0 when only a commit marker is left to read, however long the topic stays idle', () => {
+    const estimator = new LagTimeEstimator();
+    estimator.observe([row(100, 0)], 10_000);
+    estimator.observe([row(101, 0)], 11_000); // the last transaction's commit marker
+    estimator.observe([row(101, 0)], 900_000);
+    // Committed at the marker: raw lag 1, nothing to read (consumer-lag gives it lag 0).
+    expect(estimator.secondsBehind({ ...row(101, 100), lag: 0 }, 900_000)).toBe(0);
+    // Were the marker a record, it would have waited since it was written.
+    expect(estimator.secondsBehind(row(101, 100), 900_000)).toBeCloseTo(889, 5);
+  });
+
   it('is 0 when caught up, and the age of its history when the record is older than it', () => {
     const estimator = new LagTimeEstimator();
     estimator.observe([row(500, 0)], 5_000);

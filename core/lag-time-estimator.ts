@@ -42,14 +42,16 @@ export class LagTimeEstimator {
   }
 
   /**
-   * Seconds the group's oldest uncommitted record (at `committed`) has waited: 0 when caught up.
-   * A record older than the history is reported as old as the history (a lower bound).
+   * Seconds the group's oldest uncommitted record (at `committed`) has waited: 0 when caught up,
+   * including when only a commit marker or aborted records follow the committed offset (a lag of
+   * 0 by core/group-drained.ts; the marker's age would otherwise grow for as long as the topic
+   * stays idle). A record older than the history is reported as old as the history (a lower bound).
    */
   secondsBehind(
-    lag: Pick<PartitionLag, 'topic' | 'partition' | 'committed' | 'end'>,
+    lag: Pick<PartitionLag, 'topic' | 'partition' | 'committed' | 'end' | 'lag'>,
     now: number,
   ): number {
-    if (lag.committed >= lag.end) return 0;
+    if (lag.committed >= lag.end || lag.lag === 0) return 0;
     const history = this.samples.get(`${lag.topic}\u0000${lag.partition}`) ?? [];
     // The record at `committed` was written when the end passed it: went from ≤ committed to > committed.
     const target = lag.committed + 1;

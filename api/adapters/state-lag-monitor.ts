@@ -3,6 +3,7 @@
 // figure instead of making four admin requests.
 import type { Admin } from 'kafkajs';
 import { measureGroupsLag } from '../../core/consumer-lag.ts';
+import type { PartitionTailReader } from '../../core/partition-tails.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { GroupLag, StateLag } from '../ports.ts';
@@ -11,6 +12,8 @@ export interface LagMonitorOptions {
   /** Group id → what it does (shown beside the lag). */
   groups: ReadonlyMap<string, string>;
   refreshMs: number;
+  /** Reads what follows committed offsets, so a caught-up transactional partition shows 0. */
+  tails?: PartitionTailReader;
 }
 
 export class StateLagMonitor implements StateLag {
@@ -34,7 +37,11 @@ export class StateLagMonitor implements StateLag {
   }
 
   async refresh(): Promise<void> {
-    const rows = await measureGroupsLag(this.admin, [...this.options.groups.keys()]);
+    const rows = await measureGroupsLag(
+      this.admin,
+      [...this.options.groups.keys()],
+      this.options.tails,
+    );
     const totals = new Map<string, number>();
     for (const r of rows) totals.set(r.group, (totals.get(r.group) ?? 0) + r.lag);
     this.snapshot = {

@@ -7,6 +7,7 @@ import { measureConsumerLag, registerConsumerLagGauges } from '../../core/consum
 import { errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
+import { FetchPartitionTailReader } from '../../core/partition-tails.ts';
 import { handleShutdown } from '../../core/shutdown.ts';
 import { formatTable } from '../../core/table.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -24,10 +25,11 @@ export function lagCommand(env: CommandEnv): Command {
       const config = env.config();
       const log = env.log();
       const admin = createKafkaClient(config, 'lag', log).admin();
+      const tails = new FetchPartitionTailReader(config, 'lag');
       try {
         await admin.connect();
         if (opts.once) {
-          const lags = await measureConsumerLag(admin, opts.groupPrefix);
+          const lags = await measureConsumerLag(admin, opts.groupPrefix, tails);
           env.out(
             formatTable(
               ['GROUP', 'TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG'],
@@ -39,7 +41,9 @@ export function lagCommand(env: CommandEnv): Command {
           return;
         }
         const registry = new Registry();
-        registerConsumerLagGauges(registry, () => measureConsumerLag(admin, opts.groupPrefix));
+        registerConsumerLagGauges(registry, () =>
+          measureConsumerLag(admin, opts.groupPrefix, tails),
+        );
         const shutdown = handleShutdown(log);
         const server = await startMetricsServer({
           host: config.api.host,
@@ -54,6 +58,7 @@ export function lagCommand(env: CommandEnv): Command {
         env.out(`lag failed: ${errorMessage(err)}`);
         env.setExitCode(EXIT.failed);
       } finally {
+        await tails.close();
         await admin.disconnect();
       }
     });
