@@ -1125,9 +1125,22 @@ describe('docker-compose.yml: the platform processes', () => {
         ...dnsTargets.map((t) => ({ ...t, process: processFromDnsName ? t.process : undefined })),
       ];
       expect(targets).toContainEqual({ target: `${name}:${port}`, process: name });
-      expect(healthcheckOf(service(name)) ?? '').toContain(`:${port}/metrics`);
+      // The CDC source's healthcheck asks /ready, served beside /metrics (healthy once it streams).
+      expect(healthcheckOf(service(name)) ?? '').toContain(
+        `:${port}/${name === 'connect' ? 'ready' : 'metrics'}`,
+      );
     },
   );
+
+  it('starts the seeder once the CDC source streams, so no shipment change comes before the slot', () => {
+    const seed = service('seed');
+    const deps = Array.isArray(seed.depends_on) ? {} : (seed.depends_on ?? {});
+    expect(deps.connect?.condition).toBe('service_healthy');
+    expect(healthcheckOf(service('connect'))).toContain(':9465/ready');
+    // And it still waits for what every process waits for.
+    expect(deps.postgres?.condition).toBe('service_healthy');
+    expect(deps['kafka-init']?.condition).toBe('service_completed_successfully');
+  });
 
   it.each(PROCESSES.map((p) => [p.name, p] as const))(
     '%s binds on every interface of its container, so Prometheus can reach its /metrics',

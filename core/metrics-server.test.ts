@@ -16,4 +16,31 @@ describe('metrics server', () => {
       await server.close();
     }
   });
+
+  it('answers /ready with the readiness the process reports, and 404 where it reports none', async () => {
+    let ready = false;
+    const server = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+      readiness: () => ({ ready, detail: { waitingFor: ready ? undefined : 'the slot' } }),
+    });
+    const plain = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+    });
+    try {
+      const before = await fetch(`http://127.0.0.1:${server.port}/ready`);
+      expect(before.status).toBe(503);
+      expect(await before.json()).toEqual({ status: 'not ready', waitingFor: 'the slot' });
+      ready = true;
+      const after = await fetch(`http://127.0.0.1:${server.port}/ready`);
+      expect(after.status).toBe(200);
+      expect(await after.json()).toEqual({ status: 'ready' });
+      expect((await fetch(`http://127.0.0.1:${plain.port}/ready`)).status).toBe(404);
+    } finally {
+      await Promise.all([server.close(), plain.close()]);
+    }
+  });
 });

@@ -1,7 +1,17 @@
-// Every process serves its Prometheus metrics (prom-client) on /metrics, plus /healthz.
+// Every process serves its Prometheus metrics (prom-client) on /metrics, plus /healthz (the
+// process answers) and, where the process says what it waits for, /ready: 200 once it does its
+// work, 503 while it does not (starting, or retrying a dependency), with a JSON body saying why.
+// Compose's healthchecks and `continuum demo` wait on it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, register as defaultRegistry, type Registry } from 'prom-client';
+
+/** What /ready answers: whether the process does its work now, and what it reports of it. */
+export interface Readiness {
+  ready: boolean;
+  /** Shown in /ready's body: what it waits for, or where it stands. */
+  detail?: Record<string, unknown>;
+}
 
 export interface MetricsServer {
   port: number;
@@ -14,6 +24,8 @@ export async function startMetricsServer(options: {
   host: string;
   port: number;
   registry?: Registry;
+  /** Answers /ready (without: 404, the process has no readiness to report). */
+  readiness?: () => Readiness;
 }): Promise<MetricsServer> {
   const registry = options.registry ?? defaultRegistry;
   if (registry === defaultRegistry && !defaultsCollected) {
@@ -37,6 +49,12 @@ export async function startMetricsServer(options: {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok');
+      return;
+    }
+    if (req.url === '/ready' && options.readiness) {
+      const { ready, detail } = options.readiness();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -10,6 +10,7 @@ import { errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import type { Logger } from '../../core/logger.ts';
 import { handleShutdown } from '../../core/shutdown.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { prometheusTargetsDir } from '../../compose/native/services/prometheus.ts';
 import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
 import { shipmentStateRedisDefaults } from '../../connectors/sinks/redis/run-shipment-state-redis.ts';
@@ -56,6 +57,20 @@ export const DEMO_DEFAULTS: DemoOptions = {
 export function sinkMetricsPorts(config: Config): Record<'redis' | 'postgres' | 'mongodb', number> {
   const base = config.metricsPorts.connect;
   return { redis: base + 3, postgres: base + 4, mongodb: base + 5 };
+}
+
+/** How long the CDC source may take to stream (a snapshot of a large table counts). */
+const CDC_STREAMING_TIMEOUT_MS = 180_000;
+
+/** Resolves once the demo's CDC source answers /ready (its slot streams). */
+async function waitForCdcStreaming(config: Config): Promise<void> {
+  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+  const url = `http://${host}:${config.metricsPorts.connect}/ready`;
+  await waitFor(async () => (await fetch(url)).ok, {
+    timeoutMs: CDC_STREAMING_TIMEOUT_MS,
+    maxIntervalMs: 500,
+    description: `the CDC source to stream (${url})`,
+  });
 }
 
 export interface DemoStatus {
@@ -118,6 +133,10 @@ export async function runDemo(
     await group.start('api', ['api']);
     // The ETA trainer: trains as deliveries complete, logs to MLflow, publishes to eta.models.
     await group.start('ml', ['ml']);
+    // The seeder writes shipments from its first second: it starts once the CDC source streams
+    // (its /ready), so the slot exists before the first write and every change is captured, not
+    // only the rows a late snapshot finds.
+    await Promise.race([waitForCdcStreaming(config), group.failed]);
     const speedup = liveSpeedup(options.rate, options.vehicles, options.telemetryIntervalMs);
     // In the past, so that the sped-up fleet never sends event times ahead of the wall clock
     // (the stream processors dead-letter those): it reaches the present as the demo's

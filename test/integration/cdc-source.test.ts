@@ -720,4 +720,39 @@ describe('PostgreSQL CDC source', () => {
     },
     TIMEOUT_MS,
   );
+
+  test(
+    'reports whether it streams (its /ready): not before the slot streams, not while it reconnects, again after',
+    async () => {
+      const f = await fixture();
+      const source = startInProcess(f);
+      expect(source.streaming).toBe(false);
+      await source.start();
+      expect(source.streaming).toBe(true);
+      // The walsender killed: the session fails and is retried after a backoff (500 ms first).
+      const killed = await db.query(
+        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+        [f.slot],
+      );
+      expect(killed.rowCount).toBe(1);
+      await waitFor(() => !source.streaming, {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+        maxIntervalMs: 20,
+        description: 'the source to report its session lost',
+      });
+      await waitFor(() => source.streaming, {
+        timeoutMs: 60_000,
+        description: 'the source to stream again',
+      });
+      await insertShipment(db, f.schema, 'SHP-AFTER-RECONNECT');
+      await waitForConfirmed(db, f.slot, await currentWalLsn(db));
+      expect((await readTopicToEnd(kafka, f.topic)).map((r) => r.key)).toEqual([
+        'SHP-AFTER-RECONNECT',
+      ]);
+      await source.stop();
+      expect(source.streaming).toBe(false);
+    },
+    TIMEOUT_MS,
+  );
 });

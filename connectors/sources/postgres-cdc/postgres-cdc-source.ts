@@ -75,6 +75,8 @@ export class PostgresCdcSource {
   private loop: Promise<void> | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private streamingStarted = Promise.withResolvers<void>();
+  /** True while a replication session streams (false while starting, snapshotting or retrying). */
+  private streamingNow = false;
   /** Between sessions; reset once streaming starts again. */
   private readonly backoff: Backoff;
 
@@ -110,6 +112,11 @@ export class PostgresCdcSource {
         if (!this.stopping) throw new Error('the CDC source ended before it started streaming');
       }),
     ]);
+  }
+
+  /** Whether changes stream now: its slot exists, any snapshot is done, the session is up. */
+  get streaming(): boolean {
+    return this.streamingNow;
   }
 
   /** Settles when the source stops: resolves after stop(), rejects on a non-retriable failure. */
@@ -339,6 +346,7 @@ export class PostgresCdcSource {
       ended.reject(wrapPostgres(err, 'replication connection failed', { slot: options.slot })),
     );
     service.on('start', () => {
+      this.streamingNow = true;
       this.backoff.reset();
       log.info(
         { startLsn, table: qualifiedTable(options), topic: options.topic },
@@ -378,6 +386,7 @@ export class PostgresCdcSource {
         'flushed and confirmed before closing',
       );
     } finally {
+      this.streamingNow = false;
       accepting = false;
       clearInterval(heartbeat);
       this.stopController.signal.removeEventListener('abort', onStop);

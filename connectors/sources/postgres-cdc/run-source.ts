@@ -1,5 +1,5 @@
-// Runs one CDC source as a process until SIGTERM/SIGINT (core/shutdown.ts), with /metrics
-// (core/metrics-server.ts): shared by run.ts and `continuum connect cdc`.
+// Runs one CDC source as a process until SIGTERM/SIGINT (core/shutdown.ts), with /metrics and
+// /ready (core/metrics-server.ts): shared by run.ts and `continuum connect cdc`.
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../../../core/logger.ts';
 import { startMetricsServer } from '../../../core/metrics-server.ts';
@@ -21,12 +21,21 @@ export async function runCdcSource(options: RunCdcSourceOptions): Promise<void> 
   const { log } = options;
   const registry = options.registry ?? defaultRegistry;
   const shutdown = handleShutdown(log);
-  if (options.metrics) {
-    const server = await startMetricsServer({ ...options.metrics, registry });
-    shutdown.onShutdown('metrics', () => server.close());
-    log.info({ metricsPort: server.port }, 'serving /metrics');
-  }
   const source = new PostgresCdcSource(options.source, { log, metricsRegistry: registry });
+  if (options.metrics) {
+    // /ready: 200 once the slot streams. A writer started after it loses no change to a late
+    // slot (compose's seed and `continuum demo` wait for it).
+    const server = await startMetricsServer({
+      ...options.metrics,
+      registry,
+      readiness: () => ({
+        ready: source.streaming,
+        detail: { slot: options.source.slot, table: options.source.table },
+      }),
+    });
+    shutdown.onShutdown('metrics', () => server.close());
+    log.info({ metricsPort: server.port }, 'serving /metrics and /ready');
+  }
   shutdown.onShutdown('source.postgres-cdc', () => source.stop());
   try {
     await source.start();
