@@ -70,6 +70,15 @@ interface GrafanaPanel {
   panels?: GrafanaPanel[];
 }
 
+/** Processes whose metrics server also answers /ready (core/metrics-server.ts `readiness`). */
+const READY_PROCESSES = new Set([
+  'streams',
+  'connect',
+  'sink-redis',
+  'sink-postgres',
+  'sink-mongodb',
+]);
+
 /** The platform's processes and the variable holding the port their /metrics is served on. */
 const PROCESSES = [
   { name: 'api', portVariable: 'CONTINUUM_API_PORT', command: ['api'] },
@@ -1125,9 +1134,10 @@ describe('docker-compose.yml: the platform processes', () => {
         ...dnsTargets.map((t) => ({ ...t, process: processFromDnsName ? t.process : undefined })),
       ];
       expect(targets).toContainEqual({ target: `${name}:${port}`, process: name });
-      // The CDC source's healthcheck asks /ready, served beside /metrics (healthy once it streams).
+      // Where the process reports readiness (CDC, streams, sinks) the healthcheck asks /ready,
+      // served beside /metrics; the others answer /metrics.
       expect(healthcheckOf(service(name)) ?? '').toContain(
-        `:${port}/${name === 'connect' ? 'ready' : 'metrics'}`,
+        `:${port}/${READY_PROCESSES.has(name) ? 'ready' : 'metrics'}`,
       );
     },
   );

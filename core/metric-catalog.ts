@@ -126,6 +126,13 @@ export const METRICS = {
     ['sink'],
     'duration of one sink flush',
   ),
+  sinkFlushRetries: metric(
+    'continuum_sink_flush_retries_total',
+    'counter',
+    'sink',
+    ['sink'],
+    'failed sink flushes retried with backoff: a store outage (the sink also answers /ready 503 meanwhile)',
+  ),
   sinkHeldRecords: metric(
     'continuum_sink_held_records',
     'gauge',

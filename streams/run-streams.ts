@@ -53,7 +53,21 @@ export async function runStreams(
   };
   const topics = streamTopics(config.topics);
   const shutdown = handleShutdown(log);
-  const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
+  const apps: StreamsApplication[] = [];
+  /** How many applications this process runs (known once the topologies are built). */
+  const expected: { apps?: number } = {};
+  const metrics = await startMetricsServer({
+    host: config.api.host,
+    port: options.metricsPort,
+    // Ready once every application runs all its tasks and fetches (StreamsApplication.readiness).
+    readiness: () => {
+      const each = apps.map((app) => app.readiness());
+      return {
+        ready: apps.length === expected.apps && each.every((r) => r.ready),
+        detail: { applications: each.map((r) => ({ ready: r.ready, ...r.detail })) },
+      };
+    },
+  });
   shutdown.onShutdown('metrics', () => metrics.close());
   const client = createStreamsClient(config, config.streams.client, log);
   const topologies = platformTopologies({
@@ -71,6 +85,7 @@ export async function runStreams(
       etaModel: avroSerde<EtaModel>(registry, idOf(topics.etaModels)),
     },
   });
+  expected.apps = topologies.length;
   for (const topology of topologies) {
     const app = new StreamsApplication({
       topology,
@@ -80,6 +95,7 @@ export async function runStreams(
       ...streamsRuntimeOptions(config.streams),
       onFatal: (err) => shutdown.trigger(`fatal: ${err.message}`),
     });
+    apps.push(app);
     shutdown.onShutdown(`streams.${topology.applicationId}`, () => app.stop());
     try {
       await app.start();

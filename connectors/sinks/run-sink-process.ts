@@ -1,5 +1,6 @@
-// What every sink process shares: /metrics, graceful shutdown, Avro decoding through the
-// registry, the SinkRunner, and a non-zero exit when the runner stops on a failure.
+// What every sink process shares: /metrics and /ready (SinkRunner.readiness), graceful
+// shutdown, Avro decoding through the registry, the SinkRunner, and a non-zero exit when the
+// runner stops on a failure.
 import type { Config } from '../../core/config.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -30,7 +31,14 @@ export async function runSinkProcess<T>(
   openSink: (shutdown: Shutdown) => Promise<Sink<T>>,
 ): Promise<void> {
   const shutdown = handleShutdown(log);
-  const metrics = await startMetricsServer({ host: config.api.host, port: options.metricsPort });
+  // /ready asks the runner once it exists (the server starts first, to answer while it starts).
+  const started: { runner?: SinkRunner<T> } = {};
+  const metrics = await startMetricsServer({
+    host: config.api.host,
+    port: options.metricsPort,
+    readiness: () =>
+      started.runner?.readiness() ?? { ready: false, detail: { sink: name, waitingFor: 'start' } },
+  });
   shutdown.onShutdown('metrics', () => metrics.close());
   const sink = await openSink(shutdown);
   const registry = createSchemaRegistry(config);
@@ -45,6 +53,7 @@ export async function runSinkProcess<T>(
     ...(options.flushRecords === undefined ? {} : { flushRecords: options.flushRecords }),
     ...(options.flushBytes === undefined ? {} : { flushBytes: options.flushBytes }),
   });
+  started.runner = runner;
   await runner.start();
   shutdown.onShutdown('sink', () => runner.stop());
   log.info({ ...options, metricsPort: metrics.port }, `${name} sink running`);

@@ -16,6 +16,7 @@ import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry }
 import { deadLetter, deadLetterReason } from '../../core/dead-letter.ts';
 import { ContinuumError, DecodeError, SinkWriteError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Readiness } from '../../core/metrics-server.ts';
 import { dlqTopic } from '../../core/topics.ts';
 import { disconnectForGood } from '../../core/consumer-stop.ts';
 import { Backoff, pause } from '../../core/backoff.ts';
@@ -91,6 +92,12 @@ export class SinkRunner<T> {
   private readonly deadLettered: Counter;
   private readonly flushSeconds: Histogram;
   private readonly restarts: Counter;
+  private readonly flushRetries: Counter;
+  /** Consuming: the first consumer ran, and no replacement or kafkajs restart is under way. */
+  private consuming = false;
+  /** Since when flushes fail and are retried (the store unreachable); undefined: they pass. */
+  private flushFailingSince: number | undefined;
+  private lastFlushError: string | undefined;
   /** Records and value bytes added to the sink and not yet flushed (what a blocked store holds). */
   private readonly heldRecords: Gauge;
   private readonly heldBytes: Gauge;
@@ -155,6 +162,17 @@ export class SinkRunner<T> {
           registers,
         }),
     );
+    this.flushRetries = registeredOnce(
+      registry,
+      'continuum_sink_flush_retries_total',
+      () =>
+        new Counter({
+          name: 'continuum_sink_flush_retries_total',
+          help: 'Failed sink flushes retried with backoff (the store unreachable or refusing for now)',
+          labelNames,
+          registers,
+        }),
+    );
     this.heldRecords = registeredOnce(
       registry,
       'continuum_sink_held_records',
@@ -215,9 +233,32 @@ export class SinkRunner<T> {
     return this.failure;
   }
 
+  /**
+   * Whether the sink keeps its store up to date now (/ready): its consumer runs (not rejoining or
+   * being replaced), its flushes pass (not retrying an unreachable store), and it has not failed.
+   */
+  readiness(): Readiness {
+    const detail = { sink: this.options.sink.name, topic: this.options.topic };
+    if (this.failure) return { ready: false, detail: { ...detail, failed: this.failure.message } };
+    if (this.stopping) return { ready: false, detail: { ...detail, waitingFor: 'stopped' } };
+    if (this.flushFailingSince !== undefined)
+      return {
+        ready: false,
+        detail: {
+          ...detail,
+          waitingFor: 'store',
+          failingForMs: Date.now() - this.flushFailingSince,
+          lastError: this.lastFlushError,
+        },
+      };
+    if (!this.consuming) return { ready: false, detail: { ...detail, waitingFor: 'consumer' } };
+    return { ready: true, detail };
+  }
+
   async start(): Promise<void> {
     await this.dlqProducer.connect();
     await this.runConsumer(this.consumer);
+    this.consuming = true;
     this.log.info('sink running');
   }
 
@@ -228,6 +269,7 @@ export class SinkRunner<T> {
       // A consumer replaced or stopped already may still report (disconnectForGood).
       if (this.stopping || consumer !== this.consumer) return;
       if (payload.restart) {
+        this.consuming = false;
         this.restarts.inc({ sink: this.options.sink.name });
         this.log.warn(
           { err: payload.error.message },
@@ -244,12 +286,17 @@ export class SinkRunner<T> {
           { err: payload.error.message },
           'sink consumer stopped on a group error; starting a new one from the committed offsets',
         );
+        this.consuming = false;
         void this.replaceConsumer(consumer);
         return;
       }
       this.failure = payload.error;
       this.log.error({ err: payload.error.message }, 'sink consumer stopped');
       this.options.onFatal?.(payload.error);
+    });
+    // A (re)joined group: kafkajs' restart after a crash ends here.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (consumer === this.consumer && !this.stopping) this.consuming = true;
     });
     await consumer.run({
       autoCommit: false,
@@ -284,6 +331,7 @@ export class SinkRunner<T> {
       this.consumer = consumer;
       try {
         await this.runConsumer(consumer);
+        this.consuming = true;
         this.log.info('sink consumer running again');
         return;
       } catch (err) {
@@ -404,11 +452,18 @@ export class SinkRunner<T> {
       try {
         const result = await this.options.sink.flush();
         stop();
+        this.flushFailingSince = undefined;
+        this.lastFlushError = undefined;
         return result;
       } catch (err) {
         stop();
         const retriable = err instanceof SinkWriteError && err.retriable;
+        if (retriable) {
+          this.flushFailingSince ??= Date.now();
+          this.lastFlushError = errorMessage(err);
+        }
         if (!retriable || attempt >= maxRetries) throw err;
+        this.flushRetries.inc({ sink: this.options.sink.name });
         const backoffMs = backoff.next();
         this.log.warn(
           { err: errorMessage(err), attempt, backoffMs },

@@ -516,6 +516,32 @@ describe('stores on disk: which stores, and where', () => {
   const serdes = { key: stringSerde, value: jsonSerde<number>() };
   const spec = { name: 's', serdes };
 
+  it('is ready once its partitions have running tasks and its fetches complete; not before, not after stop', async () => {
+    const { app, consumer } = await started(60_000);
+    // Assigned, task starting or running, but nothing fetched yet.
+    expect(app.readiness().ready).toBe(false);
+    consumer.onFetched?.();
+    await waitFor(() => app.readiness().ready, {
+      timeoutMs: 5_000,
+      description: 'the application ready',
+    });
+    expect(app.readiness().detail).toMatchObject({ application: 'unit-sum', partitions: [0] });
+    // A partition given to it whose task is not there yet: not ready, and it says which.
+    consumer.onAssigned([
+      { topic: 'in', partition: 0 },
+      { topic: 'in', partition: 1 },
+    ]);
+    const waiting = app.readiness();
+    expect(waiting.ready).toBe(false);
+    expect(waiting.detail?.waitingFor).toBe('tasks');
+    await waitFor(() => app.readiness().ready, {
+      timeoutMs: 5_000,
+      description: 'both tasks running',
+    });
+    await app.stop();
+    expect(app.readiness()).toMatchObject({ ready: false, detail: { waitingFor: 'stopped' } });
+  });
+
   it('key-value stores with a changelog follow the default unless they say; versioned and unlogged ones stay in memory', () => {
     expect(isPersistent(spec, true)).toBe(true);
     expect(isPersistent(spec, false)).toBe(false);

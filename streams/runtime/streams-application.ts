@@ -17,6 +17,7 @@
 // tasks; the tasks' lifecycle is task-manager.ts's, each task's commit unit task-commit.ts's.
 import type { Registry } from 'prom-client';
 import { ContinuumError, errorMessage } from '../../core/errors.ts';
+import type { Readiness } from '../../core/metrics-server.ts';
 import type { Logger } from '../../core/logger.ts';
 import { GlobalStores } from './global-stores.ts';
 import { ensureTopologyTopics } from './internal-topics.ts';
@@ -111,6 +112,8 @@ const STALL_REPORT_AFTER_MS = 5_000;
 /** Something standing still this long is also a warning (at most one per this span). */
 const STALL_WARN_AFTER_MS = 60_000;
 export const DEFAULT_INPUT_ENDS_POLL_DEADLINE_MS = 10_000;
+/** Longer than this without a completed fetch, and the application is not ready (/ready). */
+export const READY_FETCH_AGE_MS = 15_000;
 /** Records processed between two checks of the transaction bounds. */
 const SLICE_RECORDS = 500;
 
@@ -599,6 +602,33 @@ export class StreamsApplication {
   private atLeastOnceProducer(): IdempotentProducer {
     if (!this.sharedProducer) throw new Error('at-least-once producer not started');
     return this.sharedProducer;
+  }
+
+  /**
+   * Whether the application processes its input now (/ready): it has started, has not failed,
+   * every partition the group gave it has a running task, and its consumer's fetches complete
+   * (none for READY_FETCH_AGE_MS: the broker is unreachable or the group is rejoining). An
+   * instance the group gave no partition is ready: it has nothing to do.
+   */
+  readiness(): Readiness {
+    const application = this.topology.applicationId;
+    if (this.fatal) return { ready: false, detail: { application, failed: this.fatal.message } };
+    if (this.stopped) return { ready: false, detail: { application, waitingFor: 'stopped' } };
+    if (!this.consumer) return { ready: false, detail: { application, waitingFor: 'start' } };
+    const tasks = this.tasks.notRunning();
+    if (tasks.length > 0)
+      return { ready: false, detail: { application, waitingFor: 'tasks', tasks } };
+    const fetchAgeMs = this.inputClock.sinceFetchMs();
+    if (this.tasks.size > 0 && (fetchAgeMs === undefined || fetchAgeMs > READY_FETCH_AGE_MS))
+      return {
+        ready: false,
+        detail: {
+          application,
+          waitingFor: 'fetch',
+          fetchAgeMs: fetchAgeMs === undefined ? null : Math.round(fetchAgeMs),
+        },
+      };
+    return { ready: true, detail: { application, partitions: this.tasks.partitions } };
   }
 
   async stop(): Promise<void> {

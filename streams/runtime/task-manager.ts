@@ -227,6 +227,22 @@ export class TaskManager {
     return handles;
   }
 
+  /**
+   * The assigned partitions whose task does not run yet (starting: its producer fencing earlier
+   * owners, its stores restoring; or missing after a failure, waiting to be created again),
+   * without waiting on anything.
+   */
+  notRunning(): { partition: number; state: TaskState | 'starting' | 'missing' }[] {
+    const waiting: { partition: number; state: TaskState | 'starting' | 'missing' }[] = [];
+    for (const partition of [...this.assigned].sort((a, b) => a - b)) {
+      const pending = this.tasks.get(partition);
+      const handle = pending && this.createdHandles.get(pending);
+      const state = pending === undefined ? 'missing' : (handle?.state ?? 'starting');
+      if (state !== 'running') waiting.push({ partition, state });
+    }
+    return waiting;
+  }
+
   /** The partition's task if it exists (or is being created), without creating one. */
   taskIfAny(partition: number): Promise<TaskHandle> | undefined {
     return this.tasks.get(partition);

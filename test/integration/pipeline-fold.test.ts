@@ -36,6 +36,13 @@ describe('stream pipeline against the offline fold', () => {
     await harness.startSinks();
     const report = await harness.seed(FOLD_SIMULATION);
     await harness.waitUntilSettled(streams, settledOutputs(await foldInputs(harness)));
+    // Caught up and running: the process says so on /ready (every task running, fetching).
+    const ready = await fetch(`http://127.0.0.1:${streams.metricsPort}/ready`);
+    const readiness = (await ready.json()) as { status: string; applications: unknown[] };
+    expect({ status: ready.status, readiness }).toMatchObject({
+      status: 200,
+      readiness: { status: 'ready', applications: [{ ready: true }, { ready: true }] },
+    });
     await streams.kill('SIGTERM');
 
     const findings = await checkPipeline(harness);

@@ -263,6 +263,11 @@ class DownSink implements Sink<string> {
     this.failures = failures;
   }
 
+  /** The store is back: the next flush passes. */
+  recover(): void {
+    this.failures = 0;
+  }
+
   add(record: SinkRecord<string>): void {
     const at = `${record.partition}@${record.offset}`;
     if (this.pending.has(at)) this.heldTwice += 1;
@@ -337,4 +342,62 @@ describe('sink runner with a store that stays down', () => {
       await deleteTestTopics(kafka, [topic]);
     }
   }, 90_000);
+
+  it('reports itself not ready while flushes fail (/ready, flush retries counted), ready once the store is back', async () => {
+    const kafka = createKafka(config, 'sink-runner-ready');
+    const topic = await createTestTopic(kafka, { partitions: 1 });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    const sink = new DownSink(Number.POSITIVE_INFINITY);
+    const registry = new Registry();
+    const runner = new SinkRunner<string>({
+      kafka,
+      topic,
+      groupId: uniqueName('test-sink-ready'),
+      sink,
+      decode: (bytes) => Promise.resolve(bytes.toString()),
+      log,
+      metricsRegistry: registry,
+      retryBackoffMs: 50,
+    });
+    expect(runner.readiness().ready).toBe(false);
+    await runner.start();
+    try {
+      const down = await waitFor(
+        () => {
+          const r = runner.readiness();
+          return r.detail?.waitingFor === 'store' ? r : undefined;
+        },
+        { timeoutMs: 60_000, description: 'the runner to report its store failing' },
+      );
+      expect(down.ready).toBe(false);
+      expect(down.detail).toMatchObject({
+        sink: 'down',
+        lastError: 'store unreachable (injected)',
+      });
+      const retries = async (): Promise<number> =>
+        (await registry.getSingleMetric('continuum_sink_flush_retries_total')?.get())?.values[0]
+          ?.value ?? 0;
+      await waitFor(async () => (await retries()) >= 2, {
+        timeoutMs: 30_000,
+        description: 'flush retries counted',
+      });
+      sink.recover();
+      await waitFor(() => runner.readiness().ready, {
+        timeoutMs: 60_000,
+        description: 'the runner ready again',
+      });
+      await waitFor(() => sink.stored.size === 2, {
+        timeoutMs: 60_000,
+        description: `both records stored (${sink.stored.size} so far)`,
+      });
+      expect(runner.error).toBeUndefined();
+    } finally {
+      await runner.stop();
+      await deleteTestTopics(kafka, [topic]);
+    }
+    expect(runner.readiness()).toMatchObject({ ready: false });
+  }, 120_000);
 });

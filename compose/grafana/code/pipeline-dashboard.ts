@@ -198,6 +198,19 @@ export function pipelineDashboard(): DashboardBuilder {
     )
     .withPanel(
       timeseries({
+        title: 'Sink flush retries per second',
+        description: m.sinkFlushRetries.help,
+        unit: 'short',
+        queries: [
+          {
+            expr: aggregate('sum', m.sinkFlushRetries, ['sink'], rate(m.sinkFlushRetries, '5m')),
+            legend: '{{sink}}',
+          },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
         title: 'Records held by sinks, unflushed',
         description: m.sinkHeldRecords.help,
         unit: 'short',
