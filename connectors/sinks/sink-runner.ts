@@ -173,6 +173,8 @@ export class SinkRunner<T> {
           registers,
         }),
     );
+    // At 0 from the start: a rate of retries is then 0 for a sink that never retried, not absent.
+    this.flushRetries.inc({ sink: options.sink.name }, 0);
     this.heldRecords = registeredOnce(
       registry,
       'continuum_sink_held_records',
