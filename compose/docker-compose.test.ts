@@ -74,6 +74,7 @@ interface GrafanaPanel {
 const READY_PROCESSES = new Set([
   'streams',
   'connect',
+  'ml',
   'sink-redis',
   'sink-postgres',
   'sink-mongodb',
@@ -1134,7 +1135,7 @@ describe('docker-compose.yml: the platform processes', () => {
         ...dnsTargets.map((t) => ({ ...t, process: processFromDnsName ? t.process : undefined })),
       ];
       expect(targets).toContainEqual({ target: `${name}:${port}`, process: name });
-      // Where the process reports readiness (CDC, streams, sinks) the healthcheck asks /ready,
+      // Where the process reports readiness (CDC, streams, sinks, ML) the healthcheck asks /ready,
       // served beside /metrics; the others answer /metrics.
       expect(healthcheckOf(service(name)) ?? '').toContain(
         `:${port}/${READY_PROCESSES.has(name) ? 'ready' : 'metrics'}`,

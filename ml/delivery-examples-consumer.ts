@@ -38,6 +38,8 @@ export class DeliveryExamplesConsumer {
   private stopped = false;
   private readonly restartBackoff: Backoff;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** In the group and reading (false from a crash until the consumer joins again). */
+  private consuming = false;
   /** Kept across consumer restarts: this instance stays the oldest member, the active one. */
   private readonly startedAt = Date.now();
 
@@ -58,6 +60,11 @@ export class DeliveryExamplesConsumer {
     this.options = args.options;
     this.restartBackoff = new Backoff({ initialMs: args.options.restartDelayMs, maxMs: 60_000 });
     this.log = args.log.child({ component: 'ml.consumer', groupId: args.options.groupId });
+  }
+
+  /** Whether it reads deliveries.completed now (/ready): joined, not crashed or restarting. */
+  get running(): boolean {
+    return this.consuming && !this.stopped;
   }
 
   async start(): Promise<void> {
@@ -81,6 +88,7 @@ export class DeliveryExamplesConsumer {
       this.window.retainPartitions(assigned);
       for (const p of [...this.lag.keys()]) if (!assigned.has(p)) this.lag.delete(p);
       this.committed = new Map([...this.committed].filter(([p]) => assigned.has(p)));
+      this.consuming = true;
       this.metrics.groupEvents.inc({ event: 'join' });
       this.log.info(
         { partitions: [...assigned].sort((a, b) => a - b), leader: payload.isLeader },
@@ -93,6 +101,7 @@ export class DeliveryExamplesConsumer {
     });
     consumer.on(STOP, () => this.metrics.groupEvents.inc({ event: 'stop' }));
     consumer.on(CRASH, ({ payload }) => {
+      this.consuming = false;
       this.metrics.groupEvents.inc({ event: 'crash' });
       this.log.warn(
         { err: errorMessage(payload.error), restart: payload.restart },

@@ -1,6 +1,6 @@
 // `continuum ml` on the platform: the champion read from eta.models, MLflow over REST,
 // deliveries.completed through a consumer group into the window, trainings in a worker thread,
-// and the HTTP endpoint (/metrics, /healthz, /train) on the ML metrics port. Stops gracefully:
+// and the HTTP endpoint (/metrics, /healthz, /ready, /train) on the ML metrics port. Stops gracefully:
 // the consumer first, then the running training, then the endpoint and the producer.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
@@ -47,6 +47,21 @@ function countingFailures(experiment: ExperimentLog, metrics: TrainerMetrics): E
     logTraining: counted((outcome, context) => experiment.logTraining(outcome, context)),
     promote: counted((logged) => experiment.promote(logged)),
   };
+}
+
+/** How long /ready waits for MLflow's /health. */
+const MLFLOW_PROBE_TIMEOUT_MS = 2_000;
+
+/** What is wrong with MLflow, by its /health (undefined: it answers). */
+async function probeMlflow(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${url.replace(/\/+$/, '')}/health`, {
+      signal: AbortSignal.timeout(MLFLOW_PROBE_TIMEOUT_MS),
+    });
+    return res.ok ? undefined : `GET /health answered ${res.status}`;
+  } catch (err) {
+    return `unreachable: ${errorMessage(err)}`;
+  }
 }
 
 export async function runTrainer(
@@ -113,7 +128,19 @@ export async function runTrainer(
       log,
     },
   );
-  const http = await buildTrainerHttp(trainer, registry);
+  // Filled in below: /ready answers from the start, not ready until the consumer has joined.
+  const reading: { consumer?: DeliveryExamplesConsumer } = {};
+  const http = await buildTrainerHttp(trainer, registry, async () => {
+    const mlflowProblem = await probeMlflow(config.mlflow.url);
+    const consuming = reading.consumer?.running ?? false;
+    return {
+      ready: consuming && mlflowProblem === undefined,
+      detail: {
+        consumer: consuming ? 'reading' : 'not in the group',
+        mlflow: mlflowProblem ?? 'answers',
+      },
+    };
+  });
   await http.listen({ host: options.host, port: options.metricsPort });
   shutdown.onShutdown('ml.http', () => http.close());
   shutdown.onShutdown('ml.trainer', () => trainer.stop());
@@ -131,6 +158,7 @@ export async function runTrainer(
     },
     log,
   });
+  reading.consumer = consumer;
   shutdown.onShutdown('ml.consumer', () => consumer.stop());
   await consumer.start();
   log.info(

@@ -2,6 +2,7 @@
 // the same job), ids are validated, GET /train/:id follows a job.
 import { Registry } from 'prom-client';
 import { createLogger } from '../core/logger.ts';
+import type { Readiness } from '../core/metrics-server.ts';
 import { EtaTrainer } from './eta-trainer.ts';
 import { LiveAccuracy } from './live-accuracy.ts';
 import { TRAINING_DEFAULTS } from './train-eta-model.ts';
@@ -10,7 +11,7 @@ import { buildTrainerHttp } from './trainer-http.ts';
 import { trainerMetrics } from './trainer-metrics.ts';
 import { TrainingWindow } from './training-window.ts';
 
-async function app() {
+async function app(readiness?: () => Promise<Readiness>) {
   const registry = new Registry();
   const trainer = new EtaTrainer(
     { training: TRAINING_DEFAULTS, minDeliveries: 40, failedWindowRetryMs: 1, jobsKept: 10 },
@@ -34,10 +35,24 @@ async function app() {
       log: createLogger('silent'),
     },
   );
-  return { http: await buildTrainerHttp(trainer, registry), trainer };
+  return { http: await buildTrainerHttp(trainer, registry, readiness), trainer };
 }
 
 describe('trainer HTTP', () => {
+  it('GET /ready: 200 or 503 as the trainer reports, with what it waits for', async () => {
+    let state: Readiness = { ready: false, detail: { mlflow: 'unreachable: refused' } };
+    const { http } = await app(() => Promise.resolve(state));
+    const down = await http.inject({ url: '/ready' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'not ready', mlflow: 'unreachable: refused' });
+    state = { ready: true, detail: { mlflow: 'answers' } };
+    const up = await http.inject({ url: '/ready' });
+    expect(up.statusCode).toBe(200);
+    expect(up.json()).toEqual({ status: 'ready', mlflow: 'answers' });
+    // Without a readiness to report there is no /ready.
+    expect((await (await app()).http.inject({ url: '/ready' })).statusCode).toBe(404);
+  });
+
   it('POST /train: 202 with a new job, 200 with the same job for the same id', async () => {
     const { http, trainer } = await app();
     const first = await http.inject({

@@ -1,5 +1,5 @@
-// `continuum ml`'s HTTP endpoint on its metrics port: /metrics and /healthz like every process,
-// and the control the API calls for POST /v1/ml/train — POST /train starts a training for a
+// `continuum ml`'s HTTP endpoint on its metrics port: /metrics, /healthz and /ready (its
+// consumer reads and MLflow answers) like the pipeline's processes, and the control the API calls for POST /v1/ml/train — POST /train starts a training for a
 // request id (again with the same id: the same job, no second run), GET /train/:id follows it.
 // It trusts its network, as the other processes' /metrics do: the API is the door with keys.
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import type { Readiness } from '../core/metrics-server.ts';
 import { z } from 'zod';
 import type { EtaTrainer } from './eta-trainer.ts';
 
@@ -23,6 +24,7 @@ export const TrainRequestBody = z.strictObject({
 export async function buildTrainerHttp(
   trainer: EtaTrainer,
   registry: Registry,
+  readiness?: () => Promise<Readiness>,
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -32,6 +34,13 @@ export async function buildTrainerHttp(
     return reply.type(registry.contentType).send(body);
   });
   app.get('/healthz', () => Promise.resolve('ok'));
+  if (readiness)
+    app.get('/ready', async (_request, reply) => {
+      const { ready, detail } = await readiness();
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not ready', ...detail });
+    });
   app.post('/train', { schema: { body: TrainRequestBody } }, async (request, reply) => {
     const { job, created } = await trainer.requestTraining(
       request.body.requestId,

@@ -128,6 +128,12 @@ describe('ETA training on the real stack (issue 11)', () => {
       'the trainer to window every delivery',
       async () => (await running.metric('continuum_ml_window_deliveries')) === delivered,
     );
+    // In its group and MLflow answering: /ready says so.
+    const ready = await fetch(`${running.url}/ready`);
+    expect({ status: ready.status, body: await ready.json() }).toEqual({
+      status: 200,
+      body: { status: 'ready', consumer: 'reading', mlflow: 'answers' },
+    });
 
     // 3. POST /v1/ml/train through the API, with a key of scope ml.
     api = await startApiServer(apiConfig(config, running.url, modelName), log, {
