@@ -641,6 +641,7 @@ export class StreamsApplication {
     await this.purger.stop();
     // Commit what tasks hold open while the consumer still is a member of the group.
     await this.tasks.closeAll();
+    await this.tasks.closeAdmin();
     await this.consumer?.stop();
     for (const follower of this.followers.splice(0)) await follower.stop();
     await this.sharedProducer?.close();

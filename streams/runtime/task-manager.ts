@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logger.ts';
 import { restoreTaskStores } from './changelog-restore.ts';
 import type { GlobalStores } from './global-stores.ts';
 import type {
+  StreamsAdmin,
   StreamsKafkaClient,
   TopicPartitionOffset,
   TransactionalProducer,
@@ -98,6 +99,8 @@ export class TaskManager {
    */
   private readonly failures = new Map<number, Error>();
   private stateDirectory: StateDirectory | undefined;
+  /** The admin for committed offsets and checkpoints, opened on first use (withAdmin). */
+  private admin: Promise<StreamsAdmin> | undefined;
 
   constructor(options: TaskManagerOptions) {
     this.options = options;
@@ -357,16 +360,13 @@ export class TaskManager {
     if (!directory || persistentStores.size === 0) return;
     const { partition } = handle.task;
     const offsets = new Map<string, string>();
-    const admin = await this.options.client.admin();
-    try {
+    await this.withAdmin(async (admin) => {
       for (const name of persistentStores) {
         const topic = changelogTopic(topology.applicationId, name);
         const end = (await admin.endOffsets(topic)).find((o) => o.partition === partition);
         if (end) offsets.set(name, end.high);
       }
-    } finally {
-      await admin.close();
-    }
+    });
     await directory.writeCheckpoint(partition, offsets);
     this.log.info({ partition, offsets: Object.fromEntries(offsets) }, 'stores checkpointed');
   }
@@ -381,19 +381,46 @@ export class TaskManager {
    */
   private async committedPositions(partition: number): Promise<Map<string, bigint>> {
     const { topology } = this.options;
-    const admin = await this.options.client.admin();
+    const committed = await this.withAdmin((admin) =>
+      admin.committedOffsets(topology.applicationId, topology.inputTopics(), partition),
+    );
+    return new Map(
+      [...committed].map(([topic, offset]) => [`${topic}:${partition}`, BigInt(offset)]),
+    );
+  }
+
+  /**
+   * Runs `work` on the application's admin, opened on first use and kept for every task's
+   * creation and checkpoint (one admin, not one or two per task). After a failure it is closed
+   * and the next call opens a new one: a connection an outage broke is not kept.
+   */
+  private async withAdmin<T>(work: (admin: StreamsAdmin) => Promise<T>): Promise<T> {
+    const opening = (this.admin ??= this.options.client.admin());
+    const forget = async (): Promise<void> => {
+      if (this.admin !== opening) return;
+      this.admin = undefined;
+      await (await opening.catch(() => undefined))?.close().catch(() => undefined);
+    };
+    let admin: StreamsAdmin;
     try {
-      const committed = await admin.committedOffsets(
-        topology.applicationId,
-        topology.inputTopics(),
-        partition,
-      );
-      return new Map(
-        [...committed].map(([topic, offset]) => [`${topic}:${partition}`, BigInt(offset)]),
-      );
-    } finally {
-      await admin.close();
+      admin = await opening;
+    } catch (err) {
+      await forget();
+      throw err;
     }
+    try {
+      return await work(admin);
+    } catch (err) {
+      await forget();
+      throw err;
+    }
+  }
+
+  /** Closes the admin tasks share (at stop, after closeAll). */
+  async closeAdmin(): Promise<void> {
+    const opening = this.admin;
+    this.admin = undefined;
+    await (await opening?.catch(() => undefined))?.close().catch(() => undefined);
   }
 
   /** Closes (committing first) the tasks of partitions that moved to another instance. */
