@@ -4,7 +4,9 @@
 // latest records of each partition in memory. A subscriber that resumes from an older position
 // is first served from Kafka (a bounded range read), then from memory, then live; every
 // subscriber has a bounded queue, and one that falls too far behind is ended ('overflow') so
-// it reconnects with Last-Event-ID instead of growing the heap.
+// it reconnects with Last-Event-ID instead of growing the heap. Records are decoded only for
+// subscribers: with none attached, the memory keeps them as bytes, decoded when one resumes
+// from them (an API nobody watches does not decode every state change of the pipeline).
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Backoff } from '../../core/backoff.ts';
@@ -121,6 +123,14 @@ class Subscriber implements StateSubscription {
   }
 }
 
+/** A record kept in memory: its bytes, and its change once decoded (null: undecodable). */
+interface BufferedRecord {
+  partition: number;
+  offset: number;
+  value: Buffer;
+  change?: StateChange | null;
+}
+
 export class KafkaStateFeed implements StateChangeFeed {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
@@ -128,7 +138,7 @@ export class KafkaStateFeed implements StateChangeFeed {
   private readonly decode: (value: Buffer) => Promise<UnifiedShipmentState>;
   private readonly options: KafkaStateFeedOptions;
   private readonly log: Logger;
-  private readonly buffers = new Map<number, StateChange[]>();
+  private readonly buffers = new Map<number, BufferedRecord[]>();
   /** Per partition, the offset the live consumer reads next. */
   private readonly liveNext = new Map<number, number>();
   private readonly subscribers = new Set<Subscriber>();
@@ -208,8 +218,13 @@ export class KafkaStateFeed implements StateChangeFeed {
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        const changes = await this.decodeAll(batch.partition, batch.messages);
-        for (const change of changes) this.publish(change);
+        const records = batch.messages.flatMap((m) =>
+          m.value ? [{ partition: batch.partition, offset: Number(m.offset), value: m.value }] : [],
+        );
+        // Nobody to send them to: kept as bytes (a subscriber attaching later decodes them).
+        if (this.subscribers.size > 0)
+          for (const record of records) await this.changeOf(record);
+        for (const record of records) this.publish(record);
       },
     });
   }
@@ -235,30 +250,42 @@ export class KafkaStateFeed implements StateChangeFeed {
     }, delay);
   }
 
+  /** The record's change, decoded once and kept on it (undefined: undecodable, said once). */
+  private async changeOf(record: BufferedRecord): Promise<StateChange | undefined> {
+    if (record.change === undefined) {
+      const { partition, offset } = record;
+      try {
+        record.change = { partition, offset, state: await this.decode(record.value) };
+      } catch (err) {
+        record.change = null;
+        this.log.warn({ partition, offset, err: errorMessage(err) }, 'undecodable state');
+      }
+    }
+    return record.change ?? undefined;
+  }
+
   private async decodeAll(partition: number, messages: KafkaMessage[]): Promise<StateChange[]> {
     const changes: StateChange[] = [];
     for (const m of messages) {
       if (!m.value) continue;
-      try {
-        changes.push({ partition, offset: Number(m.offset), state: await this.decode(m.value) });
-      } catch (err) {
-        this.log.warn({ partition, offset: m.offset, err: errorMessage(err) }, 'undecodable state');
-      }
+      const change = await this.changeOf({ partition, offset: Number(m.offset), value: m.value });
+      if (change) changes.push(change);
     }
     return changes;
   }
 
-  private publish(change: StateChange): void {
-    const buffer = this.buffers.get(change.partition) ?? [];
+  /** Keeps the record in memory and sends its change (decoded by now, if anyone listens) live. */
+  private publish(record: BufferedRecord): void {
+    const buffer = this.buffers.get(record.partition) ?? [];
     // A re-fetch after a rebalance repeats records already published.
     const last = buffer.at(-1);
-    if (last && change.offset <= last.offset) return;
-    const next = this.liveNext.get(change.partition) ?? 0;
-    buffer.push(change);
+    if (last && record.offset <= last.offset) return;
+    const next = this.liveNext.get(record.partition) ?? 0;
+    buffer.push(record);
     if (buffer.length > this.options.bufferPerPartition) buffer.shift();
-    this.buffers.set(change.partition, buffer);
-    if (change.offset + 1 > next) this.liveNext.set(change.partition, change.offset + 1);
-    for (const s of this.subscribers) s.live(change);
+    this.buffers.set(record.partition, buffer);
+    if (record.offset + 1 > next) this.liveNext.set(record.partition, record.offset + 1);
+    if (record.change) for (const s of this.subscribers) s.live(record.change);
   }
 
   subscribe(options: { shipmentId?: string; from?: FeedPosition }): Promise<StateSubscription> {
@@ -275,7 +302,9 @@ export class KafkaStateFeed implements StateChangeFeed {
     );
     // Attached and the memory copied in one synchronous step: nothing falls between them.
     this.subscribers.add(subscriber);
-    const snapshot = new Map<number, StateChange[]>([...this.buffers].map(([p, b]) => [p, [...b]]));
+    const snapshot = new Map<number, BufferedRecord[]>(
+      [...this.buffers].map(([p, b]) => [p, [...b]]),
+    );
     const ranges = [...start].map(([partition, last]) => ({
       partition,
       from: last + 1,
@@ -288,7 +317,7 @@ export class KafkaStateFeed implements StateChangeFeed {
   private async catchUp(
     subscriber: Subscriber,
     ranges: { partition: number; from: number; to: number }[],
-    snapshot: Map<number, StateChange[]>,
+    snapshot: Map<number, BufferedRecord[]>,
   ): Promise<void> {
     try {
       if (ranges.some((r) => r.from < r.to))
@@ -302,7 +331,11 @@ export class KafkaStateFeed implements StateChangeFeed {
               subscriber.offer(change);
           },
         });
-      for (const changes of snapshot.values()) for (const c of changes) subscriber.offer(c);
+      for (const records of snapshot.values())
+        for (const record of records) {
+          const change = await this.changeOf(record);
+          if (change) subscriber.offer(change);
+        }
       subscriber.caughtUp();
     } catch (err) {
       if (subscriber.endReason) return;
