@@ -222,8 +222,7 @@ export class KafkaStateFeed implements StateChangeFeed {
           m.value ? [{ partition: batch.partition, offset: Number(m.offset), value: m.value }] : [],
         );
         // Nobody to send them to: kept as bytes (a subscriber attaching later decodes them).
-        if (this.subscribers.size > 0)
-          for (const record of records) await this.changeOf(record);
+        if (this.subscribers.size > 0) for (const record of records) await this.changeOf(record);
         for (const record of records) this.publish(record);
       },
     });

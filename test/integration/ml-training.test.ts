@@ -130,7 +130,8 @@ describe('ETA training on the real stack (issue 11)', () => {
     );
     // In its group and MLflow answering: /ready says so.
     const ready = await fetch(`${running.url}/ready`);
-    expect({ status: ready.status, body: await ready.json() }).toEqual({
+    const readiness = (await ready.json()) as Record<string, unknown>;
+    expect({ status: ready.status, body: readiness }).toEqual({
       status: 200,
       body: { status: 'ready', consumer: 'reading', mlflow: 'answers' },
     });
