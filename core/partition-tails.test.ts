@@ -1,52 +1,22 @@
 import type { RecordsBatch } from '@platformatic/kafka';
 import { firstReadableRecord } from './partition-tails.ts';
+import { recordBatch, transactionMarker } from './record-batches.fixture.ts';
 
-const TRANSACTIONAL = 0x10;
-const CONTROL = 0x20;
-
-/** A batch of `count` records from `firstOffset` (offset deltas 0..count-1). */
-function batch(
+/** A batch of `count` records from `firstOffset`. */
+const batch = (
   firstOffset: bigint,
   count: number,
   options: { producerId?: bigint; transactional?: boolean } = {},
-): RecordsBatch {
-  return {
+): RecordsBatch =>
+  recordBatch(
     firstOffset,
-    length: 0,
-    partitionLeaderEpoch: 0,
-    magic: 2,
-    crc: 0,
-    attributes: options.transactional ? TRANSACTIONAL : 0,
-    lastOffsetDelta: count - 1,
-    firstTimestamp: 0n,
-    maxTimestamp: 0n,
-    producerId: options.producerId ?? -1n,
-    producerEpoch: 0,
-    firstSequence: 0,
-    records: Array.from({ length: count }, (_, i) => ({
-      length: 0,
-      attributes: 0,
-      timestampDelta: 0n,
-      offsetDelta: i,
-      key: Buffer.from(`k${i}`),
-      value: Buffer.from(`v${i}`),
-      headers: [],
-    })),
-  };
-}
+    Array.from({ length: count }, (_, i) => `v${i}`),
+    options,
+  );
 
 /** A transaction marker of `producerId` at `offset` (type 0: abort, 1: commit). */
-function marker(offset: bigint, producerId: bigint, type: 0 | 1): RecordsBatch {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(0, 0);
-  key.writeInt16BE(type, 2);
-  const control = batch(offset, 1, { producerId, transactional: true });
-  return {
-    ...control,
-    attributes: TRANSACTIONAL | CONTROL,
-    records: [{ ...(control.records[0] as RecordsBatch['records'][number]), key }],
-  };
-}
+const marker = (offset: bigint, producerId: bigint, type: 0 | 1): RecordsBatch =>
+  transactionMarker(offset, producerId, type === 1);
 
 const fetched = (
   records: RecordsBatch[],

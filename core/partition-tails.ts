@@ -18,6 +18,7 @@ import {
 } from '@platformatic/kafka';
 import type { PartitionTail } from './group-drained.ts';
 import type { KafkaClientConfig } from './kafka-client.ts';
+import { readCommitted } from './read-committed.ts';
 
 /** A partition to read from `from` (a group's committed offset) up to `end` (exclusive). */
 export interface TailQuery {
@@ -35,9 +36,6 @@ export interface PartitionTailReader {
 
 export const tailKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
-const TRANSACTIONAL = 0x10;
-const CONTROL = 0x20;
-const ABORT_MARKER = 0;
 const READ_COMMITTED = 1;
 /** Lags above this many offsets are taken as records without reading them. */
 export const TAIL_READ_MAX_LAG = 100n;
@@ -52,9 +50,8 @@ export interface FetchedPartition {
 
 /**
  * The first record a read_committed consumer gets in [from, end) of one Fetch response
- * partition, by the Java consumer's rule for aborted transactions. `undefined` when the response
- * does not reach `end` (cut by size, or an open transaction holds the stable offset back), so
- * nothing can be said.
+ * partition (core/read-committed.ts). `undefined` when the response does not reach `end` (cut by
+ * size, or an open transaction holds the stable offset back), so nothing can be said.
  */
 export function firstReadableRecord(
   response: FetchedPartition,
@@ -62,31 +59,14 @@ export function firstReadableRecord(
   end: bigint,
 ): PartitionTail | undefined {
   if (response.errorCode !== 0) return undefined;
-  const aborted = [...(response.abortedTransactions ?? [])].sort((a, b) =>
-    a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+  const { records, next } = readCommitted(
+    response.records ?? [],
+    response.abortedTransactions ?? [],
+    from,
   );
-  const abortedProducers = new Set<bigint>();
-  let reached = from;
-  for (const batch of response.records ?? []) {
-    const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    reached = lastOffset + 1n > reached ? lastOffset + 1n : reached;
-    const transactional = (batch.attributes & TRANSACTIONAL) !== 0;
-    if (transactional)
-      while (aborted[0] !== undefined && aborted[0].firstOffset <= lastOffset)
-        abortedProducers.add((aborted.shift() as { producerId: bigint }).producerId);
-    if ((batch.attributes & CONTROL) !== 0) {
-      const key = batch.records[0]?.key;
-      if (key && key.length >= 4 && key.readInt16BE(2) === ABORT_MARKER)
-        abortedProducers.delete(batch.producerId);
-      continue;
-    }
-    if (transactional && abortedProducers.has(batch.producerId)) continue;
-    for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta);
-      if (offset >= from && offset < end) return { kind: 'records-from', from, first: offset };
-    }
-  }
-  return reached >= end ? { kind: 'records-from', from, first: undefined } : undefined;
+  const first = records.find((r) => r.offset < end)?.offset;
+  if (first !== undefined) return { kind: 'records-from', from, first };
+  return next >= end ? { kind: 'records-from', from, first: undefined } : undefined;
 }
 
 /** A PartitionTailReader on the cluster, remembering reads while nothing moved. */

@@ -1,61 +1,10 @@
 // The read_committed filter of our own Fetch reader: aborted transactions are skipped even when
 // their abort marker is not in the same response, markers only move the position.
-import type { RecordsBatch } from '@platformatic/kafka';
+import { recordBatch, transactionMarker } from '../../../core/record-batches.fixture.ts';
 import { committedRecords } from './platformatic-client.ts';
 
-const TRANSACTIONAL = 1 << 4;
-const CONTROL = 1 << 5;
-
-function batch(
-  firstOffset: bigint,
-  values: string[],
-  options: { producerId?: bigint; transactional?: boolean } = {},
-): RecordsBatch {
-  return {
-    firstOffset,
-    length: 0,
-    partitionLeaderEpoch: 0,
-    magic: 2,
-    crc: 0,
-    attributes: options.transactional ? TRANSACTIONAL : 0,
-    lastOffsetDelta: values.length - 1,
-    firstTimestamp: 1000n,
-    maxTimestamp: 1000n,
-    producerId: options.producerId ?? -1n,
-    producerEpoch: 0,
-    firstSequence: 0,
-    records: values.map((v, i) => ({
-      length: 0,
-      attributes: 0,
-      timestampDelta: BigInt(i),
-      offsetDelta: i,
-      key: Buffer.from(`k${v}`),
-      value: Buffer.from(v),
-      headers: [[Buffer.from('h'), Buffer.from(v)]],
-    })),
-  };
-}
-
-function marker(offset: bigint, producerId: bigint, commit: boolean): RecordsBatch {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(0, 0);
-  key.writeInt16BE(commit ? 1 : 0, 2);
-  return {
-    ...batch(offset, ['m'], { producerId, transactional: true }),
-    attributes: TRANSACTIONAL | CONTROL,
-    records: [
-      {
-        length: 0,
-        attributes: 0,
-        timestampDelta: 0n,
-        offsetDelta: 0,
-        key,
-        value: null,
-        headers: [],
-      },
-    ],
-  };
-}
+const batch = recordBatch;
+const marker = transactionMarker;
 
 describe('committedRecords', () => {
   it('skips aborted transactions, keeps committed ones and plain records, steps over markers', () => {

@@ -50,6 +50,7 @@ import {
 } from '../kafka-port.ts';
 import { stableCommittedOffsets } from './stable-committed-offsets.ts';
 import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
+import { readCommitted } from '../../../core/read-committed.ts';
 
 /** A call into @platformatic/kafka failed; the message names the broker's error codes. */
 export class PlatformaticKafkaError extends ContinuumError {
@@ -86,8 +87,6 @@ function backOff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
 }
 
-const IS_TRANSACTIONAL = 1 << 4;
-const IS_CONTROL = 1 << 5;
 const FETCH_MAX_BYTES = 16 * 1024 * 1024;
 /** A range read fails once its position has not moved for this long (however long it has read). */
 const RESTORE_STALL_MS = 120_000;
@@ -500,46 +499,23 @@ class PartitionReader {
   }
 }
 
-/**
- * The committed records of a read_committed fetch, as the Java consumer picks them: a batch of a
- * producer whose aborted transaction began at or before it, and whose abort marker has not yet
- * been passed, is skipped; markers advance the position but are not records.
- */
+/** The committed records of a read_committed fetch (core/read-committed.ts), as the port's. */
 export function committedRecords(
   batches: readonly RecordsBatch[],
   abortedTransactions: readonly { producerId: bigint; firstOffset: bigint }[],
   from: bigint,
 ): { records: ConsumedRecord[]; next: bigint } {
-  const aborted = [...abortedTransactions].sort((a, b) =>
-    a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
-  );
-  const abortedProducers = new Set<bigint>();
-  const records: ConsumedRecord[] = [];
-  let next = from;
-  for (const batch of batches) {
-    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    while (aborted.length > 0 && (aborted[0]?.firstOffset ?? last + 1n) <= last)
-      abortedProducers.add(aborted.shift()?.producerId ?? -1n);
-    if (last + 1n > next) next = last + 1n;
-    if (batch.attributes & IS_CONTROL) {
-      const type = batch.records[0]?.key?.readInt16BE(2);
-      if (type === 0) abortedProducers.delete(batch.producerId);
-      continue;
-    }
-    if (batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
-    for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta);
-      if (offset < from) continue;
-      records.push({
-        offset: offset.toString(),
-        key: record.key,
-        value: record.value,
-        timestamp: Number(batch.firstTimestamp + record.timestampDelta),
-        headers: headersOf(record.headers),
-      });
-    }
-  }
-  return { records, next };
+  const { records, next } = readCommitted(batches, abortedTransactions, from);
+  return {
+    records: records.map(({ offset, batch, record }) => ({
+      offset: offset.toString(),
+      key: record.key,
+      value: record.value,
+      timestamp: Number(batch.firstTimestamp + record.timestampDelta),
+      headers: headersOf(record.headers),
+    })),
+    next,
+  };
 }
 
 function headersOf(entries: Iterable<[Buffer | null, Buffer | null]>): RecordHeaders {
