@@ -97,7 +97,7 @@ async function applyTails(lags: PartitionLag[], tails: PartitionTailReader): Pro
     })),
   );
   for (const l of lags) {
-    const tail = read.get(tailKey(l.topic, l.partition));
+    const tail = read.get(tailKey(l.topic, l.partition, BigInt(l.committed)));
     if (tail) l.lag = partitionLag(BigInt(l.end), BigInt(l.committed), tail);
   }
 }

@@ -34,7 +34,9 @@ export interface PartitionTailReader {
   close(): Promise<void>;
 }
 
-export const tailKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** One query's key: several groups may read one partition, each from its own offset. */
+export const tailKey = (topic: string, partition: number, from: bigint): string =>
+  `${topic}\u0000${partition}\u0000${from}`;
 
 const READ_COMMITTED = 1;
 /** Lags above this many offsets are taken as records without reading them. */
@@ -73,7 +75,8 @@ export function firstReadableRecord(
 export class FetchPartitionTailReader implements PartitionTailReader {
   private readonly admin: Admin;
   private readonly connections: ConnectionPool;
-  private known = new Map<string, { from: bigint; end: bigint; tail: PartitionTail }>();
+  /** Reads kept while the partition's end stays put, by query. */
+  private known = new Map<string, { end: bigint; tail: PartitionTail }>();
 
   constructor(config: KafkaClientConfig, role: string) {
     const clientId = `${config.kafka.clientId}-${role}-tails`;
@@ -87,9 +90,9 @@ export class FetchPartitionTailReader implements PartitionTailReader {
     for (const q of queries) {
       const lag = q.end - q.from;
       if (lag <= 0n || lag > TAIL_READ_MAX_LAG) continue;
-      const known = this.known.get(tailKey(q.topic, q.partition));
-      if (known?.from === q.from && known.end === q.end)
-        tails.set(tailKey(q.topic, q.partition), known.tail);
+      const key = tailKey(q.topic, q.partition, q.from);
+      const known = this.known.get(key);
+      if (known?.end === q.end) tails.set(key, known.tail);
       else toRead.push(q);
     }
     if (toRead.length > 0) {
@@ -114,22 +117,32 @@ export class FetchPartitionTailReader implements PartitionTailReader {
         }),
       );
     }
-    const asked = new Set(queries.map((q) => tailKey(q.topic, q.partition)));
+    const asked = new Set(queries.map((q) => tailKey(q.topic, q.partition, q.from)));
     for (const key of this.known.keys()) if (!asked.has(key)) this.known.delete(key);
     for (const q of toRead) {
-      const tail = tails.get(tailKey(q.topic, q.partition));
-      if (tail) this.known.set(tailKey(q.topic, q.partition), { from: q.from, end: q.end, tail });
+      const key = tailKey(q.topic, q.partition, q.from);
+      const tail = tails.get(key);
+      if (tail) this.known.set(key, { end: q.end, tail });
     }
     return tails;
   }
 
+  /**
+   * One Fetch to `broker` for its partitions. A partition is named once (Fetch allows no more),
+   * from the lowest offset asked of it; each query is answered from that read.
+   */
   private async fetch(
     broker: Broker,
     queries: readonly TailQuery[],
   ): Promise<Map<string, PartitionTail>> {
     const connection = await this.connections.get(broker);
-    const topics = new Map<string, TailQuery[]>();
-    for (const q of queries) topics.set(q.topic, [...(topics.get(q.topic) ?? []), q]);
+    const lowest = new Map<string, Map<number, bigint>>();
+    for (const q of queries) {
+      const partitions = lowest.get(q.topic) ?? new Map<number, bigint>();
+      const from = partitions.get(q.partition);
+      partitions.set(q.partition, from === undefined || q.from < from ? q.from : from);
+      lowest.set(q.topic, partitions);
+    }
     const response = await fetchV12.api.async(
       connection,
       0,
@@ -138,12 +151,12 @@ export class FetchPartitionTailReader implements PartitionTailReader {
       READ_COMMITTED,
       0,
       -1, // sessionless: a full fetch that opens no fetch session
-      [...topics].map(([topic, partitions]) => ({
+      [...lowest].map(([topic, partitions]) => ({
         topicId: topic, // Fetch v12 names topics
-        partitions: partitions.map((q) => ({
-          partition: q.partition,
+        partitions: [...partitions].map(([partition, fetchOffset]) => ({
+          partition,
           currentLeaderEpoch: -1,
-          fetchOffset: q.from,
+          fetchOffset,
           lastFetchedEpoch: -1,
           partitionMaxBytes: PARTITION_MAX_BYTES,
         })),
@@ -151,13 +164,15 @@ export class FetchPartitionTailReader implements PartitionTailReader {
       [],
       '',
     );
-    const tails = new Map<string, PartitionTail>();
+    const fetched = new Map<string, FetchedPartition>();
     for (const topic of response.responses)
-      for (const p of topic.partitions) {
-        const q = topics.get(topic.topicId)?.find((x) => x.partition === p.partitionIndex);
-        const tail = q && firstReadableRecord(p, q.from, q.end);
-        if (tail) tails.set(tailKey(topic.topicId, p.partitionIndex), tail);
-      }
+      for (const p of topic.partitions) fetched.set(`${topic.topicId}\u0000${p.partitionIndex}`, p);
+    const tails = new Map<string, PartitionTail>();
+    for (const q of queries) {
+      const p = fetched.get(`${q.topic}\u0000${q.partition}`);
+      const tail = p && firstReadableRecord(p, q.from, q.end);
+      if (tail) tails.set(tailKey(q.topic, q.partition, q.from), tail);
+    }
     return tails;
   }
 

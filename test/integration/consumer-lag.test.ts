@@ -93,6 +93,12 @@ describe('consumer lag behind transaction markers and aborted records', () => {
     await aborted.send({ topic, messages: ['x', 'y'].flatMap(both) });
     await aborted.abort();
     await producer.disconnect();
+    // A second group on partition 0, two records behind: one partition read from two offsets.
+    await admin.setOffsets({
+      groupId: `${group}-b`,
+      topic,
+      partitions: [{ partition: 0, offset: '1' }],
+    });
     // Partition 0: read to its last committed record. Partition 1: record 2 still to read.
     await admin.setOffsets({
       groupId: group,
@@ -106,7 +112,7 @@ describe('consumer lag behind transaction markers and aborted records', () => {
 
   afterAll(async () => {
     await tails.close();
-    await admin.deleteGroups([group]).catch(() => undefined);
+    await admin.deleteGroups([group, `${group}-b`]).catch(() => undefined);
     await deleteTestTopics(admin, [topic]);
     await admin.disconnect();
   });
@@ -115,11 +121,14 @@ describe('consumer lag behind transaction markers and aborted records', () => {
     expect(await measureConsumerLag(admin, group, tails)).toEqual([
       { group, topic, partition: 0, committed: 3, end: 7, lag: 0 },
       { group, topic, partition: 1, committed: 2, end: 7, lag: 5 },
+      // The same partition, read from its own offset: records 1 and 2 are still to come.
+      { group: `${group}-b`, topic, partition: 0, committed: 1, end: 7, lag: 6 },
     ]);
     // Without reading the tails: the raw differences, as Kafka's tools show them.
     expect(await measureConsumerLag(admin, group)).toEqual([
       { group, topic, partition: 0, committed: 3, end: 7, lag: 4 },
       { group, topic, partition: 1, committed: 2, end: 7, lag: 5 },
+      { group: `${group}-b`, topic, partition: 0, committed: 1, end: 7, lag: 6 },
     ]);
   });
 
