@@ -48,10 +48,10 @@ export class LagTimeEstimator {
    * stays idle). A record older than the history is reported as old as the history (a lower bound).
    */
   secondsBehind(
-    lag: Pick<PartitionLag, 'topic' | 'partition' | 'committed' | 'end' | 'lag'>,
+    lag: Pick<PartitionLag, 'topic' | 'partition' | 'committed' | 'lag'>,
     now: number,
   ): number {
-    if (lag.committed >= lag.end || lag.lag === 0) return 0;
+    if (lag.lag === 0) return 0;
     const history = this.samples.get(`${lag.topic}\u0000${lag.partition}`) ?? [];
     // The record at `committed` was written when the end passed it: went from ≤ committed to > committed.
     const target = lag.committed + 1;
