@@ -49,21 +49,6 @@ function countingFailures(experiment: ExperimentLog, metrics: TrainerMetrics): E
   };
 }
 
-/** How long /ready waits for MLflow's /health. */
-const MLFLOW_PROBE_TIMEOUT_MS = 2_000;
-
-/** What is wrong with MLflow, by its /health (undefined: it answers). */
-async function probeMlflow(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(`${url.replace(/\/+$/, '')}/health`, {
-      signal: AbortSignal.timeout(MLFLOW_PROBE_TIMEOUT_MS),
-    });
-    return res.ok ? undefined : `GET /health answered ${res.status}`;
-  } catch (err) {
-    return `unreachable: ${errorMessage(err)}`;
-  }
-}
-
 export async function runTrainer(
   config: Config,
   log: Logger,
@@ -131,7 +116,7 @@ export async function runTrainer(
   // Filled in below: /ready answers from the start, not ready until the consumer has joined.
   const reading: { consumer?: DeliveryExamplesConsumer } = {};
   const http = await buildTrainerHttp(trainer, registry, async () => {
-    const mlflowProblem = await probeMlflow(config.mlflow.url);
+    const mlflowProblem = await mlflow.health();
     const consuming = reading.consumer?.running ?? false;
     return {
       ready: consuming && mlflowProblem === undefined,

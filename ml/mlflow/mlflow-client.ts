@@ -2,7 +2,7 @@
 // runs, metrics, params, tags), artifacts through the tracking server's proxy, and the model
 // registry (versions, aliases). Every request has a timeout; what may pass on a second try
 // (connection errors, timeouts, 429, 5xx) is retried with backoff, and each retry is reported.
-import { ContinuumError } from '../../core/errors.ts';
+import { ContinuumError, errorMessage } from '../../core/errors.ts';
 import {
   RETRY_DEFAULTS,
   retryWithBackoff,
@@ -136,6 +136,21 @@ export class MlflowClient {
 
   constructor(options: Partial<MlflowClientOptions> & { url: string }) {
     this.options = { timeoutMs: 10_000, retry: RETRY_DEFAULTS, ...options };
+  }
+
+  /**
+   * What is wrong with the server by its `/health`, asked once and not retried (undefined: it
+   * answers). For readiness: a quick answer, not a call that must go through.
+   */
+  async health(timeoutMs = 2_000): Promise<string | undefined> {
+    try {
+      const res = await fetch(new URL('health', `${this.options.url}/`), {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return res.ok ? undefined : `GET /health answered ${res.status}`;
+    } catch (err) {
+      return `unreachable: ${errorMessage(err)}`;
+    }
   }
 
   /** One request, retried; `operation` names it in errors, logs and metrics. */
