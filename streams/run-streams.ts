@@ -53,22 +53,6 @@ export async function runStreams(
   };
   const topics = streamTopics(config.topics);
   const shutdown = handleShutdown(log);
-  const apps: StreamsApplication[] = [];
-  /** How many applications this process runs (known once the topologies are built). */
-  const expected: { apps?: number } = {};
-  const metrics = await startMetricsServer({
-    host: config.api.host,
-    port: options.metricsPort,
-    // Ready once every application runs all its tasks and fetches (StreamsApplication.readiness).
-    readiness: () => {
-      const each = apps.map((app) => app.readiness());
-      return {
-        ready: apps.length === expected.apps && each.every((r) => r.ready),
-        detail: { applications: each.map((r) => ({ ready: r.ready, ...r.detail })) },
-      };
-    },
-  });
-  shutdown.onShutdown('metrics', () => metrics.close());
   const client = createStreamsClient(config, config.streams.client, log);
   const topologies = platformTopologies({
     prefix: config.streams.applicationPrefix,
@@ -85,7 +69,20 @@ export async function runStreams(
       etaModel: avroSerde<EtaModel>(registry, idOf(topics.etaModels)),
     },
   });
-  expected.apps = topologies.length;
+  const apps: StreamsApplication[] = [];
+  const metrics = await startMetricsServer({
+    host: config.api.host,
+    port: options.metricsPort,
+    // Ready once every application runs all its tasks and fetches (StreamsApplication.readiness).
+    readiness: () => {
+      const each = apps.map((app) => app.readiness());
+      return {
+        ready: apps.length === topologies.length && each.every((r) => r.ready),
+        detail: { applications: each.map((r) => ({ ready: r.ready, ...r.detail })) },
+      };
+    },
+  });
+  shutdown.onShutdown('metrics', () => metrics.close());
   for (const topology of topologies) {
     const app = new StreamsApplication({
       topology,

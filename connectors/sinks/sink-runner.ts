@@ -93,7 +93,7 @@ export class SinkRunner<T> {
   private readonly flushSeconds: Histogram;
   private readonly restarts: Counter;
   private readonly flushRetries: Counter;
-  /** Consuming: the first consumer ran, and no replacement or kafkajs restart is under way. */
+  /** In the group: set when the consumer joins, cleared by a crash until it joins again. */
   private consuming = false;
   /** Since when flushes fail and are retried (the store unreachable); undefined: they pass. */
   private flushFailingSince: number | undefined;
@@ -260,7 +260,6 @@ export class SinkRunner<T> {
   async start(): Promise<void> {
     await this.dlqProducer.connect();
     await this.runConsumer(this.consumer);
-    this.consuming = true;
     this.log.info('sink running');
   }
 
@@ -296,7 +295,7 @@ export class SinkRunner<T> {
       this.log.error({ err: payload.error.message }, 'sink consumer stopped');
       this.options.onFatal?.(payload.error);
     });
-    // A (re)joined group: kafkajs' restart after a crash ends here.
+    // Joined (first, or again after kafkajs' restart or a replacement): consuming from here.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (consumer === this.consumer && !this.stopping) this.consuming = true;
     });
@@ -333,7 +332,6 @@ export class SinkRunner<T> {
       this.consumer = consumer;
       try {
         await this.runConsumer(consumer);
-        this.consuming = true;
         this.log.info('sink consumer running again');
         return;
       } catch (err) {
