@@ -51,7 +51,13 @@ export const QueryDateTimeSchema = z.iso.datetime({ offset: true });
 export const GroupLagSchema = z.object({
   group: z.string(),
   role: z.string().describe('what the group does for this answer, e.g. stream application, sink'),
-  lag: z.number().int().min(0).describe('records the group has yet to commit, all partitions'),
+  lag: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'records the group has yet to read, all partitions (0 when only transaction markers or aborted records follow its committed offsets)',
+    ),
 });
 
 export const FreshnessSchema = z
