@@ -5,7 +5,8 @@
 // examples), and (c) replayed after `continuum streams reset` on (b)'s topics. Each run's last
 // state per shipment and its training examples must equal the offline fold of the same inputs,
 // field by field, and so each other; versions only rise in shipment.state. (b) and (c) run with
-// the stores on disk, (a) in memory.
+// the stores on disk, (a) in memory; (b) on the runtime's @platformatic/kafka client, (a) and (c)
+// on kafkajs: the same results whichever client and store.
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -168,8 +169,9 @@ describe('stream pipeline determinism: live, burst and replay give the same resu
 
     // (b) one burst: every change first, then all telemetry.
     const burst = await newHarness();
-    // The burst and its replay keep their stores on disk (the live run in memory): the same
-    // results either way.
+    // The burst and its replay keep their stores on disk (the live run in memory), and the burst
+    // runs on the other client: the same results either way.
+    burst.streamsClient = 'platformatic';
     const burstStreams = await burst.startStreams('exactly-once', 'disk');
     await produceBurst(kafka, burst.topics, inputs);
     const burstFold = await foldInputs(burst);
@@ -184,6 +186,7 @@ describe('stream pipeline determinism: live, burst and replay give the same resu
     };
     // The reset deletes the stores on disk the burst's clean stop checkpointed.
     expect(await burst.resetStreams()).toMatch(/state on disk deleted/);
+    burst.streamsClient = 'kafkajs';
     const replayStreams = await burst.startStreams('exactly-once', 'disk');
     await burst.waitUntilSettled(replayStreams, settledOutputs(burstFold), 180_000);
     // The replay's examples are a second copy on deliveries.completed: wait for all of them.
