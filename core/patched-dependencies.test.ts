@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import nodePath from 'node:path';
-import { PATCHES, PROJECT_ROOT, patchStatuses } from '../patches/patches.mjs';
+import { PATCHES, PROJECT_ROOT, patchStatus, patchStatuses, sha256 } from '../patches/patches.mjs';
 import { checkDependencyPatches, UnpatchedDependencyError } from './patched-dependencies.ts';
 
 /** A node_modules with kafkajs@`version` whose patched files hold what `content` gives. */
@@ -63,6 +63,20 @@ describe('patched Kafka clients, checked at start', () => {
     const kafkajs = patchStatuses(root).filter((s) => s.patch.name === 'kafkajs');
     expect(kafkajs.map((s) => s.state)).toEqual(kafkajs.map(() => 'patched'));
     expect(() => checkDependencyPatches(kafkajs)).not.toThrow();
+  });
+
+  it('patches again a file that carries an earlier version of its patch, and nothing else', async () => {
+    const recordV0 = PATCHES.find((p) => p.file.endsWith('record/v0/index.js'))!;
+    const earlier = '// an earlier Continuum patch of this file\n';
+    const root = await installation('2.2.4', () => Promise.resolve(earlier));
+    roots.push(root);
+    const revised = { ...recordV0, supersededSha256: [sha256(earlier)] };
+    expect(patchStatus(revised, root).state).toBe('unpatched');
+    expect(patchStatus({ ...recordV0, supersededSha256: [] }, root).state).toBe('different');
+    // The same text under another version of the package is not ours to patch.
+    const other = await installation('2.2.5', () => Promise.resolve(earlier));
+    roots.push(other);
+    expect(patchStatus(revised, other).state).toBe('different');
   });
 
   it('tells an install that skipped postinstall to run the patches', () => {

@@ -9,6 +9,8 @@ export interface DependencyPatch {
   end?: string;
   replacement: string;
   originalSha256: string;
+  /** Earlier versions of this patch's replacement: an install carrying one is patched again. */
+  supersededSha256?: readonly string[];
 }
 
 export type PatchState = 'patched' | 'unpatched' | 'different' | 'absent';
@@ -22,5 +24,6 @@ export interface PatchStatus {
 
 export const PROJECT_ROOT: string;
 export const PATCHES: readonly DependencyPatch[];
+export function sha256(text: string): string;
 export function patchStatuses(root?: string): PatchStatus[];
 export function patchStatus(patch: DependencyPatch, root?: string): PatchStatus;

@@ -12,7 +12,8 @@ export const PROJECT_ROOT = join(here, '..');
 
 /**
  * A patch replaces one file, or one method (from `start` up to `end`), of one exact dependency
- * version, and only when what it replaces is what that version shipped (sha256). Why each
+ * version, and only when what it replaces is what that version shipped (sha256), or an earlier
+ * version of the patch itself (`supersededSha256`: an install patched before it changed). Why each
  * patch exists: `why`, the top of its replacement, and README.md ("Patched dependencies").
  */
 export const PATCHES = [
@@ -43,12 +44,48 @@ export const PATCHES = [
     originalSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
   },
   {
-    why: "a record's timestamp delta went through kafkajs's Long (15 % of the telemetry SDK's CPU)",
+    why: "a record's timestamp delta went through kafkajs's Long (15 % of the telemetry SDK's CPU); each record and header had an encoder grown from 512 bytes",
     name: 'kafkajs',
     version: '2.2.4',
     file: 'src/protocol/recordBatch/record/v0/index.js',
     replacement: 'kafkajs@2.2.4/recordV0.js',
     originalSha256: 'ffbc628c1f35f5de8ba798165616b1009d9af1c27ca959999a10e6e3c18f8215',
+    // An earlier version of this patch (Long only): replaced too, as if unpatched.
+    supersededSha256: ['7ac540a27b8b50161088c971f58fb6cfca7c4756965ea0ffd58b218dbdddf550'],
+  },
+  {
+    why: 'every varint of a record was an array made into a Buffer and copied in',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/encoder.js',
+    start: '  writeUVarInt(value) {\n',
+    end: '  writeVarLong(value) {',
+    replacement: 'kafkajs@2.2.4/encoder.varint.js',
+    originalSha256: 'd1c98356a0275b93148c355f21594081c7d27270f9f68c8a40c1d66f782527b6',
+  },
+  {
+    why: 'a record batch was copied through three growing encoders (body, CRC, offset and length)',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/recordBatch/v0/index.js',
+    replacement: 'kafkajs@2.2.4/recordBatchV0.js',
+    originalSha256: '6d6b63a8959ff0b9ea1198b2d4ec0af940a4c92d5c793bb592310ab46f99df30',
+  },
+  {
+    why: 'a produce request copied each record batch through partition, topic and request encoders, each grown from 512 bytes',
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/requests/produce/v3/request.js',
+    replacement: 'kafkajs@2.2.4/produceV3.request.js',
+    originalSha256: '993a3db997827088f5acb08cacf3c67a99ec2886303ff465d244329b8a1c7f99',
+  },
+  {
+    why: "every request's payload was copied twice through growing encoders (header, then size)",
+    name: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/protocol/request.js',
+    replacement: 'kafkajs@2.2.4/request.js',
+    originalSha256: '2270900ca6474026c11957fe71ac586881985460ed2554db22ad8870dcaff634',
   },
   {
     why: "every record batch's CRC-32C was computed in JavaScript, a byte at a time (~6 % of the pipeline's CPU)",
@@ -148,7 +185,7 @@ export function patchStatus(patch, root = PROJECT_ROOT) {
       ? 'patched'
       : version === patch.version &&
           current !== undefined &&
-          sha256(current) === patch.originalSha256
+          [patch.originalSha256, ...(patch.supersededSha256 ?? [])].includes(sha256(current))
         ? 'unpatched'
         : 'different';
   return { patch, target, state, version, text, replacement, at };

@@ -1,7 +1,9 @@
 // The installed dependencies carry our patches (npm ci ran patches/apply.mjs), and the one that
 // is about speed, not correctness, gives kafkajs's own result.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { produceRequestFixtures } from './produce-request.fixture.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -302,5 +304,73 @@ describe('kafkajs eosManager (patched: CONCURRENT_TRANSACTIONS retried after 20 
       eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]),
     ).rejects.toThrow('CONCURRENT_TRANSACTIONS');
     expect(calls.addPartitionsToTxn).toBe(100);
+  });
+});
+
+describe('kafkajs produce path (patched: records, batches and requests written with fewer copies)', () => {
+  const files = [
+    'kafkajs/src/protocol/encoder.js',
+    'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+    'kafkajs/src/protocol/recordBatch/v0/index.js',
+    'kafkajs/src/protocol/requests/produce/v3/request.js',
+    'kafkajs/src/protocol/request.js',
+  ];
+
+  it('is the patched files', () => {
+    for (const file of files)
+      expect([file, readFileSync(require.resolve(file), 'utf8')]).toEqual([
+        file,
+        expect.stringContaining('Continuum patch'),
+      ]);
+  });
+
+  it('writes the bytes kafkajs 2.2.4 wrote, uncompressed and gzip', async () => {
+    // sha256 of produceRequestFixtures() as the unpatched kafkajs 2.2.4 (with the earlier
+    // patches: Long-free timestamp deltas, unzeroed buffers) encoded them, taken before this
+    // patch was applied.
+    const requests = await produceRequestFixtures();
+    expect(requests.map((r) => [r.length, createHash('sha256').update(r).digest('hex')])).toEqual([
+      [244_480, '142a208c4d1dcae52f925517d303314a3392a593c116b87ec5ab8293a0940ce4'],
+      [9_486, '94450ae46577324c993c889e349548dac7044d0743af6ef70b0b45ec19bc7d18'],
+    ]);
+  });
+
+  it('allocates a record once, whatever its headers (kafkajs: an encoder per header, a Buffer per varint)', () => {
+    const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (args: {
+      key: Buffer;
+      value: Buffer;
+      headers: Record<string, Buffer | string>;
+    }) => { buffer: Buffer };
+    const allocUnsafe = Object.getOwnPropertyDescriptor(Buffer, 'allocUnsafe')!;
+    const from = Object.getOwnPropertyDescriptor(Buffer, 'from')!;
+    let allocations = 0;
+    const original = {
+      allocUnsafe: Buffer.allocUnsafe.bind(Buffer),
+      from: Buffer.from.bind(Buffer),
+    };
+    const countedAlloc = (size: number) => {
+      allocations += 1;
+      return original.allocUnsafe(size);
+    };
+    const countedFrom = (...args: Parameters<typeof Buffer.from>) => {
+      allocations += 1;
+      return original.from(...args);
+    };
+    Object.defineProperty(Buffer, 'allocUnsafe', { ...allocUnsafe, value: countedAlloc });
+    Object.defineProperty(Buffer, 'from', { ...from, value: countedFrom });
+    let bytes: Buffer;
+    try {
+      bytes = Record({
+        key: Buffer.from('VEH-1'),
+        value: Buffer.alloc(600, 1),
+        headers: { a: 'x', b: Buffer.alloc(40, 2), c: 'yy' },
+      }).buffer;
+    } finally {
+      Object.defineProperty(Buffer, 'allocUnsafe', allocUnsafe);
+      Object.defineProperty(Buffer, 'from', from);
+    }
+    // The key's Buffer.from above was counted too.
+    expect(allocations).toBe(2);
+    expect(bytes.length).toBeGreaterThan(650);
   });
 });
