@@ -145,6 +145,16 @@ export const PATCHES = [
     replacement: '@platformatic+kafka@2.12.1/filterUncommittedMessages.js',
     originalSha256: 'a7086647afb32fc7c4f38206827a9bb89b39b7c1a6be9ee34f8e18a8ee04062a',
   },
+  {
+    why: "a response that came in several socket chunks was parsed across them, each read walking the chunks from the first (a third of a backlog consumer's CPU)",
+    name: '@platformatic/kafka',
+    version: '2.12.1',
+    file: 'dist/network/connection.js',
+    start: '                if (hasResponseHeaderTaggedFields) {\n',
+    end: '            }\n            catch (error) {\n                responseError = error;',
+    replacement: '@platformatic+kafka@2.12.1/connection.onData.js',
+    originalSha256: 'c798024eaf30c12bbe2f7dd951805ce883e214004761c12317700c39b880dd21',
+  },
 ];
 
 export const sha256 = (text) => createHash('sha256').update(text).digest('hex');
