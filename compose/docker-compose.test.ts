@@ -78,6 +78,7 @@ const READY_PROCESSES = new Set([
   'sink-redis',
   'sink-postgres',
   'sink-mongodb',
+  'lag',
 ]);
 
 /** The platform's processes and the variable holding the port their /metrics is served on. */

@@ -123,14 +123,15 @@ export function registerConsumerLagGauge(
 
 /**
  * `kafka_consumergroup_lag` (records) and `kafka_consumergroup_lag_seconds` (how long the oldest
- * uncommitted record has waited, LagTimeEstimator), from one measurement per scrape.
+ * uncommitted record has waited, LagTimeEstimator), from one measurement per scrape; `measure`
+ * is that measurement (shared within a second) for others, such as the readiness probe.
  */
 export function registerConsumerLagGauges(
   registry: Registry,
   measure: () => Promise<PartitionLag[]>,
   estimator = new LagTimeEstimator(),
   clock: () => number = Date.now,
-): { records: Gauge; seconds: Gauge } {
+): { records: Gauge; seconds: Gauge; measure: () => Promise<PartitionLag[]> } {
   // Both gauges are collected in one scrape: they share its measurement.
   let latest: { at: number; lags: Promise<PartitionLag[]> } | undefined;
   const measureOnce = (): Promise<PartitionLag[]> => {
@@ -161,5 +162,5 @@ export function registerConsumerLagGauges(
         );
     },
   });
-  return { records, seconds };
+  return { records, seconds, measure: measureOnce };
 }

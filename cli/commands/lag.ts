@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { measureConsumerLag, registerConsumerLagGauges } from '../../core/consumer-lag.ts';
+import { ConsumerLagProbe } from '../../core/consumer-lag-probe.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
@@ -12,6 +13,9 @@ import { handleShutdown } from '../../core/shutdown.ts';
 import { formatTable } from '../../core/table.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CommandEnv } from './stack.ts';
+
+/** A measurement every 10 s; not ready when none succeeded for 30 s (or the last one failed). */
+const LAG_PROBE = { intervalMs: 10_000, staleAfterMs: 30_000 };
 
 export function lagCommand(env: CommandEnv): Command {
   return new Command('lag')
@@ -27,8 +31,8 @@ export function lagCommand(env: CommandEnv): Command {
       const admin = createKafkaClient(config, 'lag', log).admin();
       const tails = new FetchPartitionTailReader(config, 'lag');
       try {
-        await admin.connect();
         if (opts.once) {
+          await admin.connect();
           const lags = await measureConsumerLag(admin, opts.groupPrefix, tails);
           env.out(
             formatTable(
@@ -41,16 +45,31 @@ export function lagCommand(env: CommandEnv): Command {
           return;
         }
         const registry = new Registry();
-        registerConsumerLagGauges(registry, () =>
-          measureConsumerLag(admin, opts.groupPrefix, tails),
-        );
+        // Connected on first use, and again after a failed connect: an exporter started while
+        // Kafka is away serves /healthz and a 503 /ready (with the error) until it is back.
+        let connected: Promise<void> | undefined;
+        const { measure } = registerConsumerLagGauges(registry, async () => {
+          connected ??= admin.connect().catch((err: unknown) => {
+            connected = undefined;
+            throw err;
+          });
+          await connected;
+          return measureConsumerLag(admin, opts.groupPrefix, tails);
+        });
+        // /ready: whether Kafka answers the measurement (every 10 s besides the scrapes).
+        const probe = new ConsumerLagProbe(measure, LAG_PROBE);
+        probe.start();
         const shutdown = handleShutdown(log);
         const server = await startMetricsServer({
           host: config.api.host,
           port: opts.metricsPort ?? config.metricsPorts.lag,
           registry,
+          readiness: () => probe.readiness(),
         });
-        shutdown.onShutdown('metrics', () => server.close());
+        shutdown.onShutdown('metrics', () => {
+          probe.stop();
+          return server.close();
+        });
         log.info({ port: server.port, groupPrefix: opts.groupPrefix }, 'serving consumer lag');
         await shutdown.done;
       } catch (err) {

@@ -3,7 +3,6 @@
 // scrape targets (Prometheus → a test's server on 127.0.0.1) work without port mapping.
 // This path cannot run on machines without Docker (our CI); the native stack serves there.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import nodePath from 'node:path';
 import { stringify } from 'yaml';
@@ -14,17 +13,7 @@ import { waitFor } from '../../core/wait-for.ts';
 import { NATIVE_SERVICES } from '../../compose/native/native-stack.ts';
 import { TIMESTAMP_AFTER_MAX_MS } from '../../compose/native/services/kafka.ts';
 import type { TestServices } from './service-endpoints.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.ts';
 
 export async function startContainerServices(): Promise<TestServices> {
   const [kafka, controller, registry, postgres, redis, mongo, mlflow, prometheus] =

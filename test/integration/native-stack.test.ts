@@ -2,7 +2,6 @@
 // ones), so it never disturbs the stack the other tests use: up, status, a process killed by
 // hand shows as stopped, the next up restarts it and reuses the healthy one, down stops both.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import nodePath from 'node:path';
 import { loadConfig } from '../../core/config.ts';
@@ -12,17 +11,7 @@ import { NativeStack } from '../../compose/native/native-stack.ts';
 import { isAlive } from '../../compose/native/process-supervisor.ts';
 import { prometheusService } from '../../compose/native/services/prometheus.ts';
 import { redisService } from '../../compose/native/services/redis.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.ts';
 
 describe('native stack lifecycle', () => {
   let stateDir: string;

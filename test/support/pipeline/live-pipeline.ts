@@ -4,7 +4,6 @@
 // (with the UI) — and the real Prometheus scraping all of them through its file_sd folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import nodePath from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -25,6 +24,7 @@ import { PostgresShipmentStore } from '../../../seeder/shipment-store.ts';
 import { SIMULATION_DEFAULTS, type SimulationOptions } from '../../../seeder/simulation.ts';
 import { uniqueName } from '../names.ts';
 import { PipelineHarness, type StreamsProcess, type TrainerProcess } from './pipeline-harness.ts';
+import { freePort } from '../free-port.ts';
 
 export interface LivePipelineOptions {
   /** The fleet: vehicles, faults, telemetry interval; its start is computed (never ahead of now). */
@@ -47,19 +47,6 @@ export const LIVE_PIPELINE_DEFAULTS: LivePipelineOptions = {
   eventsPerSecond: 30,
   wallDurationMs: 5 * 60_000,
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 function requiredEnv(name: string): string {
   const value = process.env[name];

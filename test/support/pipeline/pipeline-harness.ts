@@ -6,7 +6,6 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import nodePath from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -55,6 +54,7 @@ import { createTestTopic, deleteTestTopics, readToEnd, type ConsumedMessage } fr
 import { uniqueName } from '../names.ts';
 import { deleteTestSubjects } from '../registry.ts';
 import type { InputRecord } from './reference-fold.ts';
+import { freePort } from '../free-port.ts';
 
 export interface PipelineTopics {
   shipmentsCdc: string;
@@ -98,19 +98,6 @@ export interface DecodedRecord<T> extends InputRecord<T> {
 // without this the broker could delete them mid-test. Delete, not compact, so replays stay
 // countable on shipment.state.
 const KEEP_FOREVER = [{ name: 'retention.ms', value: '-1' }];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** `continuum streams` as a child process: SIGKILL it, or stop it gracefully. */
 export class StreamsProcess {
