@@ -19,6 +19,7 @@ import type { VehicleTelemetry } from '../../schemas/types.ts';
 import { wireEncoderFor, type WireEncoder } from '../../schemas/wire-encoder.ts';
 import type { TelemetrySink } from './telemetry-sink.ts';
 import { TelemetrySdkMetrics } from './telemetry-sdk-metrics.ts';
+import { Murmur2Partitioner } from '../../core/murmur2-partitioner.ts';
 
 export interface TelemetryProducerOptions {
   /** Topic to publish to. */
@@ -151,6 +152,8 @@ export class TelemetryProducer implements TelemetrySink {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // kafkajs's default partitioning (murmur2 of the vehicle id, as Java's), without its Long.
+      createPartitioner: Murmur2Partitioner,
     });
     await producer.connect();
     log.info({ schemaId, ...options }, 'telemetry producer ready');

@@ -2,7 +2,7 @@
 // Confluent wire format (encoded synchronously with the registered schema's avsc type), through
 // an idempotent producer with acks=all. `write` resolves only once the broker acknowledged every
 // record, which is what lets the pipeline confirm the LSN.
-import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { errorMessage } from '../../../core/errors.ts';
 import { RETRIED_KAFKA_NOISE } from '../../../core/kafka-client.ts';
 import type { Logger } from '../../../core/logger.ts';
@@ -13,6 +13,7 @@ import type { WireEncoder } from '../../../schemas/wire-encoder.ts';
 import type { KeyedChange } from './row-conversion.ts';
 import type { ChangeWriter } from './transaction-pipeline.ts';
 import { assertDependenciesPatched } from '../../../core/patched-dependencies.ts';
+import { Murmur2Partitioner } from '../../../core/murmur2-partitioner.ts';
 
 /** kafkajs logs through pino, as fields; what kafkajs retries by itself goes to debug. */
 export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
@@ -48,8 +49,9 @@ export function createCdcProducer(kafka: Kafka): Producer {
     idempotent: true,
     // One request in flight keeps the records of one shipment in commit order on retries.
     maxInFlightRequests: 1,
-    // Java-compatible murmur2 partitioning: other clients find a shipment on the same partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // Java-compatible murmur2 partitioning: other clients find a shipment on the same partition
+    // (kafkajs's DefaultPartitioner's choice, computed without its Long).
+    createPartitioner: Murmur2Partitioner,
   });
 }
 

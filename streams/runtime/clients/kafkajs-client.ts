@@ -17,7 +17,7 @@ import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Logger } from '../../../core/logger.ts';
 import { ContinuumError, errorMessage, TimeoutError } from '../../../core/errors.ts';
 import { waitFor } from '../../../core/wait-for.ts';
-import { Murmur2Partitioner } from './murmur2-partitioner.ts';
+import { Murmur2Partitioner } from '../../../core/murmur2-partitioner.ts';
 import { stableCommittedOffsets, stableOffsetsAdmin } from './stable-committed-offsets.ts';
 import {
   chunkRecords,
