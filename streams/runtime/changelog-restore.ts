@@ -88,7 +88,8 @@ export async function restoreTaskStores(
       const tail = range.from !== undefined;
       for (const record of batch) {
         if (record.key === null) continue;
-        await restoreChangelogRecord(spec, store, record);
+        const restoring = restoreChangelogRecord(spec, store, record);
+        if (restoring) await restoring;
         records += 1;
         if (tail) tailRecords += 1;
       }

@@ -5,6 +5,7 @@
 // versions it appended, framed as [int64 timestamp][int32 length][value bytes]….
 import { DecodeError } from '../../core/errors.ts';
 import { InMemoryKeyValueStore, type TransactionalKeyValueStore } from './state-store.ts';
+import { isPromiseLike } from './serde.ts';
 import { changelogTopic, type StoreSpec, type Topology } from './topology.ts';
 import { InMemoryVersionedKeyValueStore, type VersionedRecord } from './versioned-store.ts';
 
@@ -40,44 +41,55 @@ export async function pendingChangelog(
   if (store instanceof InMemoryVersionedKeyValueStore) {
     for (const entry of store.uncommitted()) {
       const values: [number, Buffer][] = [];
-      for (const v of entry.versions)
-        values.push([v.timestamp, (await spec.serdes.value.serialize(v.value)) ?? EMPTY]);
-      records.push({
-        topic,
-        key: await spec.serdes.key.serialize(entry.key),
-        value: encodeVersions(values),
-      });
+      for (const v of entry.versions) {
+        let bytes = spec.serdes.value.serialize(v.value);
+        if (isPromiseLike(bytes)) bytes = await bytes;
+        values.push([v.timestamp, bytes ?? EMPTY]);
+      }
+      let key = spec.serdes.key.serialize(entry.key);
+      if (isPromiseLike(key)) key = await key;
+      records.push({ topic, key, value: encodeVersions(values) });
     }
     return records;
   }
   for (const entry of store.uncommitted()) {
-    records.push({
-      topic,
-      key: await spec.serdes.key.serialize(entry.key),
-      value: entry.value === null ? null : await spec.serdes.value.serialize(entry.value),
-    });
+    let key = spec.serdes.key.serialize(entry.key);
+    if (isPromiseLike(key)) key = await key;
+    let value = entry.value === null ? null : spec.serdes.value.serialize(entry.value);
+    if (isPromiseLike(value)) value = await value;
+    records.push({ topic, key, value });
   }
   return records;
 }
 
-/** Applies one changelog record to its store while restoring. */
-export async function restoreChangelogRecord(
+/** Applies one changelog record to its store while restoring (at once with synchronous serdes). */
+export function restoreChangelogRecord(
   spec: StoreSpec,
   store: TaskStateStore,
   record: { key: Buffer | null; value: Buffer | null },
-): Promise<void> {
+): void | Promise<void> {
   if (record.key === null) return;
-  const key = await spec.serdes.key.deserialize(record.key);
-  if (store instanceof InMemoryVersionedKeyValueStore) {
-    if (record.value === null) return;
-    const versions: VersionedRecord<unknown>[] = [];
-    for (const [timestamp, bytes] of decodeVersions(record.value, spec.name))
-      versions.push({ timestamp, value: await spec.serdes.value.deserialize(bytes) });
-    store.restore({ key, versions });
-    return;
-  }
-  const value = record.value === null ? null : await spec.serdes.value.deserialize(record.value);
+  if (store instanceof InMemoryVersionedKeyValueStore)
+    return restoreVersions(spec, store, record.key, record.value);
+  const key = spec.serdes.key.deserialize(record.key);
+  const value = record.value === null ? null : spec.serdes.value.deserialize(record.value);
+  if (isPromiseLike(key) || isPromiseLike(value))
+    return Promise.all([key, value]).then(([k, v]) => store.restore({ key: k, value: v }));
   store.restore({ key, value });
+}
+
+async function restoreVersions(
+  spec: StoreSpec,
+  store: InMemoryVersionedKeyValueStore<unknown, unknown>,
+  keyBytes: Buffer,
+  bytes: Buffer | null,
+): Promise<void> {
+  if (bytes === null) return;
+  const key = await spec.serdes.key.deserialize(keyBytes);
+  const versions: VersionedRecord<unknown>[] = [];
+  for (const [timestamp, value] of decodeVersions(bytes, spec.name))
+    versions.push({ timestamp, value: await spec.serdes.value.deserialize(value) });
+  store.restore({ key, versions });
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -26,7 +26,14 @@ import {
   type StoreFactory,
   type TaskStateStore,
 } from './store-changelog.ts';
-import { TopologyError, type ProcessorNode, type Serdes, type Topology } from './topology.ts';
+import {
+  TopologyError,
+  type ProcessorNode,
+  type Serdes,
+  type SourceNode,
+  type Topology,
+} from './topology.ts';
+import { isPromiseLike } from './serde.ts';
 import { InMemoryVersionedKeyValueStore, type VersionedKeyValueStore } from './versioned-store.ts';
 
 /** A record the task wants written; `partition` is set for changelogs (the task's own). */
@@ -202,24 +209,60 @@ export class StreamTask {
     };
   }
 
-  /** Deserializes and processes one input record. Throws TaskFailedError on policy 'fail'. */
-  async process(metadata: RecordMetadata, raw: RawRecord): Promise<void> {
+  /**
+   * Deserializes and processes one input record: at once when the source's serdes answer
+   * synchronously (all of the runtime's do), else once they have. Throws TaskFailedError on
+   * policy 'fail'.
+   */
+  process(metadata: RecordMetadata, raw: RawRecord): void | Promise<void> {
     const source = this.topology.sourceFor(metadata.topic);
     if (!source) throw new TopologyError(`no source reads topic "${metadata.topic}"`);
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = raw.key === null ? null : source.serdes.key.deserialize(raw.key);
+      value = source.serdes.value.deserialize(raw.value);
+    } catch (err) {
+      this.undecodable(metadata, raw, source.name, err);
+      return;
+    }
+    if (isPromiseLike(key) || isPromiseLike(value))
+      return Promise.all([key, value]).then(
+        ([k, v]) => this.processDecoded(metadata, raw, source, k, v),
+        (err: unknown) => this.undecodable(metadata, raw, source.name, err),
+      );
+    this.processDecoded(metadata, raw, source, key, value);
+  }
+
+  /** A record whose key or value would not deserialize: dead-lettered with its bytes. */
+  private undecodable(
+    metadata: RecordMetadata,
+    raw: RawRecord,
+    source: string,
+    err: unknown,
+  ): void {
     this.currentMetadata = metadata;
     this.currentRaw = raw;
     try {
-      let key: unknown;
-      let value: unknown;
-      try {
-        key = raw.key === null ? null : await source.serdes.key.deserialize(raw.key);
-        value = await source.serdes.value.deserialize(raw.value);
-      } catch (err) {
-        const error =
-          err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
-        this.deadLetter(error, 'deserialize', source.name);
-        return;
-      }
+      const error =
+        err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
+      this.deadLetter(error, 'deserialize', source);
+    } finally {
+      this.currentMetadata = undefined;
+      this.currentRaw = undefined;
+    }
+  }
+
+  private processDecoded(
+    metadata: RecordMetadata,
+    raw: RawRecord,
+    source: SourceNode,
+    key: unknown,
+    value: unknown,
+  ): void {
+    this.currentMetadata = metadata;
+    this.currentRaw = raw;
+    try {
       let timestamp = raw.timestamp;
       if (source.timestampExtractor) {
         try {
@@ -357,21 +400,18 @@ export class StreamTask {
     this.letters = [];
     const serialized: TaskOutput[] = [];
     for (const { topic, serdes, record } of pending) {
-      serialized.push({
-        topic,
-        key:
-          record.key === null || record.key === undefined
-            ? null
-            : await serdes.key.serialize(record.key),
-        value:
-          record.value === null || record.value === undefined
-            ? null
-            : await serdes.value.serialize(record.value),
-        timestamp: record.timestamp,
-        headers: record.headers,
-      });
+      let key =
+        record.key === null || record.key === undefined ? null : serdes.key.serialize(record.key);
+      if (isPromiseLike(key)) key = await key;
+      let value =
+        record.value === null || record.value === undefined
+          ? null
+          : serdes.value.serialize(record.value);
+      if (isPromiseLike(value)) value = await value;
+      serialized.push({ topic, key, value, timestamp: record.timestamp, headers: record.headers });
     }
-    return [...serialized, ...letters];
+    for (const letter of letters) serialized.push(letter);
+    return serialized;
   }
 
   /** Whether a store has writes waiting for a commit. */

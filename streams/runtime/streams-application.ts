@@ -456,7 +456,7 @@ export class StreamsApplication {
     const open = await this.committer.begin(handle);
     try {
       for (const record of records) {
-        await task.process(
+        const processing = task.process(
           { topic: batch.topic, partition: batch.partition, offset: record.offset },
           {
             key: record.key,
@@ -465,6 +465,8 @@ export class StreamsApplication {
             headers: record.headers,
           },
         );
+        // Synchronous serdes: no microtask turn per record.
+        if (processing) await processing;
       }
       stopProcessing();
       await this.committer.add(handle, open);

@@ -3,7 +3,7 @@
 import { DLQ_HEADERS } from '../../core/dead-letter.ts';
 import { RecordRejectedError, type Processor, type ProcessorContext } from './processor.ts';
 import type { StreamRecord } from './record.ts';
-import { jsonSerde, stringSerde } from './serde.ts';
+import { jsonSerde, stringSerde, type Serde } from './serde.ts';
 import type { KeyValueStore } from './state-store.ts';
 import { StreamTask, TaskFailedError } from './stream-task.ts';
 import { changelogTopic, TopologyBuilder } from './topology.ts';
@@ -97,6 +97,66 @@ describe('TopologyTestDriver', () => {
       'BER',
       'HAM',
     ]);
+  });
+
+  it('gives the same outputs, changelog and dead letters with serdes that answer with promises', async () => {
+    // Every serde of the platform answers synchronously, and the runtime then skips the await;
+    // one that answers with a promise (a registry lookup) is awaited and must give the same.
+    const later = <T>(serde: Serde<T>): Serde<T> => ({
+      serialize: (value) => Promise.resolve().then(() => serde.serialize(value)),
+      deserialize: (bytes) => Promise.resolve().then(() => serde.deserialize(bytes)),
+    });
+    const run = async (wrap: <T>(serde: Serde<T>) => Serde<T>) => {
+      const topology = new TopologyBuilder('depots')
+        .addSource('deliveries', 'deliveries', {
+          key: wrap(stringSerde),
+          value: wrap(jsonSerde<Delivery>()),
+        })
+        .addProcessor('totals', () => new DepotTotals(), ['deliveries'])
+        .addStateStore(
+          { name: 'totals', serdes: { key: wrap(stringSerde), value: wrap(jsonSerde<number>()) } },
+          ['totals'],
+        )
+        .addSink(
+          'out',
+          'depot-totals',
+          { key: wrap(stringSerde), value: wrap(jsonSerde<number>()) },
+          ['totals'],
+        )
+        .build();
+      const driver = new TopologyTestDriver(topology);
+      await driver.pipeInput('deliveries', 'BER', { parcel: 'p1', depot: 'BER', kg: 10 }, 1);
+      await driver.pipeRaw('deliveries', {
+        key: Buffer.from('x'),
+        value: Buffer.from('{no'),
+        timestamp: 2,
+      });
+      await driver.pipeInput('deliveries', 'BER', { parcel: 'p2', depot: 'BER', kg: 5 }, 3);
+      const bytes = (outputs: { key: Buffer | null; value: Buffer | null }[]) =>
+        outputs.map((o) => [o.key?.toString(), o.value?.toString()]);
+      return {
+        out: bytes(driver.rawOutput('depot-totals')),
+        changelog: bytes(driver.rawOutput(changelogTopic('depots', 'totals'))),
+        letters: driver
+          .deadLetters()
+          .map((l) => [l.value?.toString(), l.headers?.[DLQ_HEADERS.stage]]),
+        total: driver.store<string, number>('totals').get('BER'),
+      };
+    };
+    const synchronous = await run((serde) => serde);
+    expect(synchronous).toEqual({
+      out: [
+        ['BER', '10'],
+        ['BER', '15'],
+      ],
+      changelog: [
+        ['BER', '10'],
+        ['BER', '15'],
+      ],
+      letters: [['{no', 'deserialize']],
+      total: 15,
+    });
+    expect(await run(later)).toEqual(synchronous);
   });
 
   it('dead-letters a rejected record and an undecodable one with their original bytes, and keeps going', async () => {
