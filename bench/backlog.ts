@@ -132,8 +132,12 @@ function backlogRecords(
 async function countCommitted(kafka: Kafka, topic: string, groupId: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  const [end] = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  // Asked again while the broker answers with a retriable refusal (one run stopped on a
+  // NOT_LEADER_OR_FOLLOWER here, on a one-broker cluster, right after the row's transactions).
+  const [end] = await waitFor(() => admin.fetchTopicOffsets(topic), {
+    timeoutMs: 60_000,
+    description: `${topic}'s end offsets`,
+  }).finally(() => admin.disconnect());
   const high = BigInt(end?.high ?? '0');
   let count = 0;
   let position = 0n;
