@@ -228,10 +228,11 @@ export class StreamTask {
     }
     if (isPromiseLike(key) || isPromiseLike(value))
       return Promise.all([key, value]).then(
-        ([k, v]) => this.processDecoded(metadata, raw, source, k, v),
+        ([k, v]) =>
+          this.withRecord(metadata, raw, () => this.processDecoded(metadata, raw, source, k, v)),
         (err: unknown) => this.undecodable(metadata, raw, source.name, err),
       );
-    this.processDecoded(metadata, raw, source, key, value);
+    this.withRecord(metadata, raw, () => this.processDecoded(metadata, raw, source, key, value));
   }
 
   /** A record whose key or value would not deserialize: dead-lettered with its bytes. */
@@ -241,18 +242,24 @@ export class StreamTask {
     source: string,
     err: unknown,
   ): void {
+    const error =
+      err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
+    this.withRecord(metadata, raw, () => this.deadLetter(error, 'deserialize', source));
+  }
+
+  /** Runs `work` with `metadata` and `raw` as the record in hand (for dead letters and context). */
+  private withRecord(metadata: RecordMetadata, raw: RawRecord, work: () => void): void {
     this.currentMetadata = metadata;
     this.currentRaw = raw;
     try {
-      const error =
-        err instanceof DecodeError ? err : new DecodeError(errorMessage(err), { cause: err });
-      this.deadLetter(error, 'deserialize', source);
+      work();
     } finally {
       this.currentMetadata = undefined;
       this.currentRaw = undefined;
     }
   }
 
+  /** The rest of process(), on a decoded record (inside withRecord). */
   private processDecoded(
     metadata: RecordMetadata,
     raw: RawRecord,
@@ -260,52 +267,45 @@ export class StreamTask {
     key: unknown,
     value: unknown,
   ): void {
-    this.currentMetadata = metadata;
-    this.currentRaw = raw;
-    try {
-      let timestamp = raw.timestamp;
-      if (source.timestampExtractor) {
-        try {
-          timestamp = source.timestampExtractor({ key, value, timestamp: raw.timestamp });
-        } catch (err) {
-          this.deadLetter(err, 'extract-timestamp', source.name);
-          return;
-        }
-      }
-      if (!Number.isFinite(timestamp) || timestamp < 0) {
-        this.deadLetter(
-          new RecordRejectedError(
-            'invalid-timestamp',
-            `event time ${timestamp} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is not a time`,
-          ),
-          'extract-timestamp',
-          source.name,
-        );
+    let timestamp = raw.timestamp;
+    if (source.timestampExtractor) {
+      try {
+        timestamp = source.timestampExtractor({ key, value, timestamp: raw.timestamp });
+      } catch (err) {
+        this.deadLetter(err, 'extract-timestamp', source.name);
         return;
       }
-      const now = this.systemClock();
-      if (timestamp > now + this.maxFutureMs) {
-        // One bad clock must not move stream time (and with it watermarks, dedupe windows and
-        // reordering) hours ahead for everything else on the partition.
-        this.deadLetter(
-          new RecordRejectedError(
-            'future',
-            `event time ${new Date(timestamp).toISOString()} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is ${timestamp - now} ms ahead of the clock (at most ${this.maxFutureMs} ms allowed)`,
-            { eventTime: timestamp, wallClock: now, maxFutureMs: this.maxFutureMs },
-          ),
-          'extract-timestamp',
-          source.name,
-        );
-        return;
-      }
-      this.counters.processed += 1;
-      this.time = Math.max(this.time, timestamp);
-      this.forward(source.children, { key, value, timestamp, headers: raw.headers });
-      this.punctuate('stream-time', this.time);
-    } finally {
-      this.currentMetadata = undefined;
-      this.currentRaw = undefined;
     }
+    if (!Number.isFinite(timestamp) || timestamp < 0) {
+      this.deadLetter(
+        new RecordRejectedError(
+          'invalid-timestamp',
+          `event time ${timestamp} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is not a time`,
+        ),
+        'extract-timestamp',
+        source.name,
+      );
+      return;
+    }
+    const now = this.systemClock();
+    if (timestamp > now + this.maxFutureMs) {
+      // One bad clock must not move stream time (and with it watermarks, dedupe windows and
+      // reordering) hours ahead for everything else on the partition.
+      this.deadLetter(
+        new RecordRejectedError(
+          'future',
+          `event time ${new Date(timestamp).toISOString()} of ${metadata.topic}-${metadata.partition}@${metadata.offset} is ${timestamp - now} ms ahead of the clock (at most ${this.maxFutureMs} ms allowed)`,
+          { eventTime: timestamp, wallClock: now, maxFutureMs: this.maxFutureMs },
+        ),
+        'extract-timestamp',
+        source.name,
+      );
+      return;
+    }
+    this.counters.processed += 1;
+    this.time = Math.max(this.time, timestamp);
+    this.forward(source.children, { key, value, timestamp, headers: raw.headers });
+    this.punctuate('stream-time', this.time);
   }
 
   private forward(
