@@ -358,6 +358,13 @@ export const CONFIG_VARIABLES = {
     'kafkajs',
     parse.oneOf(['kafkajs', 'platformatic'] as const),
   ),
+  CONTINUUM_STREAMS_THREADS: variable(
+    '`continuum streams` runs its stream applications all on the main thread (one) or each on a ' +
+      'worker thread of its own (per-application: more cores used, ~300 MiB more memory; on 2 cores ' +
+      'shared with the broker it measured no faster, bench/README.md)',
+    'one',
+    parse.oneOf(['per-application', 'one'] as const),
+  ),
   CONTINUUM_STREAMS_STORES: variable(
     "where the stream applications' key-value stores keep committed state: memory (restored in full " +
       'from the changelog at every start) or disk (LMDB under CONTINUUM_STREAMS_STATE_DIR; larger ' +
@@ -524,6 +531,7 @@ export interface Config {
   archive: { flushRecords: number; flushBytes: number };
   streams: {
     client: 'kafkajs' | 'platformatic';
+    threads: 'per-application' | 'one';
     stores: 'memory' | 'disk';
     stateDir: string;
     guarantee: 'exactly-once' | 'at-least-once';
@@ -659,6 +667,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     streams: {
       client: v.CONTINUUM_STREAMS_CLIENT,
+      threads: v.CONTINUUM_STREAMS_THREADS,
       stores: v.CONTINUUM_STREAMS_STORES,
       stateDir: nodePath.resolve(v.CONTINUUM_STREAMS_STATE_DIR),
       guarantee: v.CONTINUUM_STREAMS_GUARANTEE,

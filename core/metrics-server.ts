@@ -24,20 +24,26 @@ export async function startMetricsServer(options: {
   host: string;
   port: number;
   registry?: Registry;
+  /**
+   * What /metrics serves when it is more than `registry`: the default registry's metrics
+   * aggregated with those of worker threads (`continuum streams`), collected per scrape.
+   */
+  collect?: (registry: Registry) => Promise<Registry>;
   /** Answers /ready (without: 404, the process has no readiness to report). */
-  readiness?: () => Readiness;
+  readiness?: () => Readiness | Promise<Readiness>;
 }): Promise<MetricsServer> {
   const registry = options.registry ?? defaultRegistry;
   if (registry === defaultRegistry && !defaultsCollected) {
     collectDefaultMetrics({ register: registry });
     defaultsCollected = true;
   }
+  const collect = options.collect ?? ((r: Registry) => Promise.resolve(r));
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {
-      registry
-        .metrics()
-        .then((body) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
+      collect(registry)
+        .then(async (served) => {
+          const body = await served.metrics();
+          res.writeHead(200, { 'content-type': served.contentType });
           res.end(body);
         })
         .catch((err: unknown) => {
@@ -52,9 +58,16 @@ export async function startMetricsServer(options: {
       return;
     }
     if (req.url === '/ready' && options.readiness) {
-      const { ready, detail } = options.readiness();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
+      Promise.resolve()
+        .then(options.readiness)
+        .then(({ ready, detail }) => {
+          res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
+        })
+        .catch((err: unknown) => {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'not ready', error: String(err) }));
+        });
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

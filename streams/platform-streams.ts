@@ -3,9 +3,18 @@
 // `continuum streams` (run-streams.ts), the pipeline benchmark and the test harness, so what
 // they run is the same pipeline (the benchmark once ran the join without the platform's
 // model name, reading-history window or drop counters).
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Config } from '../core/config.ts';
+import type {
+  DeliveryExample,
+  EtaModel,
+  ShipmentChange,
+  UnifiedShipmentState,
+  VehicleTelemetry,
+} from '../schemas/types.ts';
 import type { CleanTelemetryOptions } from './clean/clean-telemetry.ts';
 import type { ProcessorCallbacks } from './processor-metrics.ts';
+import { avroSerde } from './runtime/serde.ts';
 import type { StreamsApplicationOptions } from './runtime/streams-application.ts';
 import type { Topology } from './runtime/topology.ts';
 import {
@@ -23,6 +32,23 @@ export type StreamApp = (typeof STREAM_APPS)[number];
 
 /** The value serde of each external topic the applications read or write (the join's, all given). */
 export type PlatformSerdes = Required<ShipmentStateTopologyOptions['serdes']>;
+
+/** The registered schema id of each topic whose values the applications encode or decode. */
+export type PlatformSchemaIds = Record<
+  'telemetryClean' | 'shipmentsCdc' | 'shipmentState' | 'deliveriesCompleted' | 'etaModels',
+  number
+>;
+
+/** The applications' Avro serdes, by the schema ids registered for their topics. */
+export function platformSerdes(registry: SchemaRegistry, ids: PlatformSchemaIds): PlatformSerdes {
+  return {
+    telemetry: avroSerde<VehicleTelemetry>(registry, ids.telemetryClean),
+    shipmentChange: avroSerde<ShipmentChange>(registry, ids.shipmentsCdc),
+    shipmentState: avroSerde<UnifiedShipmentState>(registry, ids.shipmentState),
+    deliveryExample: avroSerde<DeliveryExample>(registry, ids.deliveriesCompleted),
+    etaModel: avroSerde<EtaModel>(registry, ids.etaModels),
+  };
+}
 
 export interface PlatformTopologiesOptions {
   /** Application ids are `<prefix>-telemetry-clean` and `<prefix>-shipment-state`. */

@@ -1,9 +1,10 @@
 // The whole stream path on the real stack: the simulator writes shipments (PostgreSQL → CDC →
 // shipments.cdc) and telemetry (SDK → telemetry.raw) while `continuum streams` and the Redis and
 // PostgreSQL sinks run; afterwards every stage equals the offline fold of the same input events.
-// On both Kafka clients of the runtime, with the stores in memory and on disk.
+// On both Kafka clients of the runtime, with the stores in memory and on disk; with stores on
+// disk each application runs on a worker thread of its own (CONTINUUM_STREAMS_THREADS).
 import type { Kafka } from 'kafkajs';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { STREAMS_CLIENT_KINDS } from '../../streams/runtime/clients/create-streams-client.ts';
 import type { StreamsClientKind } from '../../streams/runtime/kafka-port.ts';
@@ -20,16 +21,30 @@ import { FOLD_SIMULATION } from '../support/pipeline/simulations.ts';
 const config = loadConfig(process.env);
 const log = createLogger('warn');
 
+type Threads = Config['streams']['threads'];
+
+// Threads follow the store kind, so each client runs both ways without a fifth case.
 const CASES = STREAMS_CLIENT_KINDS.flatMap((client) =>
-  (['memory', 'disk'] as const).map((stores): [StreamsClientKind, StreamsStores] => [
+  (['memory', 'disk'] as const).map((stores): [StreamsClientKind, StreamsStores, Threads] => [
     client,
     stores,
+    stores === 'disk' ? 'per-application' : 'one',
   ]),
 );
 
-describe.each<[StreamsClientKind, StreamsStores]>(CASES)(
-  'stream pipeline against the offline fold (%s client, stores in %s)',
-  (client, stores) => {
+/** Sum of a counter's samples with `application` ending in `suffix`, from a /metrics body. */
+function counted(body: string, metric: string, suffix: string): number {
+  let sum = 0;
+  for (const line of body.split('\n')) {
+    const match = new RegExp(`^${metric}\\{application="([^"]*)"[^}]*\\} (\\S+)$`).exec(line);
+    if (match?.[1]?.endsWith(suffix)) sum += Number(match[2]);
+  }
+  return sum;
+}
+
+describe.each<[StreamsClientKind, StreamsStores, Threads]>(CASES)(
+  'stream pipeline against the offline fold (%s client, stores in %s, threads: %s)',
+  (client, stores, threads) => {
     let kafka: Kafka;
     let harness: PipelineHarness;
 
@@ -37,6 +52,7 @@ describe.each<[StreamsClientKind, StreamsStores]>(CASES)(
       kafka = createKafka(config, 'pipeline-fold');
       harness = await PipelineHarness.create(config, kafka, log);
       harness.streamsClient = client;
+      harness.streamsThreads = threads;
     });
 
     afterAll(async () => {
@@ -56,6 +72,12 @@ describe.each<[StreamsClientKind, StreamsStores]>(CASES)(
         status: 200,
         readiness: { status: 'ready', applications: [{ ready: true }, { ready: true }] },
       });
+      // /metrics counts both applications' work (on worker threads: their registries summed).
+      const metrics = await (await fetch(`http://127.0.0.1:${streams.metricsPort}/metrics`)).text();
+      const processed = {
+        clean: counted(metrics, 'continuum_records_processed_total', '-telemetry-clean'),
+        join: counted(metrics, 'continuum_records_processed_total', '-shipment-state'),
+      };
       await streams.kill('SIGTERM');
 
       const findings = await checkPipeline(harness);
@@ -79,6 +101,9 @@ describe.each<[StreamsClientKind, StreamsStores]>(CASES)(
       expect(fold.telemetry.duplicates).toBeGreaterThan(0);
       expect(fold.telemetry.rejected.length).toBeGreaterThan(0);
       expect(fold.delivered.length).toBeGreaterThan(0);
+      // Every input record was processed at least once (more where a transaction was retried).
+      expect(processed.clean).toBeGreaterThanOrEqual(findings.counts.telemetry);
+      expect(processed.join).toBeGreaterThan(0);
 
       expect(firstLines(findings.cleanDiffs)).toEqual([]);
       expect(findings.duplicateCleanReadings).toBe(0);

@@ -208,6 +208,8 @@ export class PipelineHarness {
   stuckBehindMarkers: string[] = [];
   /** The Kafka client `continuum streams` runs on (CONTINUUM_STREAMS_CLIENT; unset: the config's). */
   streamsClient: StreamsClientKind | undefined;
+  /** How `continuum streams` threads its applications (CONTINUUM_STREAMS_THREADS; unset: the config's). */
+  streamsThreads: Config['streams']['threads'] | undefined;
   /** The last committed record of each partition, as the last check found them (for errors). */
   private lastRecordDetail = '';
   /** Last committed record offset per partition of a topic, as of its end offsets (`signature`). */
@@ -445,6 +447,9 @@ export class PipelineHarness {
       CONTINUUM_STREAMS_APPLICATION_PREFIX: this.applicationPrefix,
       CONTINUUM_STREAMS_GUARANTEE: guarantee,
       ...(this.streamsClient === undefined ? {} : { CONTINUUM_STREAMS_CLIENT: this.streamsClient }),
+      ...(this.streamsThreads === undefined
+        ? {}
+        : { CONTINUUM_STREAMS_THREADS: this.streamsThreads }),
       CONTINUUM_STREAMS_METRICS_PORT: String(await freePort()),
       // The checks read the whole repartition topic (where a duplicate came from).
       CONTINUUM_STREAMS_REPARTITION_PURGE_INTERVAL_MS: '0',
