@@ -52,7 +52,9 @@ export const apiLookupBenchmark: Benchmark = {
     const options = resolveApiLookupBenchOptions(ctx.options?.['api-lookup']);
     // The client `continuum streams` runs on here, not the pipeline benchmark's list.
     const client = ctx.config.streams.client;
-    return withPipelineRun(ctx, { ...pipeline, clients: [client] }, 'api-lookup', (run) =>
+    // In the benchmark's worker thread, as one `continuum streams` thread runs them.
+    const threads: ['one'] = ['one'];
+    return withPipelineRun(ctx, { ...pipeline, clients: [client], threads }, 'api-lookup', (run) =>
       apiLookupRows(run, options),
     );
   },
@@ -221,7 +223,7 @@ async function apiLookupRows(
 
   const { topics, ids } = await createRowTopics(run, 'api', PIPELINE_TOPIC_ROLES);
   const prefix = scope.name('api');
-  const topologies = await pipelineTopologies(run, prefix, topics, ids);
+  const { topologies } = await pipelineTopologies(run, prefix, topics, ids);
   const sinkGroupId = scope.group('api-sink-redis');
   const namespace = `${scope.name('api')}:`;
   const redis = new Redis(ctx.config.redis.url);
@@ -324,7 +326,7 @@ async function apiLookupRows(
     let sustained: { rate: number; conditions: string } | undefined;
     if (options.loadRate === undefined) {
       const measured = await sustainedRates(run);
-      const value = measured.rates.get(client);
+      const value = measured.rates.get(`${client} client`);
       if (value === undefined) throw new PipelineBenchError(`no sustained rate for ${client}`);
       sustained = { rate: value, conditions: measured.conditions };
       log.info({ client, rate: Math.round(value) }, 'sustained rate measured');

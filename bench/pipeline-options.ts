@@ -9,6 +9,10 @@ export type PipelineRow = (typeof PIPELINE_ROWS)[number];
 export const PIPELINE_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type PipelineClient = (typeof PIPELINE_CLIENTS)[number];
 
+export const PIPELINE_THREADS = ['per-application', 'one'] as const;
+/** `continuum streams`'s CONTINUUM_STREAMS_THREADS: a worker thread per application, or one. */
+export type PipelineThreads = (typeof PIPELINE_THREADS)[number];
+
 export interface PipelineBenchOptions {
   /** Input records of the throughput rows at scale 1 (telemetry, faults and shipment changes). */
   records: number;
@@ -17,6 +21,8 @@ export interface PipelineBenchOptions {
   rows: PipelineRow[];
   /** Which Kafka client adapters of the streams runtime to measure, each in its own row. */
   clients: PipelineClient[];
+  /** How the applications share threads, each way in its own rows (per client). */
+  threads: PipelineThreads[];
   /** Length of the freshness measurement window. */
   freshnessSeconds: number;
   /** Telemetry rate of the freshness rows; undefined: half the lowest sustained rate measured. */
@@ -37,6 +43,8 @@ export const PIPELINE_BENCH_DEFAULTS: PipelineBenchOptions = {
   partitions: 6,
   rows: ['throughput', 'freshness'],
   clients: ['kafkajs', 'platformatic'],
+  // `continuum streams`'s default; `--threads per-application one` measures both ways.
+  threads: ['one'],
   freshnessSeconds: 20,
   freshnessRate: undefined,
   // Enough that readings of one vehicle are rarely in the same transaction (a real fleet sends
@@ -56,6 +64,7 @@ const schema = z.object({
   partitions: positiveInt(64),
   rows: z.array(z.enum(PIPELINE_ROWS)).min(1),
   clients: z.array(z.enum(PIPELINE_CLIENTS)).min(1),
+  threads: z.array(z.enum(PIPELINE_THREADS)).min(1),
   freshnessSeconds: z.coerce.number().min(1).max(3_600),
   freshnessRate: z.coerce.number().min(1).max(1_000_000).optional(),
   freshnessVehicles: positiveInt(10_000),

@@ -4,7 +4,7 @@
 // exactly-once, the drain levels, and paced freshness readings with the kafkajs baseline.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
-import { Registry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
 import { createKafkaClient } from '../core/kafka-client.ts';
 import type { Logger } from '../core/logger.ts';
@@ -15,16 +15,12 @@ import {
   valueSubject,
   type EventSchemaName,
 } from '../schemas/event-schemas.ts';
-import type {
-  DeliveryExample,
-  EtaModel,
-  ShipmentChange,
-  UnifiedShipmentState,
-  VehicleTelemetry,
-} from '../schemas/types.ts';
-import { platformTopologies } from '../streams/platform-streams.ts';
+import {
+  platformSerdes,
+  platformTopologies,
+  type PlatformSchemaIds,
+} from '../streams/platform-streams.ts';
 import { processorMetrics } from '../streams/processor-metrics.ts';
-import { avroSerde } from '../streams/runtime/serde.ts';
 import { repartitionTopic, type Topology } from '../streams/runtime/topology.ts';
 import { SHIPMENTS_BY_OWNER, type StreamTopics } from '../streams/topologies.ts';
 import type { BenchContext } from './benchmark.ts';
@@ -33,7 +29,12 @@ import {
   benchProgressOptions,
   type BenchProgressOptions,
 } from './bench-progress.ts';
-import { streamsAppFactory, type StreamsAppFactory } from './pipeline-clients.ts';
+import {
+  pipelineVariant,
+  type PipelineSpec,
+  type PipelineVariant,
+  type StreamsAppFactory,
+} from './pipeline-clients.ts';
 import {
   BenchScope,
   LatencyProbe,
@@ -41,7 +42,7 @@ import {
   producePaced,
   type DrainStage,
 } from './pipeline-kafka.ts';
-import type { PipelineBenchOptions, PipelineClient } from './pipeline-options.ts';
+import type { PipelineBenchOptions } from './pipeline-options.ts';
 import { freshnessReading, freshnessShipments, VehicleEventClock } from './pipeline-records.ts';
 import { summarizeLatencies, type LatencySummary } from './pipeline-stats.ts';
 
@@ -64,6 +65,17 @@ export const PIPELINE_TOPIC_ROLES = Object.keys(TOPIC_SCHEMAS) as (keyof StreamT
 /** Schema ids of the topics a row registered (those it created or shares). */
 export type SchemaIds = Partial<Record<keyof StreamTopics, number>>;
 
+/** The ids the applications' serdes use, each one required. */
+export function platformSchemaIds(ids: SchemaIds): PlatformSchemaIds {
+  return {
+    telemetryClean: schemaId(ids, 'telemetryClean'),
+    shipmentsCdc: schemaId(ids, 'shipmentsCdc'),
+    shipmentState: schemaId(ids, 'shipmentState'),
+    deliveriesCompleted: schemaId(ids, 'deliveriesCompleted'),
+    etaModels: schemaId(ids, 'etaModels'),
+  };
+}
+
 export function schemaId(ids: SchemaIds, role: keyof StreamTopics): number {
   const id = ids[role];
   if (id === undefined)
@@ -84,7 +96,8 @@ export interface PipelineRun {
   scope: BenchScope;
   admin: Admin;
   progress: BenchProgressOptions;
-  factories: Map<PipelineClient, StreamsAppFactory>;
+  /** Each client × threads way of the options: measured in rows of its own. */
+  variants: PipelineVariant[];
   /** Aborted on SIGINT/SIGTERM, so an interrupted run still deletes what it created. */
   interrupted: AbortSignal;
 }
@@ -105,11 +118,10 @@ export async function withPipelineRun<T>(
   const quiet = log.isLevelEnabled('debug') ? log : log.child({}, { level: 'warn' });
   const kafka = createKafkaClient(ctx.config, `bench-${bench}`, quiet);
   const scope = new BenchScope(kafka, ctx.config.schemaRegistry.url, log);
-  const factories = new Map<PipelineClient, StreamsAppFactory>(
-    options.clients.map((client) => [
-      client,
-      streamsAppFactory(client, { config: ctx.config, log: quiet }),
-    ]),
+  const variants = options.clients.flatMap((client) =>
+    options.threads.map((threads) =>
+      pipelineVariant(client, threads, { config: ctx.config, log: quiet }),
+    ),
   );
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -129,13 +141,14 @@ export async function withPipelineRun<T>(
     scope,
     admin: scope.admin,
     progress: benchProgressOptions(log),
-    factories,
+    variants,
     interrupted: interrupt.signal,
   };
   await scope.admin.connect();
   try {
     return await fn(run);
   } finally {
+    for (const variant of variants) await variant.close().catch(() => undefined);
     await scope.cleanup();
     await scope.admin.disconnect();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -191,9 +204,11 @@ export function idempotentProducer(kafka: Kafka): Producer {
 // The pipeline under test
 
 export interface RunningPipeline {
-  topologies: [Topology, Topology];
-  /** The applications' Prometheus metrics (records processed, dead letters, aborts). */
+  topologies: readonly [Topology, Topology];
+  /** This thread's registry of the applications' Prometheus metrics (records processed, dead letters, aborts). */
   metrics: Registry;
+  /** `metrics` with those the applications keep on worker threads of their own, summed. */
+  collectMetrics(): Promise<Registry>;
   stop(): Promise<void>;
   /** Aborted with the error when an application stops on one it cannot get past. */
   signal: AbortSignal;
@@ -214,7 +229,6 @@ export function buildPipelineTopologies(
   /** Where the processors count what they drop on purpose (duplicates, stale readings). */
   metrics?: Registry,
 ): [Topology, Topology] {
-  const r = registry;
   const [clean, join] = platformTopologies({
     prefix,
     topics,
@@ -222,13 +236,7 @@ export function buildPipelineTopologies(
     modelName: config.ml.modelName,
     ...(metrics ? { callbacks: processorMetrics(metrics) } : {}),
     clean: { graceMs },
-    serdes: {
-      telemetry: avroSerde<VehicleTelemetry>(r, schemaId(ids, 'telemetryClean')),
-      shipmentChange: avroSerde<ShipmentChange>(r, schemaId(ids, 'shipmentsCdc')),
-      shipmentState: avroSerde<UnifiedShipmentState>(r, schemaId(ids, 'shipmentState')),
-      deliveryExample: avroSerde<DeliveryExample>(r, schemaId(ids, 'deliveriesCompleted')),
-      etaModel: avroSerde<EtaModel>(r, schemaId(ids, 'etaModels')),
-    },
+    serdes: platformSerdes(registry, platformSchemaIds(ids)),
   });
   if (!clean || !join) throw new PipelineBenchError('the platform has two stream applications');
   return [clean, join];
@@ -241,7 +249,7 @@ export async function pipelineTopologies(
   topics: StreamTopics,
   ids: SchemaIds,
   metrics?: Registry,
-): Promise<[Topology, Topology]> {
+): Promise<PipelineSpec> {
   const topologies = buildPipelineTopologies(
     run.ctx.config,
     run.registry,
@@ -252,17 +260,23 @@ export async function pipelineTopologies(
     metrics,
   );
   for (const topology of topologies) await run.scope.prepare(topology, run.options.partitions);
-  return topologies;
+  return {
+    topologies,
+    prefix,
+    topics,
+    schemaIds: platformSchemaIds(ids),
+    graceMs: run.options.graceMs,
+  };
 }
 
 export async function startPipeline(
   factory: StreamsAppFactory,
-  topologies: [Topology, Topology],
+  spec: PipelineSpec,
   /** The applications' metrics: pass the registry the topologies' processors count into. */
   metrics = new Registry(),
 ): Promise<RunningPipeline> {
   const fatal = new AbortController();
-  const apps = factory(topologies, (error) => fatal.abort(error), metrics);
+  const apps = factory(spec, (error) => fatal.abort(error), metrics);
   const started: typeof apps = [];
   const stop = async (): Promise<void> => {
     for (const app of started.reverse()) await app.stop();
@@ -276,14 +290,23 @@ export async function startPipeline(
     await stop().catch(() => undefined);
     throw err;
   }
-  return { topologies, metrics, stop, signal: fatal.signal };
+  const collectMetrics = async (): Promise<Registry> => {
+    const elsewhere = await Promise.all(
+      apps.map(async (app) => (await app.workerMetrics?.()) ?? []),
+    );
+    if (elsewhere.every((m) => m.length === 0)) return metrics;
+    return AggregatorRegistry.aggregate([await metrics.getMetricsAsJSON(), ...elsewhere]);
+  };
+  return { topologies: spec.topologies, metrics, collectMetrics, stop, signal: fatal.signal };
 }
 
 /** What the applications counted: for the notes, so a row that dead-lettered or aborted says so. */
-export async function pipelineCounts(pipeline: { metrics: Registry }): Promise<string> {
+export async function pipelineCounts(pipeline: {
+  collectMetrics(): Promise<Registry>;
+}): Promise<string> {
   const totals = new Map<string, number>();
   const dropped: string[] = [];
-  for (const metric of await pipeline.metrics.getMetricsAsJSON()) {
+  for (const metric of await (await pipeline.collectMetrics()).getMetricsAsJSON()) {
     const values =
       (metric as { values?: { value: number; labels: Record<string, unknown> }[] }).values ?? [];
     totals.set(

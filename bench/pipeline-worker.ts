@@ -21,6 +21,7 @@ import {
   buildPipelineTopologies,
   idempotentProducer,
   pipelineCounts,
+  platformSchemaIds,
   schemaId,
   startPipeline,
 } from './pipeline-run.ts';
@@ -53,10 +54,20 @@ const reading = async (vehicle: number, now: number): Promise<Message> => {
   };
 };
 
-const pipeline = await startPipeline(
-  streamsAppFactory(data.client, { config: data.config, log }),
-  buildPipelineTopologies(data.config, registry, data.prefix, data.topics, data.ids, data.graceMs),
-);
+const pipeline = await startPipeline(streamsAppFactory(data.client, { config: data.config, log }), {
+  topologies: buildPipelineTopologies(
+    data.config,
+    registry,
+    data.prefix,
+    data.topics,
+    data.ids,
+    data.graceMs,
+  ),
+  prefix: data.prefix,
+  topics: data.topics,
+  schemaIds: platformSchemaIds(data.ids),
+  graceMs: data.graceMs,
+});
 pipeline.signal.addEventListener('abort', () =>
   post({ type: 'fatal', message: `pipeline: ${errorMessage(pipeline.signal.reason)}` }),
 );

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import type { StreamTopics } from '../streams/topologies.ts';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
 import { BenchProgress } from './bench-progress.ts';
-import type { StreamsAppFactory } from './pipeline-clients.ts';
+import type { PipelineVariant } from './pipeline-clients.ts';
 import {
   CopyHop,
   LatencyProbe,
@@ -22,7 +22,7 @@ import {
   waitForDrain,
   type OutboundRecord,
 } from './pipeline-kafka.ts';
-import { resolvePipelineBenchOptions, type PipelineClient } from './pipeline-options.ts';
+import { resolvePipelineBenchOptions } from './pipeline-options.ts';
 import {
   PIPELINE_INPUT_DEFAULTS,
   simulatePipelineInput,
@@ -59,7 +59,7 @@ export const pipelineBenchmark: Benchmark = {
       'pipeline',
       async (run) => {
         const figures: BenchFigure[] = [];
-        let sustained: Map<PipelineClient, number> | undefined;
+        let sustained: Map<string, number> | undefined;
         if (run.options.rows.includes('throughput')) {
           const throughput = await throughputRows(run);
           figures.push(...throughput.figures);
@@ -198,15 +198,17 @@ async function warmUpClients(run: PipelineRun, records: number): Promise<void> {
     'warm',
     PIPELINE_INPUT_DEFAULTS.seed + 1,
   );
-  for (const [client, factory] of run.factories) {
+  for (const variant of run.variants) {
     const warmed = await pipelineThroughput(
       run,
-      `${client}-warm`,
-      factory,
+      { ...variant, slug: `${variant.slug}-warm` },
       warm.topics,
       warm.total,
     );
-    run.log.info({ client, seconds: warmed.seconds }, 'pipeline warmed up (not measured)');
+    run.log.info(
+      { variant: variant.label, seconds: warmed.seconds },
+      'pipeline warmed up (not measured)',
+    );
   }
 }
 
@@ -216,14 +218,15 @@ async function warmUpClients(run: PipelineRun, records: number): Promise<void> {
  */
 export async function sustainedRates(
   run: PipelineRun,
-): Promise<{ rates: Map<PipelineClient, number>; conditions: string }> {
+): Promise<{ rates: Map<string, number>; conditions: string }> {
   const records = throughputRecords(run);
   const input = await produceInput(run, records, 'in');
   await warmUpClients(run, records);
-  const rates = new Map<PipelineClient, number>();
-  for (const [client, factory] of run.factories) {
-    const measured = await pipelineThroughput(run, client, factory, input.topics, input.total);
-    rates.set(client, input.total / measured.seconds);
+  /** By variant label (`kafkajs client`, `kafkajs client, thread per application`). */
+  const rates = new Map<string, number>();
+  for (const variant of run.variants) {
+    const measured = await pipelineThroughput(run, variant, input.topics, input.total);
+    rates.set(variant.label, input.total / measured.seconds);
   }
   return {
     rates,
@@ -233,7 +236,7 @@ export async function sustainedRates(
 
 async function throughputRows(
   run: PipelineRun,
-): Promise<{ figures: BenchFigure[]; sustained: Map<PipelineClient, number> }> {
+): Promise<{ figures: BenchFigure[]; sustained: Map<string, number> }> {
   const { options, log } = run;
   const records = throughputRecords(run);
   const {
@@ -254,14 +257,18 @@ async function throughputRows(
     'kafkajs two-hop baseline measured',
   );
 
-  const sustained = new Map<PipelineClient, number>();
-  const pipelineRuns = new Map<PipelineClient, Measured>();
-  for (const [client, factory] of run.factories) {
-    const measured = await pipelineThroughput(run, client, factory, inputTopics, total);
-    pipelineRuns.set(client, measured);
-    sustained.set(client, total / measured.seconds);
+  const sustained = new Map<string, number>();
+  const pipelineRuns = new Map<PipelineVariant, Measured>();
+  for (const variant of run.variants) {
+    const measured = await pipelineThroughput(run, variant, inputTopics, total);
+    pipelineRuns.set(variant, measured);
+    sustained.set(variant.label, total / measured.seconds);
     log.info(
-      { client, seconds: measured.seconds, rate: Math.round(total / measured.seconds) },
+      {
+        variant: variant.label,
+        seconds: measured.seconds,
+        rate: Math.round(total / measured.seconds),
+      },
       'pipeline throughput measured',
     );
   }
@@ -272,13 +279,13 @@ async function throughputRows(
     value: hopRate,
   };
   const figures: BenchFigure[] = [];
-  for (const [client, measured] of pipelineRuns) {
+  for (const [variant, measured] of pipelineRuns) {
     figures.push({
-      name: `pipeline throughput, exactly-once (${client} client)`,
+      name: `pipeline throughput, exactly-once (${variant.label})`,
       value: total / measured.seconds,
       unit: 'events/s',
       baseline: hopBaseline,
-      notes: `${conditions}; telemetry-clean then shipment-state apps in this process, Avro decode/encode, changelogged stores; from start() until every group committed the end of telemetry.raw, shipments.cdc, telemetry.clean and the repartition; ${measured.counts ?? ''}`,
+      notes: `${conditions}; telemetry-clean then shipment-state apps in this process (${variant.threads === 'one' ? 'both on its main thread' : 'a worker thread each'}), Avro decode/encode, changelogged stores; from start() until every group committed the end of telemetry.raw, shipments.cdc, telemetry.clean and the repartition; ${measured.counts ?? ''}`,
     });
   }
   figures.push({
@@ -291,9 +298,9 @@ async function throughputRows(
     },
     notes: `${conditions}; hop 1 telemetry.raw → mid, hop 2 shipments.cdc + mid → out; a transaction per fetched batch with its offsets, as the runtime`,
   });
-  for (const [client, measured] of pipelineRuns) {
+  for (const [variant, measured] of pipelineRuns) {
     figures.push({
-      name: `pipeline peak RSS (${client} client)`,
+      name: `pipeline peak RSS (${variant.label})`,
       value: mebibytes(measured.peakRssBytes),
       unit: 'MiB',
       baseline: {
@@ -308,12 +315,12 @@ async function throughputRows(
 
 async function pipelineThroughput(
   run: PipelineRun,
-  /** The client, for names and messages (a warm-up run has its own). */
-  label: string,
-  factory: StreamsAppFactory,
+  /** Its slug names the row's topics and groups (a warm-up run has its own). */
+  variant: PipelineVariant,
   inputTopics: StreamTopics,
   total: number,
 ): Promise<Measured> {
+  const label = variant.slug;
   const prefix = run.scope.name(`${label}-tp`);
   const { topics, ids } = await createRowTopics(
     run,
@@ -322,11 +329,11 @@ async function pipelineThroughput(
     { telemetryRaw: inputTopics.telemetryRaw, shipmentsCdc: inputTopics.shipmentsCdc },
   );
   const metrics = new Registry();
-  const topologies = await pipelineTopologies(run, prefix, topics, ids, metrics);
+  const spec = await pipelineTopologies(run, prefix, topics, ids, metrics);
   const rss = new RssSampler();
-  const progress = new BenchProgress(`pipeline (${label})`, total, run.progress);
+  const progress = new BenchProgress(`pipeline (${variant.label})`, total, run.progress);
   const startedAt = Date.now();
-  const pipeline = await startPipeline(factory, topologies, metrics);
+  const pipeline = await startPipeline(variant.factory, spec, metrics);
   try {
     const drainedAt = await waitForDrain(
       run.admin,
@@ -407,7 +414,7 @@ async function twoHopBaseline(
 
 async function freshnessRows(
   run: PipelineRun,
-  sustained: Map<PipelineClient, number> | undefined,
+  sustained: Map<string, number> | undefined,
 ): Promise<BenchFigure[]> {
   const { options, log } = run;
   const lowest = sustained && sustained.size > 0 ? Math.min(...sustained.values()) : undefined;
@@ -428,13 +435,14 @@ async function freshnessRows(
   const baseline = await rawFreshness(run, rate);
   log.info({ ...baseline }, 'kafkajs produce → consume latency measured');
   const figures: BenchFigure[] = [];
-  for (const [client, factory] of run.factories) {
-    const measured = await pipelineFreshness(run, client, factory, rate);
-    log.info({ client, ...measured }, 'pipeline freshness measured');
+  for (const variant of run.variants) {
+    const client = variant.label;
+    const measured = await pipelineFreshness(run, variant, rate);
+    log.info({ variant: client, ...measured }, 'pipeline freshness measured');
     const notes = `${measured.count} shipment.state records (kafkajs baseline: ${baseline.count} records) from ${Math.round(rate)} telemetry/s paced for ${options.freshnessSeconds} s, ${rateOrigin}; ${options.freshnessVehicles} vehicles each with one shipment in transit, so one state record per reading; reorder grace ${options.graceMs} ms${options.graceMs === 0 ? ' (the platform default, 60 s, adds itself to these figures)' : ''}; max ${Math.round(measured.max)} ms; ${measured.counts}`;
     for (const q of ['p50', 'p99'] as const) {
       figures.push({
-        name: `pipeline freshness ${q}: reading event time → shipment.state visible (${client} client)`,
+        name: `pipeline freshness ${q}: reading event time → shipment.state visible (${client})`,
         value: measured[q],
         unit: 'ms',
         baseline: {
@@ -446,7 +454,7 @@ async function freshnessRows(
     }
     for (const q of ['p50', 'p99'] as const) {
       figures.push({
-        name: `pipeline freshness ${q}, first hop: reading event time → telemetry.clean visible (${client} client)`,
+        name: `pipeline freshness ${q}, first hop: reading event time → telemetry.clean visible (${client})`,
         value: measured.firstHop[q],
         unit: 'ms',
         baseline: {
@@ -461,10 +469,10 @@ async function freshnessRows(
 }
 async function pipelineFreshness(
   run: PipelineRun,
-  client: PipelineClient,
-  factory: StreamsAppFactory,
+  variant: PipelineVariant,
   rate: number,
 ): Promise<LatencySummary & { firstHop: LatencySummary; counts: string }> {
+  const client = variant.slug;
   const prefix = run.scope.name(`${client}-fr`);
   const { topics, ids } = await createRowTopics(run, `${client}-fr`, PIPELINE_TOPIC_ROLES);
   const producer = idempotentProducer(run.kafka);
@@ -479,12 +487,12 @@ async function pipelineFreshness(
     await cleanProbe.start(topics.telemetryClean);
     const metrics = new Registry();
     pipeline = await startPipeline(
-      factory,
+      variant.factory,
       await pipelineTopologies(run, prefix, topics, ids, metrics),
       metrics,
     );
     const running = pipeline;
-    const phase = `pipeline freshness (${client})`;
+    const phase = `pipeline freshness (${variant.label})`;
     // Warm-up: every group has committed all it was given (shipments in transit on their
     // vehicles, a reading per vehicle), so the measured readings meet a running pipeline.
     const expected = await pacedReadings(

@@ -5,6 +5,7 @@ import {
   PIPELINE_BENCH_DEFAULTS,
   PIPELINE_CLIENTS,
   PIPELINE_ROWS,
+  PIPELINE_THREADS,
   resolvePipelineBenchOptions,
 } from '../../bench/pipeline-options.ts';
 import {
@@ -20,6 +21,7 @@ interface BenchOptions {
   partitions?: string;
   rows?: string[];
   clients?: string[];
+  threads?: string[];
   freshnessSeconds?: string;
   freshnessRate?: string;
   freshnessVehicles?: string;
@@ -61,6 +63,10 @@ export function benchCommand(env: CommandEnv): Command {
         `pipeline: streams runtime clients to measure (${PIPELINE_CLIENTS.join(', ')})`,
       )
       .option(
+        '--threads <way...>',
+        `pipeline: how the stream applications share threads, each way measured (${PIPELINE_THREADS.join(', ')}; default one)`,
+      )
+      .option(
         '--freshness-seconds <s>',
         `pipeline, api-lookup: freshness window (${d.freshnessSeconds}; api-lookup: × --scale)`,
       )
@@ -99,6 +105,7 @@ export function benchCommand(env: CommandEnv): Command {
           partitions: opts.partitions,
           rows: opts.rows,
           clients: opts.clients,
+          threads: opts.threads,
           freshnessSeconds: opts.freshnessSeconds,
           freshnessRate: opts.freshnessRate,
           freshnessVehicles: opts.freshnessVehicles,
