@@ -1,11 +1,22 @@
 // A secondary index of a store's entries by a time each value names (when it expires, when it is
 // due): "which keys are due before t" costs the due entries, not a copy and sort of the whole
-// store. Entries sit in buckets of `granularityMs`; only the buckets below t are looked at.
+// store. Entries sit in buckets of `granularityMs`; only the buckets below t are looked at, and
+// the one t falls in is kept sorted by time once asked, so a caller that asks after every
+// record (the cleaner's dedupe window) reads its due entries, not the whole bucket each time.
+
+/** The ids of one granule, and their sorted view once the granule held the boundary of a query. */
+interface Bucket {
+  ids: Set<string>;
+  /** [time, id] ascending; entries removed or moved since stay, checked as they are read. */
+  sorted: [number, string][] | undefined;
+  /** Entries of `sorted` before this one are gone from the bucket. */
+  cursor: number;
+}
 
 export class TimeIndex {
   private readonly granularityMs: number;
   private readonly times = new Map<string, number>();
-  private readonly buckets = new Map<number, Set<string>>();
+  private readonly buckets = new Map<number, Bucket>();
   /** Bucket numbers in ascending order (few: one per granule that holds an entry). */
   private order: number[] = [];
 
@@ -28,14 +39,15 @@ export class TimeIndex {
     if (known === time) return;
     if (known !== undefined) this.removeFromBucket(id, known);
     this.times.set(id, time);
-    const bucket = this.bucketOf(time);
-    let ids = this.buckets.get(bucket);
-    if (!ids) {
-      ids = new Set();
-      this.buckets.set(bucket, ids);
-      this.order.splice(insertionPoint(this.order, bucket), 0, bucket);
+    const number = this.bucketOf(time);
+    let bucket = this.buckets.get(number);
+    if (!bucket) {
+      bucket = { ids: new Set(), sorted: undefined, cursor: 0 };
+      this.buckets.set(number, bucket);
+      this.order.splice(insertionPoint(this.order, number), 0, number);
     }
-    ids.add(id);
+    bucket.ids.add(id);
+    bucket.sorted = undefined;
   }
 
   remove(id: string): void {
@@ -48,28 +60,37 @@ export class TimeIndex {
   /** Ids whose time is below `before`, earliest first (ties by id, so the order is stable). */
   idsBefore(before: number): string[] {
     const due: [number, string][] = [];
-    for (const bucket of this.order) {
-      if (bucket * this.granularityMs >= before) break;
-      for (const id of this.buckets.get(bucket) ?? []) {
-        const time = this.times.get(id);
-        if (time !== undefined && time < before) due.push([time, id]);
+    for (const number of this.order) {
+      const start = number * this.granularityMs;
+      if (start >= before) break;
+      const bucket = this.buckets.get(number);
+      if (!bucket) continue;
+      if (start + this.granularityMs <= before) {
+        // Every time in the granule is below `before`.
+        for (const id of bucket.ids) {
+          const time = this.times.get(id);
+          if (time !== undefined) due.push([time, id]);
+        }
+        continue;
       }
+      // The granule `before` falls in, the last one to look at: its due entries lead its sorted view.
+      const sorted = this.sortedView(bucket);
+      for (let i = bucket.cursor; i < sorted.length; i++) {
+        const [time, id] = sorted[i] as [number, string];
+        if (time >= before) break;
+        if (this.times.get(id) === time) due.push([time, id]);
+      }
+      break;
     }
-    return due
-      .sort(([ta, a], [tb, b]) => ta - tb || (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, id]) => id);
+    return due.sort(byTimeThenId).map(([, id]) => id);
   }
 
   /** The earliest time indexed, if any. */
   earliest(): number | undefined {
     const first = this.order[0];
-    if (first === undefined) return undefined;
-    let min: number | undefined;
-    for (const id of this.buckets.get(first) ?? []) {
-      const time = this.times.get(id);
-      if (time !== undefined && (min === undefined || time < min)) min = time;
-    }
-    return min;
+    const bucket = first === undefined ? undefined : this.buckets.get(first);
+    if (!bucket) return undefined;
+    return this.sortedView(bucket)[bucket.cursor]?.[0];
   }
 
   clear(): void {
@@ -82,16 +103,45 @@ export class TimeIndex {
     return Math.floor(time / this.granularityMs);
   }
 
-  private removeFromBucket(id: string, time: number): void {
-    const bucket = this.bucketOf(time);
-    const ids = this.buckets.get(bucket);
-    if (!ids) return;
-    ids.delete(id);
-    if (ids.size > 0) return;
-    this.buckets.delete(bucket);
-    const at = insertionPoint(this.order, bucket);
-    if (this.order[at] === bucket) this.order.splice(at, 1);
+  /**
+   * The bucket's [time, id] pairs in ascending order, from its cursor on: sorted once, then kept
+   * (a new entry in the bucket drops it), the entries gone from the front skipped for good.
+   */
+  private sortedView(bucket: Bucket): [number, string][] {
+    let sorted = bucket.sorted;
+    if (!sorted) {
+      sorted = [];
+      for (const id of bucket.ids) {
+        const time = this.times.get(id);
+        if (time !== undefined) sorted.push([time, id]);
+      }
+      sorted.sort(byTimeThenId);
+      bucket.sorted = sorted;
+      bucket.cursor = 0;
+    }
+    while (bucket.cursor < sorted.length) {
+      const [time, id] = sorted[bucket.cursor] as [number, string];
+      // Still in the bucket at that time: the front is current.
+      if (bucket.ids.has(id) && this.times.get(id) === time) break;
+      bucket.cursor += 1;
+    }
+    return sorted;
   }
+
+  private removeFromBucket(id: string, time: number): void {
+    const number = this.bucketOf(time);
+    const bucket = this.buckets.get(number);
+    if (!bucket) return;
+    bucket.ids.delete(id);
+    if (bucket.ids.size > 0) return;
+    this.buckets.delete(number);
+    const at = insertionPoint(this.order, number);
+    if (this.order[at] === number) this.order.splice(at, 1);
+  }
+}
+
+function byTimeThenId([ta, a]: [number, string], [tb, b]: [number, string]): number {
+  return ta - tb || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** First position in sorted `values` whose value is ≥ `value`. */
