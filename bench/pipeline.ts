@@ -7,6 +7,7 @@
 //  - freshness: telemetry paced at half the sustained rate (timestamp = event time = send time);
 //    per shipment.state record, visible to a read_committed consumer minus the reading's event
 //    time, p50/p99; beside it kafkajs produce → read_committed consume of the same records.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import type { StreamTopics } from '../streams/topologies.ts';
 import type { BenchFigure, Benchmark } from './benchmark.ts';
@@ -439,7 +440,7 @@ async function freshnessRows(
     const client = variant.label;
     const measured = await pipelineFreshness(run, variant, rate);
     log.info({ variant: client, ...measured }, 'pipeline freshness measured');
-    const notes = `${measured.count} shipment.state records (kafkajs baseline: ${baseline.count} records) from ${Math.round(rate)} telemetry/s paced for ${options.freshnessSeconds} s, ${rateOrigin}; ${options.freshnessVehicles} vehicles each with one shipment in transit, so one state record per reading; reorder grace ${options.graceMs} ms${options.graceMs === 0 ? ' (the platform default, 60 s, adds itself to these figures)' : ''}; max ${Math.round(measured.max)} ms; ${measured.counts}`;
+    const notes = `${measured.count} shipment.state records (kafkajs baseline: ${baseline.count} records) from ${Math.round(rate)} telemetry/s paced for ${options.freshnessSeconds} s, ${rateOrigin}; ${options.freshnessVehicles} vehicles each with one shipment in transit, so one state record per reading; reorder grace ${options.graceMs} ms${options.graceMs === 0 ? ' (the platform default, 60 s, adds itself to these figures)' : ''}; max ${Math.round(measured.max)} ms; this process's event-loop delay during the row (the applications, the paced producer and the probes share it) p99 ${Math.round(measured.loopDelay.p99)} ms, max ${Math.round(measured.loopDelay.max)} ms; ${measured.counts}`;
     for (const q of ['p50', 'p99'] as const) {
       figures.push({
         name: `pipeline freshness ${q}: reading event time → shipment.state visible (${client})`,
@@ -467,13 +468,20 @@ async function freshnessRows(
   }
   return figures;
 }
+/** This process's event-loop delay during a freshness row (ms). */
+interface LoopDelay {
+  p99: number;
+  max: number;
+}
+
 async function pipelineFreshness(
   run: PipelineRun,
   variant: PipelineVariant,
   rate: number,
-): Promise<LatencySummary & { firstHop: LatencySummary; counts: string }> {
+): Promise<LatencySummary & { firstHop: LatencySummary; counts: string; loopDelay: LoopDelay }> {
   const client = variant.slug;
   const prefix = run.scope.name(`${client}-fr`);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   const { topics, ids } = await createRowTopics(run, `${client}-fr`, PIPELINE_TOPIC_ROLES);
   const producer = idempotentProducer(run.kafka);
   const probe = new LatencyProbe(run.kafka, run.scope.group(`${client}-fr-probe`));
@@ -492,6 +500,9 @@ async function pipelineFreshness(
       metrics,
     );
     const running = pipeline;
+    // Whether a late record waited behind this process's event loop (the applications, the
+    // paced producer and the probes share it) or on Kafka's round trips.
+    loopDelay.enable();
     const phase = `pipeline freshness (${variant.label})`;
     // Warm-up: every group has committed all it was given (shipments in transit on their
     // vehicles, a reading per vehicle), so the measured readings meet a running pipeline.
@@ -527,8 +538,13 @@ async function pipelineFreshness(
       ...summarizeLatencies(probe.latencies()),
       firstHop: summarizeLatencies(cleanProbe.latencies()),
       counts: await pipelineCounts(pipeline),
+      loopDelay: {
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
     };
   } finally {
+    loopDelay.disable();
     await probe.stop();
     await cleanProbe.stop();
     await pipeline?.stop();
