@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { runApiServer } from '../../api/server.ts';
 import { API_SCOPES, apiKeyEntryText, generateApiKey, type ApiScope } from '../../core/api-keys.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CommandEnv } from './stack.ts';
 
@@ -25,7 +26,7 @@ export function apiCommand(env: CommandEnv): Command {
         await runApiServer(env.config(), env.log());
       } catch (err) {
         env.log().error({ err: errorMessage(err) }, 'api failed');
-        env.out(`api failed: ${errorMessage(err)}`);
+        env.out(`api failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       }
     });

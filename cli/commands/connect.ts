@@ -1,6 +1,6 @@
 // `continuum connect cdc`: runs the PostgreSQL CDC source (shipments → shipments.cdc) with
 // /metrics on CONTINUUM_CONNECT_METRICS_PORT, until SIGTERM/SIGINT.
-import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import {
   runShipmentStatePostgresSink,
   shipmentStatePostgresDefaults,
@@ -100,7 +100,7 @@ export function connectCommand(env: CommandEnv): Command {
       } catch (err) {
         log.error({ err }, 'CDC source failed');
         // For a person too: the cause and what to do (a TRUNCATE's error names the slot and both ways on).
-        env.out(`CDC source failed: ${errorMessage(err)}`);
+        env.out(`CDC source failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       }
     });

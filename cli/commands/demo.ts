@@ -4,6 +4,7 @@ import nodePath from 'node:path';
 import { Command } from 'commander';
 import { createFileLogger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { DEMO_DEFAULTS, runDemo } from '../demo/run-demo.ts';
 import { durationArg } from './seed.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -48,7 +49,7 @@ export function demoCommand(env: CommandEnv): Command {
         });
       } catch (err) {
         log.error({ err: errorMessage(err) }, 'demo failed');
-        env.out(`demo failed: ${errorMessage(err)}`);
+        env.out(`demo failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       }
     });

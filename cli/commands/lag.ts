@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { measureConsumerLag, registerConsumerLagGauges } from '../../core/consumer-lag.ts';
 import { ConsumerLagProbe } from '../../core/consumer-lag-probe.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
 import { FetchPartitionTailReader } from '../../core/partition-tails.ts';
@@ -74,7 +75,7 @@ export function lagCommand(env: CommandEnv): Command {
         await shutdown.done;
       } catch (err) {
         log.error({ err: errorMessage(err) }, 'lag failed');
-        env.out(`lag failed: ${errorMessage(err)}`);
+        env.out(`lag failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       } finally {
         await tails.close();

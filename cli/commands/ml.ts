@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { runTrainer } from '../../ml/run-trainer.ts';
 import { EXIT } from '../exit-codes.ts';
 import { preparePlatformTopics } from '../platform-topics.ts';
@@ -28,7 +29,7 @@ export function mlCommand(env: CommandEnv): Command {
         });
       } catch (err) {
         env.log().error({ err: errorMessage(err) }, 'ml failed');
-        env.out(`ml failed: ${errorMessage(err)}`);
+        env.out(`ml failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       }
     });
@@ -47,7 +48,7 @@ export function mlCommand(env: CommandEnv): Command {
         env.out(`${response.status} ${await response.text()}`);
         if (!response.ok) env.setExitCode(EXIT.failed);
       } catch (err) {
-        env.out(`ml train failed: ${errorMessage(err)} (is \`continuum ml\` running?)`);
+        env.out(`ml train failed: ${failureReport(err)} (is \`continuum ml\` running?)`);
         env.setExitCode(EXIT.failed);
       }
     });

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { formatTable } from '../../core/table.ts';
 import { shipmentStatePostgresDefaults } from '../../connectors/sinks/postgres/run-shipment-state-postgres.ts';
@@ -107,7 +108,7 @@ export function replayCommand(env: CommandEnv): Command {
   );
   const fail = (what: string, err: unknown): void => {
     env.log().error({ err: errorMessage(err) }, `${what} failed`);
-    env.out(`${what} failed: ${errorMessage(err)}`);
+    env.out(`${what} failed: ${failureReport(err)}`);
     env.setExitCode(EXIT.failed);
   };
   const signalled = (): AbortSignal => {

@@ -8,6 +8,7 @@ import { TelemetryProducer } from '../../connectors/telemetry-sdk/telemetry-prod
 import type { TelemetrySink } from '../../connectors/telemetry-sdk/telemetry-sink.ts';
 import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import type { Logger } from '../../core/logger.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
@@ -349,7 +350,7 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         }
       } catch (err) {
         log.error({ err, seed: simulation.seed, schema: opts.schema, topic }, 'seed run failed');
-        env.out(`seed failed: ${errorMessage(err)}`);
+        env.out(`seed failed: ${failureReport(err)}`);
         if (err instanceof ShipmentExistsError)
           env.out(
             `  next: run another seed (--seed ${simulation.seed + 1}), into another schema (--schema <name>), or empty the tables first: TRUNCATE ${opts.schema}.shipments, ${opts.schema}.shipment_ground_truth`,

@@ -1,6 +1,7 @@
 // `continuum streams`: run the stream processors (scale out by starting more instances).
 import { Command, Option } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
+import { failureReport } from '../../core/failure-report.ts';
 import { createKafkaClient } from '../../core/kafka-client.ts';
 import { resetStreamsApplication, type ResetInputs } from '../../streams/reset-application.ts';
 import { streamApplications, streamTopics } from '../../streams/topologies.ts';
@@ -39,7 +40,7 @@ export function streamsCommand(env: CommandEnv): Command {
         });
       } catch (err) {
         env.log().error({ err: errorMessage(err) }, 'streams failed');
-        env.out(`streams failed: ${errorMessage(err)}`);
+        env.out(`streams failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       }
     });
@@ -76,7 +77,7 @@ export function streamsCommand(env: CommandEnv): Command {
         }
       } catch (err) {
         env.log().error({ err: errorMessage(err) }, 'streams reset failed');
-        env.out(`streams reset failed: ${errorMessage(err)}`);
+        env.out(`streams reset failed: ${failureReport(err)}`);
         env.setExitCode(EXIT.failed);
       } finally {
         await admin.disconnect();

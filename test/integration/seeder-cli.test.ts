@@ -123,4 +123,31 @@ describe('continuum seed', () => {
     },
     TIMEOUT_MS,
   );
+
+  test(
+    "a URL without the server's password: the cause and the next step, not only what failed",
+    async () => {
+      const url = new URL(config.postgres.url);
+      url.password = '';
+      const out: string[] = [];
+      let exitCode = 0;
+      const command = seedCommand({
+        config: () => ({ ...config, postgres: { url: url.toString() } }),
+        log: () => createLogger('silent'),
+        out: (text) => out.push(text),
+        setExitCode: (code) => {
+          exitCode = code;
+        },
+      });
+      await command.parseAsync(['--shipments', '1', '--vehicles', '1', '--schema', schema], {
+        from: 'user',
+      });
+      expect(exitCode).not.toBe(0);
+      const said = out.join('\n');
+      // The real server's SCRAM exchange refuses a missing password.
+      expect(said).toMatch(/^seed failed: .*client password must be a string/m);
+      expect(said).toMatch(/^ {2}next: PostgreSQL asks for a password/m);
+    },
+    TIMEOUT_MS,
+  );
 });
