@@ -360,8 +360,8 @@ export const CONFIG_VARIABLES = {
   ),
   CONTINUUM_STREAMS_THREADS: variable(
     '`continuum streams` runs its stream applications all on the main thread (one) or each on a ' +
-      'worker thread of its own (per-application: more cores used, ~300 MiB more memory; on 2 cores ' +
-      'shared with the broker it measured no faster, bench/README.md)',
+      'worker thread of its own (per-application: more cores used, ~150 MiB more memory; on 2 cores ' +
+      'shared with the broker it gained within the noise, bench/README.md)',
     'one',
     parse.oneOf(['per-application', 'one'] as const),
   ),
