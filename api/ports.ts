@@ -2,6 +2,7 @@
 // them on Redis, PostgreSQL, MongoDB and Kafka; inject tests pass in-memory fakes.
 import type { ShipmentStatus, UnifiedShipmentState, VehicleTelemetry } from '../schemas/types.ts';
 import type { ReplayJobs } from '../replay/replay-jobs.ts';
+import type { DependencyProbe } from '../core/dependency-probes.ts';
 import { ContinuumError } from '../core/errors.ts';
 
 /** The hot store (Redis): lookups by id and the GEO index. */
@@ -120,11 +121,8 @@ export interface StateChangeFeed {
   subscribe(options: { shipmentId?: string; from?: FeedPosition }): Promise<StateSubscription>;
 }
 
-export interface DependencyProbe {
-  name: string;
-  /** Resolves when the dependency answered a real request; throws otherwise. */
-  check(): Promise<void>;
-}
+/** One real request to a service a process depends on (/ready). */
+export type { DependencyProbe };
 
 /** A range query's answer on a shared time grid: one value per grid point, null where none. */
 export interface MetricSeries {

@@ -1148,6 +1148,10 @@ describe('docker-compose.yml: the platform processes', () => {
     const seed = service('seed');
     const deps = Array.isArray(seed.depends_on) ? {} : (seed.depends_on ?? {});
     expect(deps.connect?.condition).toBe('service_healthy');
+    // Its /ready probes the services it writes to (cli/commands/seed.ts).
+    expect(healthcheckOf(seed) ?? '').toContain(
+      `:${defaultPortOf('CONTINUUM_SEED_METRICS_PORT')}/ready`,
+    );
     expect(healthcheckOf(service('connect'))).toContain(':9465/ready');
     // And it still waits for what every process waits for.
     expect(deps.postgres?.condition).toBe('service_healthy');

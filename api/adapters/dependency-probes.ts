@@ -3,7 +3,12 @@ import type { Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type pg from 'pg';
-import type { DependencyProbe } from '../ports.ts';
+import {
+  kafkaProbe,
+  postgresProbe,
+  schemaRegistryProbe,
+  type DependencyProbe,
+} from '../../core/dependency-probes.ts';
 
 export function dependencyProbes(clients: {
   admin: Admin;
@@ -13,33 +18,15 @@ export function dependencyProbes(clients: {
   mongo: Db;
 }): DependencyProbe[] {
   return [
-    {
-      name: 'kafka',
-      check: async () => {
-        await clients.admin.describeCluster();
-      },
-    },
-    {
-      name: 'schema-registry',
-      check: async () => {
-        const res = await fetch(`${clients.registryUrl}/subjects`, {
-          signal: AbortSignal.timeout(2_000),
-        });
-        if (!res.ok) throw new Error(`GET /subjects answered ${res.status}`);
-      },
-    },
+    kafkaProbe(clients.admin),
+    schemaRegistryProbe(clients.registryUrl),
     {
       name: 'redis',
       check: async () => {
         if ((await clients.redis.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
       },
     },
-    {
-      name: 'postgres',
-      check: async () => {
-        await clients.pool.query('SELECT 1');
-      },
-    },
+    postgresProbe(clients.pool),
     {
       name: 'mongodb',
       check: async () => {

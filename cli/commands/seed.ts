@@ -7,8 +7,15 @@ import { Registry } from 'prom-client';
 import { TelemetryProducer } from '../../connectors/telemetry-sdk/telemetry-producer.ts';
 import type { TelemetrySink } from '../../connectors/telemetry-sdk/telemetry-sink.ts';
 import type { Config } from '../../core/config.ts';
+import {
+  kafkaProbe,
+  postgresProbe,
+  probeDependencies,
+  schemaRegistryProbe,
+} from '../../core/dependency-probes.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { failureReport } from '../../core/failure-report.ts';
+import { createKafkaClient } from '../../core/kafka-client.ts';
 import type { Logger } from '../../core/logger.ts';
 import { startMetricsServer } from '../../core/metrics-server.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../schemas/event-schemas.ts';
@@ -50,6 +57,9 @@ export interface SeedCliOptions {
   topic?: string;
   json?: boolean;
 }
+
+/** A dependency that has not answered /ready's probe within this is reported down. */
+const READY_PROBE_TIMEOUT_MS = 2_000;
 
 const integerArg =
   (min: number) =>
@@ -300,10 +310,22 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
       let output: SeedTelemetryOutput | undefined;
       // /metrics for Prometheus while a (long, live) run goes on; a second concurrent seed run
       // finds the port taken and runs without it.
+      // /ready: PostgreSQL, Kafka and the schema registry each answered a real request (503 with
+      // which did not, and why, while one is down).
+      const readyAdmin = createKafkaClient(config, 'continuum-seed-ready', log).admin();
+      const probes = [
+        postgresProbe(pool),
+        kafkaProbe(readyAdmin),
+        schemaRegistryProbe(config.schemaRegistry.url),
+      ];
       const metricsServer = await startMetricsServer({
         host: config.api.host,
         port: config.metricsPorts.seed,
         registry: metricsRegistry,
+        readiness: async () => {
+          const { ready, dependencies } = await probeDependencies(probes, READY_PROBE_TIMEOUT_MS);
+          return { ready, detail: { dependencies } };
+        },
       }).catch((err: unknown) => {
         log.warn(
           { err: errorMessage(err), port: config.metricsPorts.seed },
@@ -363,8 +385,9 @@ export function seedCommand(env: CommandEnv, deps: { metricsRegistry?: Registry 
         await output?.sink.close().catch((err: unknown) => {
           log.warn({ err: errorMessage(err) }, 'closing the telemetry producer failed');
         });
-        await pool.end();
         await metricsServer?.close();
+        await readyAdmin.disconnect().catch(() => undefined);
+        await pool.end();
       }
     });
 }

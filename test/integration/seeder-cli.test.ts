@@ -1,9 +1,12 @@
 // `continuum seed` end to end on the real stack: a tiny bounded run through the command writes
 // shipments into a random PostgreSQL schema and every telemetry record into a random topic.
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import { seedCommand } from '../../cli/commands/seed.ts';
 import { loadConfig } from '../../core/config.ts';
+import { repoRoot } from '../../core/paths.ts';
+import { waitFor } from '../../core/wait-for.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createSchemaRegistry, valueSubject } from '../../schemas/event-schemas.ts';
 import type { VehicleTelemetry } from '../../schemas/types.ts';
@@ -14,6 +17,7 @@ import {
   deleteTestTopics,
   waitForMessages,
 } from '../support/kafka.ts';
+import { freePort } from '../support/free-port.ts';
 import { uniqueName } from '../support/names.ts';
 
 const config = loadConfig(process.env);
@@ -147,6 +151,58 @@ describe('continuum seed', () => {
       // The real server's SCRAM exchange refuses a missing password.
       expect(said).toMatch(/^seed failed: .*client password must be a string/m);
       expect(said).toMatch(/^ {2}next: PostgreSQL asks for a password/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    'a live run answers /ready with each dependency it probed, and stops on SIGTERM',
+    async () => {
+      const topic = await createTestTopic(kafka, { partitions: 1 });
+      topics.push(topic);
+      const port = await freePort();
+      const child = spawn(
+        `${repoRoot}/node_modules/.bin/node`,
+        [
+          `${repoRoot}/bin/continuum.js`,
+          'seed',
+          '--rate',
+          '5',
+          '--vehicles',
+          '2',
+          '--schema',
+          schema,
+          '--topic',
+          topic,
+        ],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, CONTINUUM_SEED_METRICS_PORT: String(port) },
+          stdio: ['ignore', 'ignore', 'ignore'],
+        },
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      try {
+        const readiness = await waitFor(
+          async () => {
+            const res = await fetch(`http://127.0.0.1:${port}/ready`);
+            return res.status === 200 ? ((await res.json()) as unknown) : undefined;
+          },
+          { timeoutMs: 60_000, description: 'continuum seed /ready answering 200' },
+        );
+        expect(readiness).toMatchObject({
+          status: 'ready',
+          dependencies: [
+            { name: 'postgres', ok: true },
+            { name: 'kafka', ok: true },
+            { name: 'schema-registry', ok: true },
+          ],
+        });
+      } finally {
+        child.kill('SIGTERM');
+      }
+      // Stopped cleanly by the signal (a live run has no end of its own).
+      expect(await exited).toBe(0);
     },
     TIMEOUT_MS,
   );

@@ -4,7 +4,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { errorMessage } from '../../../core/errors.ts';
+import { probeDependencies } from '../../../core/dependency-probes.ts';
 import { ReadinessSchema } from '../../contracts/api-schemas.ts';
 import type { ApiDeps } from '../../ports.ts';
 import { readErrors } from '../responses.ts';
@@ -47,34 +47,7 @@ export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
       },
     },
     async (_request, reply) => {
-      const dependencies = await Promise.all(
-        deps.probes.map(async (probe) => {
-          const started = performance.now();
-          let timer: NodeJS.Timeout | undefined;
-          try {
-            await Promise.race([
-              probe.check(),
-              new Promise((_, reject) => {
-                timer = setTimeout(
-                  () => reject(new Error(`no answer within ${probeTimeoutMs} ms`)),
-                  probeTimeoutMs,
-                );
-              }),
-            ]);
-            return { name: probe.name, ok: true, latencyMs: round(performance.now() - started) };
-          } catch (err) {
-            return {
-              name: probe.name,
-              ok: false,
-              latencyMs: round(performance.now() - started),
-              error: errorMessage(err).slice(0, 300),
-            };
-          } finally {
-            clearTimeout(timer);
-          }
-        }),
-      );
-      const ready = dependencies.every((d) => d.ok);
+      const { ready, dependencies } = await probeDependencies(deps.probes, probeTimeoutMs);
       return reply.code(ready ? 200 : 503).send({ ready, dependencies });
     },
   );
@@ -99,7 +72,3 @@ export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
   );
   done();
 };
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
