@@ -389,6 +389,18 @@ export const archiveBenchmark: Benchmark = {
     const scope = new BenchScope(kafka, ctx.config.schemaRegistry.url, log);
     const registry = createSchemaRegistry(ctx.config);
     const clients: MongoClient[] = [];
+    // Ctrl-C: what the run created (topics, subject, databases, the FerretDB on PostgreSQL) is
+    // deleted before the process exits; a second Ctrl-C exits at once and leaves it.
+    let interrupted = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      log.warn({ signal }, 'interrupted; deleting what the benchmark created');
+      void deleteCreated(`bench_archive_${scope.runId}`, clients, scope)
+        .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'clean-up failed'))
+        .finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     await scope.admin.connect();
     try {
       // Readings of the pipeline benchmark's simulated fleet, one per event id (as cleaning leaves them).
@@ -660,9 +672,37 @@ export const archiveBenchmark: Benchmark = {
         ),
       ];
     } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       for (const client of clients) await client.close().catch(() => undefined);
       await scope.cleanup();
       await scope.admin.disconnect();
     }
   },
 };
+
+/**
+ * An interrupted run's clean-up: the rows' databases (`prefix…`) on every FerretDB the run
+ * opened a client to (a finished row drops its own), then what the scope remembers.
+ */
+async function deleteCreated(
+  prefix: string,
+  clients: readonly MongoClient[],
+  scope: BenchScope,
+): Promise<void> {
+  for (const client of clients) {
+    const { databases } = await client
+      .db()
+      .admin()
+      .listDatabases({ nameOnly: true })
+      .catch(() => ({ databases: [] as { name: string }[] }));
+    for (const { name } of databases)
+      if (name.startsWith(prefix))
+        await client
+          .db(name)
+          .dropDatabase()
+          .catch(() => undefined);
+    await client.close().catch(() => undefined);
+  }
+  await scope.cleanup();
+  await scope.admin.disconnect().catch(() => undefined);
+}
