@@ -16,6 +16,7 @@ import {
   type EventSchemaName,
 } from '../schemas/event-schemas.ts';
 import {
+  platformSchemaIds,
   platformSerdes,
   platformTopologies,
   type PlatformSchemaIds,
@@ -66,14 +67,8 @@ export const PIPELINE_TOPIC_ROLES = Object.keys(TOPIC_SCHEMAS) as (keyof StreamT
 export type SchemaIds = Partial<Record<keyof StreamTopics, number>>;
 
 /** The ids the applications' serdes use, each one required. */
-export function platformSchemaIds(ids: SchemaIds): PlatformSchemaIds {
-  return {
-    telemetryClean: schemaId(ids, 'telemetryClean'),
-    shipmentsCdc: schemaId(ids, 'shipmentsCdc'),
-    shipmentState: schemaId(ids, 'shipmentState'),
-    deliveriesCompleted: schemaId(ids, 'deliveriesCompleted'),
-    etaModels: schemaId(ids, 'etaModels'),
-  };
+export function rowSchemaIds(ids: SchemaIds): PlatformSchemaIds {
+  return platformSchemaIds((role) => schemaId(ids, role));
 }
 
 export function schemaId(ids: SchemaIds, role: keyof StreamTopics): number {
@@ -236,7 +231,7 @@ export function buildPipelineTopologies(
     modelName: config.ml.modelName,
     ...(metrics ? { callbacks: processorMetrics(metrics) } : {}),
     clean: { graceMs },
-    serdes: platformSerdes(registry, platformSchemaIds(ids)),
+    serdes: platformSerdes(registry, rowSchemaIds(ids)),
   });
   if (!clean || !join) throw new PipelineBenchError('the platform has two stream applications');
   return [clean, join];
@@ -264,7 +259,7 @@ export async function pipelineTopologies(
     topologies,
     prefix,
     topics,
-    schemaIds: platformSchemaIds(ids),
+    schemaIds: rowSchemaIds(ids),
     graceMs: run.options.graceMs,
   };
 }

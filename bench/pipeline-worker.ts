@@ -21,7 +21,7 @@ import {
   buildPipelineTopologies,
   idempotentProducer,
   pipelineCounts,
-  platformSchemaIds,
+  rowSchemaIds,
   schemaId,
   startPipeline,
 } from './pipeline-run.ts';
@@ -65,7 +65,7 @@ const pipeline = await startPipeline(streamsAppFactory(data.client, { config: da
   ),
   prefix: data.prefix,
   topics: data.topics,
-  schemaIds: platformSchemaIds(data.ids),
+  schemaIds: rowSchemaIds(data.ids),
   graceMs: data.graceMs,
 });
 pipeline.signal.addEventListener('abort', () =>

@@ -39,6 +39,19 @@ export type PlatformSchemaIds = Record<
   number
 >;
 
+/** Every id the applications need, each looked up by its topic's role (throws where one is missing). */
+export function platformSchemaIds(
+  idOf: (role: keyof PlatformSchemaIds) => number,
+): PlatformSchemaIds {
+  return {
+    telemetryClean: idOf('telemetryClean'),
+    shipmentsCdc: idOf('shipmentsCdc'),
+    shipmentState: idOf('shipmentState'),
+    deliveriesCompleted: idOf('deliveriesCompleted'),
+    etaModels: idOf('etaModels'),
+  };
+}
+
 /** The applications' Avro serdes, by the schema ids registered for their topics. */
 export function platformSerdes(registry: SchemaRegistry, ids: PlatformSchemaIds): PlatformSerdes {
   return {

@@ -12,8 +12,9 @@ import { handleShutdown } from '../core/shutdown.ts';
 import { createSchemaRegistry } from '../schemas/event-schemas.ts';
 import { RegistryAdmin } from '../schemas/registry-admin.ts';
 import { platformSchemaBindings, registerSchemas } from '../schemas/subjects.ts';
-import { StreamsApplicationThread } from './application-thread.ts';
+import { StreamsApplicationThread, type Metrics } from './application-thread.ts';
 import {
+  platformSchemaIds,
   platformSerdes,
   platformTopologies,
   streamsRuntimeOptions,
@@ -35,6 +36,8 @@ export interface RunStreamsOptions {
 interface RunningApplication {
   readiness(): Readiness | Promise<Readiness>;
   stop(): Promise<void>;
+  /** On a worker thread: its metrics, kept in that thread's registry (summed into /metrics). */
+  metrics?(): Promise<Metrics>;
 }
 
 export async function runStreams(
@@ -61,17 +64,10 @@ export async function runStreams(
     if (id === undefined) throw new ContinuumError(`no schema registered for ${topic}`);
     return id;
   };
-  const schemaIds: PlatformSchemaIds = {
-    telemetryClean: idOf(topics.telemetryClean),
-    shipmentsCdc: idOf(topics.shipmentsCdc),
-    shipmentState: idOf(topics.shipmentState),
-    deliveriesCompleted: idOf(topics.deliveriesCompleted),
-    etaModels: idOf(topics.etaModels),
-  };
+  const schemaIds = platformSchemaIds((role) => idOf(topics[role]));
   const shutdown = handleShutdown(log);
   const threads = config.streams.threads === 'per-application';
   const apps: RunningApplication[] = [];
-  const workers: StreamsApplicationThread[] = [];
   const metrics = await startMetricsServer({
     host: config.api.host,
     port: options.metricsPort,
@@ -81,7 +77,7 @@ export async function runStreams(
           collect: async (main: Registry) =>
             AggregatorRegistry.aggregate([
               await main.getMetricsAsJSON(),
-              ...(await Promise.all(workers.map((w) => w.metrics()))),
+              ...(await Promise.all(apps.flatMap((app) => (app.metrics ? [app.metrics()] : [])))),
             ]),
         }
       : {}),
@@ -97,10 +93,7 @@ export async function runStreams(
   shutdown.onShutdown('metrics', () => metrics.close());
   const onFatal = (err: Error): void => shutdown.trigger(`fatal: ${err.message}`);
   const started = threads
-    ? startThreads(config, log, options, { topics, schemaIds, onFatal }, (thread) => {
-        workers.push(thread);
-        return thread;
-      })
+    ? startThreads(config, log, options, { topics, schemaIds, onFatal })
     : startInProcess(config, log, options, { topics, registry, schemaIds, onFatal });
   try {
     for await (const app of started) {
@@ -165,7 +158,8 @@ async function* startInProcess(
       await app.stop().catch(() => undefined);
       throw err;
     }
-    yield app;
+    // Its metrics are in this thread's registry already.
+    yield { readiness: () => app.readiness(), stop: () => app.stop() };
   }
 }
 
@@ -175,7 +169,6 @@ async function* startThreads(
   log: Logger,
   options: RunStreamsOptions,
   context: StartContext,
-  started: (thread: StreamsApplicationThread) => StreamsApplicationThread,
 ): AsyncGenerator<RunningApplication> {
   const starting = options.apps.map((app) =>
     StreamsApplicationThread.start(
@@ -190,7 +183,7 @@ async function* startThreads(
         logLevel: config.logLevel,
       },
       { log, onFatal: context.onFatal },
-    ).then(started),
+    ),
   );
   const outcomes = await Promise.allSettled(starting);
   const failed = outcomes.find((o) => o.status === 'rejected');
